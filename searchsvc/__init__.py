@@ -1,0 +1,3 @@
+"""searchsvc: diacritic-insensitive Vietnamese news search on Whoosh."""
+
+__version__ = "0.1.0"
