@@ -28,18 +28,12 @@ from searchsvc.dates import parse_published
 from searchsvc.errors import IngestError
 
 EXCERPT_CHARS = 500
+# fmt: off
 COLUMNS = (
-    "id",
-    "url",
-    "title",
-    "summary",
-    "body",
-    "author",
-    "published",
-    "category",
-    "source",
+    "id", "url", "title", "summary", "body", "author", "published", "category", "source",
     "tags",
 )
+# fmt: on
 REQUIRED_FIELDS = ("id", "title", "body")
 PAGE_ID_PREFIX = "page-"
 
@@ -716,50 +710,16 @@ _HTML_CHARSET = re.compile(
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 # Text inside these never belongs to the article body: code, navigation, media
 # captions, share bars and the headline block that repeats the title and byline.
-_SKIPPED_TAGS = frozenset(
-    {
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "nav",
-        "aside",
-        "header",
-        "footer",
-        "figure",
-        "figcaption",
-        "form",
-        "button",
-        "select",
-        "iframe",
-        "svg",
-        "h1",
-    }
-)
-_BLOCK_TAGS = frozenset(
-    {
-        "p",
-        "div",
-        "section",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "li",
-        "ul",
-        "ol",
-        "blockquote",
-        "pre",
-        "table",
-        "tr",
-        "td",
-        "th",
-        "br",
-        "hr",
-        "article",
-    }
-)
+# fmt: off
+_SKIPPED_TAGS = frozenset({
+    "script", "style", "noscript", "template", "nav", "aside", "header", "footer",
+    "figure", "figcaption", "form", "button", "select", "iframe", "svg", "h1",
+})
+_BLOCK_TAGS = frozenset({
+    "p", "div", "section", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
+    "blockquote", "pre", "table", "tr", "td", "th", "br", "hr", "article",
+})
+# fmt: on
 _ARTICLE_TYPES = frozenset({"BlogPosting", "LiveBlogPosting"})
 
 
@@ -934,10 +894,10 @@ def _html_fields(
     """Return the article fields of a parsed page and the problems met."""
     meta = {key: values[0] for key, values in parser.meta.items()}
     ld, problems = _json_ld_article(parser.json_ld)
+    # Sites reuse <article> for teaser cards; the longest one is the story.
     body_paragraphs = max(
         parser.articles, key=lambda paragraphs: sum(map(len, paragraphs)), default=[]
     )
-    # Sites reuse <article> for teaser cards; the longest one is the story.
     title_tag = _HTML_SPACE.sub(" ", "".join(parser.title_parts))
     fields: dict[str, object] = {
         "id": page_id(path),
