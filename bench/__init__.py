@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of searchsvc and baseline engines: run `python -m bench`."""

@@ -1,0 +1,92 @@
+"""Adapter for our own engine, searchsvc, through its indexer/store/search API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from bench.engines.base import EngineResult
+
+SOURCE_DIR = "source"
+INDEX_DIR = "index"
+
+
+def import_error() -> str | None:
+    """Return why searchsvc cannot be benchmarked, or None when it can."""
+    try:
+        from searchsvc.store import open_store  # noqa: F401
+
+        from searchsvc.indexer import reindex  # noqa: F401
+        from searchsvc.search import SearchRequest, search  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+class SearchsvcEngine:
+    """searchsvc: reindex from a JSONL file, then search(store, SearchRequest)."""
+
+    name = "searchsvc"
+
+    def __init__(self, procs: int = 1) -> None:
+        self._procs = procs
+        self._store = None
+        self._source: Path | None = None
+
+    def prepare(self, articles: Iterable[dict], workdir: Path) -> None:
+        """Write the articles to the JSONL file reindex reads (not timed)."""
+        source = workdir / SOURCE_DIR / "articles.jsonl"
+        source.parent.mkdir(parents=True, exist_ok=True)
+        with source.open("w", encoding="utf-8") as out:
+            for art in articles:
+                out.write(json.dumps(art, ensure_ascii=False) + "\n")
+        self._source = source
+
+    def build(self, articles: Iterable[dict], workdir: Path) -> None:
+        """Reindex from the prepared JSONL file and open the store."""
+        from searchsvc.store import open_store
+
+        from searchsvc.indexer import reindex
+
+        index_dir = workdir / INDEX_DIR
+        reindex([str(self._source)], index_dir, procs=self._procs)
+        # The source copy is bench scaffolding, not part of the index size.
+        shutil.rmtree(self._source.parent)
+        self._store = open_store(index_dir)
+
+    def search(self, q: str, params: dict, k: int, facets: bool) -> EngineResult:
+        """Run one SearchRequest and map its response."""
+        from searchsvc.search import SearchRequest, search
+
+        category = params.get("category")
+        request = SearchRequest(
+            q=q,
+            page=1,
+            per_page=k,
+            categories=(category,) if category else (),
+            date_from=_date(params.get("date_from")),
+            date_to=_date(params.get("date_to")),
+            facets=facets,
+        )
+        response = search(self._store, request)
+        ids = [hit.id for hit in response.hits]
+        if not facets:
+            return EngineResult(ids=ids, total=response.total)
+        buckets = (response.facets or {}).get("category") or []
+        counts = {b.value: b.count for b in buckets}
+        return EngineResult(ids=ids, total=response.total, category_counts=counts)
+
+    def close(self) -> None:
+        """Close the store if it can be closed."""
+        closer = getattr(self._store, "close", None)
+        if callable(closer):
+            closer()
+        self._store = None
+
+
+def _date(value: str | None) -> date | None:
+    """Parse an ISO date parameter."""
+    return date.fromisoformat(value) if value else None
