@@ -13,6 +13,7 @@ def terminal(run: dict) -> str:
     for title, table in _tables(run):
         parts.append(f"\n{title}\n" + _plain(table))
     parts.extend(_unavailable(run))
+    parts.extend(_errors(run))
     parts.append("\n" + "\n".join(_ratios(run)))
     return "\n".join(parts)
 
@@ -46,6 +47,9 @@ def markdown(run: dict) -> str:
     unavailable = _unavailable(run)
     if unavailable:
         lines += ["", "## Engines not measured", ""] + [f"- {u}" for u in unavailable]
+    errors = _errors(run)
+    if errors:
+        lines += ["", "## Search errors", ""] + [f"- {e}" for e in errors]
     lines += ["", f"## Compared with {REFERENCE}", ""] + [f"- {r}" for r in _ratios(run)]
     lines += ["", "## How to read this", "", *_READING]
     return "\n".join(lines) + "\n"
@@ -83,6 +87,15 @@ def _measured(run: dict) -> list[dict]:
 def _unavailable(run: dict) -> list[str]:
     """Return one line per engine that was skipped or failed."""
     return [f"{e['name']}: {e['status']} ({e['reason']})" for e in run["engines"] if e["status"] != "ok"]
+
+
+def _errors(run: dict) -> list[str]:
+    """Return one line per measured engine whose searches raised, with the first error."""
+    return [
+        f"{e['name']}: {e['errors']} searches raised; first: {e['first_error']}"
+        for e in _measured(run)
+        if e["errors"]
+    ]
 
 
 def _tables(run: dict) -> list[tuple[str, list[list[str]]]]:
