@@ -1,0 +1,83 @@
+"""The JSON API: search, articles, autocomplete, health and the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from searchsvc.errors import QueryError
+from searchsvc.search import request_from_params, search
+from searchsvc.web import current_settings, current_store
+from searchsvc.web.openapi import openapi_document
+
+bp = Blueprint("api", __name__)
+
+SUGGEST_LIMIT = 8
+MAX_SUGGEST_LIMIT = 20
+
+
+def single_param(name: str, default: str = "") -> str:
+    """Return a parameter that may be given at most once."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise QueryError("invalid_parameter", f"'{name}' may be given only once")
+    return values[0] if values else default
+
+
+def suggest_limit() -> int:
+    """Parse the optional ``limit`` of ``/api/suggest``."""
+    raw = single_param("limit")
+    if not raw:
+        return SUGGEST_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise QueryError("invalid_parameter", f"'limit' must be an integer, got {raw[:40]!r}") from None
+    if not 1 <= limit <= MAX_SUGGEST_LIMIT:
+        raise QueryError(
+            "invalid_parameter", f"'limit' must be between 1 and {MAX_SUGGEST_LIMIT}, got {limit}"
+        )
+    return limit
+
+
+@bp.get("/api/search")
+def search_articles() -> Response:
+    """Search the index; the body is ``SearchResponse.to_dict()``."""
+    settings = current_settings()
+    search_request = request_from_params(request.args.to_dict(flat=False), settings.search)
+    response = search(current_store(), search_request)
+    return jsonify(response.to_dict())
+
+
+@bp.get("/api/articles/<path:article_id>")
+def get_article(article_id: str) -> Response:
+    """Return one stored article, or 404."""
+    return jsonify(current_store().get_article(article_id))
+
+
+@bp.get("/api/suggest")
+def suggest() -> Response:
+    """Return accent-insensitive completions of the word being typed."""
+    settings = current_settings()
+    q = single_param("q")
+    limit = suggest_limit()
+    if len(q) > settings.search.max_query_chars:
+        raise QueryError(
+            "invalid_parameter", f"'q' is longer than {settings.search.max_query_chars} characters"
+        )
+    completions = current_store().complete(q, limit) if q.strip() else []
+    return jsonify({"query": q, "suggestions": [{"text": c.text, "html": c.html} for c in completions]})
+
+
+@bp.get("/healthz")
+def health() -> Response:
+    """Report the live generation and document count (503 while there is no index)."""
+    store = current_store()
+    response = jsonify({"status": "ok", "generation": store.generation, "documents": store.doc_count})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    """Return the OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document(current_settings()))

@@ -1,0 +1,307 @@
+"""The OpenAPI 3.1 description of the JSON API, with limits taken from the settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from searchsvc.config import Settings
+from searchsvc.search import SORTS
+
+JSON = "application/json"
+FACET_NAMES = ("category", "source", "year", "month")
+
+
+def ref(name: str) -> dict[str, str]:
+    """Return a reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """Allow ``null`` besides ``schema`` (JSON Schema 2020-12 style)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """Return an object schema whose listed (default: all) properties are required."""
+    return {"type": "object", "properties": properties, "required": required or list(properties)}
+
+
+def error_reply(description: str) -> dict[str, Any]:
+    """Return a response object with the JSON error body."""
+    return {"description": description, "content": {JSON: {"schema": ref("Error")}}}
+
+
+def query_param(
+    name: str, description: str, schema: dict[str, Any], repeatable: bool = False
+) -> dict[str, Any]:
+    """Return a query parameter object."""
+    if repeatable:
+        schema = {"type": "array", "items": schema}
+    param = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    if repeatable:
+        param |= {"style": "form", "explode": True}
+    return param
+
+
+def search_parameters(settings: Settings) -> list[dict[str, Any]]:
+    """Return the parameters of ``/api/search`` (the search page takes the same ones)."""
+    limits = settings.search
+    day = {"type": "string", "format": "date", "examples": ["2024-09-07"]}
+    text = {"type": "string"}
+    return [
+        query_param(
+            "q",
+            "Query text, with or without Vietnamese accents (`ha noi` finds `Hà Nội`); Telex/VNI typing "
+            f"is decoded. Empty lists the newest articles. Cut to {limits.max_query_chars} characters.",
+            {"type": "string", "default": ""},
+        ),
+        query_param(
+            "page",
+            "1-based result page.",
+            {"type": "integer", "minimum": 1, "maximum": limits.max_page, "default": 1},
+        ),
+        query_param(
+            "per_page",
+            "Results per page.",
+            {"type": "integer", "minimum": 1, "maximum": limits.max_per_page, "default": limits.per_page},
+        ),
+        query_param("sort", "Result order.", {"type": "string", "enum": list(SORTS), "default": "relevance"}),
+        query_param("category", "Keep articles in any of these categories.", text, repeatable=True),
+        query_param("source", "Keep articles from any of these sources.", text, repeatable=True),
+        query_param("author", "Keep articles by this author.", text, repeatable=True),
+        query_param("tag", "Keep articles with this tag.", text, repeatable=True),
+        query_param("date_from", "First publication day, inclusive, Vietnam time (UTC+7).", day),
+        query_param("date_to", "Last publication day, inclusive, Vietnam time (UTC+7).", day),
+    ]
+
+
+def component_schemas() -> dict[str, Any]:
+    """Return the schemas of the response bodies."""
+    string, number, integer = {"type": "string"}, {"type": "number"}, {"type": "integer"}
+    maybe_string = nullable(string)
+    facet_value = obj({"value": string, "count": integer})
+    return {
+        "Error": obj(
+            {
+                "error": obj(
+                    {
+                        "code": {
+                            "type": "string",
+                            "examples": [
+                                "invalid_parameter",
+                                "not_found",
+                                "request_too_large",
+                                "index_not_ready",
+                            ],
+                        },
+                        "message": string,
+                    }
+                )
+            }
+        ),
+        "Highlights": obj(
+            {
+                "title": {"type": "string", "description": "HTML-escaped title, matched words in `<mark>`."},
+                "snippet": {
+                    "type": "string",
+                    "description": "HTML-escaped passage, matched words in `<mark>`.",
+                },
+            }
+        ),
+        "Hit": obj(
+            {
+                "id": string,
+                "title": string,
+                "url": maybe_string,
+                "published": nullable({"type": "string", "format": "date-time"}),
+                "category": maybe_string,
+                "source": maybe_string,
+                "author": maybe_string,
+                "score": number,
+                "highlights": ref("Highlights"),
+                "tags": {"type": "array", "items": string},
+            }
+        ),
+        "FacetValue": facet_value,
+        "SearchResponse": obj(
+            {
+                "query": string,
+                "total": integer,
+                "page": integer,
+                "per_page": integer,
+                "took_ms": number,
+                "hits": {"type": "array", "items": ref("Hit")},
+                "facets": {
+                    "type": "object",
+                    "description": "Counts per value; `year` values are `YYYY`, `month` values `YYYY-MM`.",
+                    "properties": {
+                        name: {"type": "array", "items": ref("FacetValue")} for name in FACET_NAMES
+                    },
+                    "additionalProperties": {"type": "array", "items": ref("FacetValue")},
+                },
+                "suggestion": nullable(
+                    obj(
+                        {
+                            "text": string,
+                            "html": {"type": "string", "description": "Changed words in `<em>`."},
+                        }
+                    )
+                ),
+                "reading": obj(
+                    {
+                        "mode": {"type": "string", "enum": ["literal", "telex", "vni"]},
+                        "text": {"type": "string", "description": "The query as searched."},
+                    }
+                ),
+                "partial": {
+                    "type": "boolean",
+                    "description": "No article had every word; best partial matches.",
+                },
+                "matched_terms": {"type": "array", "items": string},
+                "sort": {"type": "string", "enum": list(SORTS)},
+                "truncated": {
+                    "type": "boolean",
+                    "description": "The query was cut to the configured length.",
+                },
+            },
+            required=[
+                "query",
+                "total",
+                "page",
+                "per_page",
+                "took_ms",
+                "hits",
+                "facets",
+                "suggestion",
+                "reading",
+            ],
+        ),
+        "Article": obj(
+            {
+                "id": string,
+                "url": maybe_string,
+                "title": string,
+                "summary": maybe_string,
+                "body": string,
+                "author": maybe_string,
+                "published": nullable({"type": "string", "format": "date-time"}),
+                "category": maybe_string,
+                "source": maybe_string,
+                "tags": {"type": "array", "items": string},
+            }
+        ),
+        "Suggestions": obj(
+            {
+                "query": string,
+                "suggestions": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "text": {"type": "string", "description": "Accented completion."},
+                            "html": {
+                                "type": "string",
+                                "description": "Escaped completion, typed prefix in `<mark>`.",
+                            },
+                        }
+                    ),
+                },
+            }
+        ),
+        "Health": obj(
+            {"status": {"type": "string", "const": "ok"}, "generation": string, "documents": integer}
+        ),
+    }
+
+
+def common_errors(*statuses: int) -> dict[str, Any]:
+    """Return the error responses every endpoint shares plus ``statuses``."""
+    descriptions = {
+        400: "Invalid parameter (bad date, page out of range, unknown sort, a single-valued parameter repeated).",
+        404: "Unknown article.",
+        405: "Method not allowed (only GET).",
+        413: "The request (URL, headers and body) exceeds `server.max_request_bytes`.",
+        500: "Unexpected server error.",
+        503: "There is no index yet; run `searchsvc reindex`.",
+    }
+    chosen = sorted({*statuses, 405, 413, 500, 503})
+    return {str(status): error_reply(descriptions[status]) for status in chosen}
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document of the API."""
+    ok = {"description": "OK"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "searchsvc",
+            "version": "1",
+            "description": "Accent-insensitive search over Vietnamese news articles. Errors are "
+            '`{"error": {"code", "message"}}`.',
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search articles with filters, facets, highlights and a did-you-mean suggestion.",
+                    "parameters": search_parameters(settings),
+                    "responses": {
+                        "200": ok | {"content": {JSON: {"schema": ref("SearchResponse")}}},
+                        **common_errors(400),
+                    },
+                }
+            },
+            "/api/articles/{article_id}": {
+                "get": {
+                    "operationId": "getArticle",
+                    "summary": "Return one stored article.",
+                    "parameters": [
+                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": ok | {"content": {JSON: {"schema": ref("Article")}}},
+                        **common_errors(404),
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Complete the words being typed, accent-insensitively.",
+                    "parameters": [
+                        query_param(
+                            "q",
+                            "What has been typed so far. Empty gives no suggestions.",
+                            {"type": "string", "maxLength": settings.search.max_query_chars},
+                        ),
+                        query_param(
+                            "limit",
+                            "Most suggestions to return.",
+                            {"type": "integer", "minimum": 1, "maximum": 20, "default": 8},
+                        ),
+                    ],
+                    "responses": {
+                        "200": ok | {"content": {JSON: {"schema": ref("Suggestions")}}},
+                        **common_errors(400),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Report the live index generation and its document count.",
+                    "responses": {
+                        "200": ok | {"content": {JSON: {"schema": ref("Health")}}},
+                        **common_errors(),
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "responses": {"200": ok | {"content": {JSON: {"schema": {"type": "object"}}}}},
+                }
+            },
+        },
+        "components": {"schemas": component_schemas()},
+    }

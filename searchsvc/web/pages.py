@@ -1,0 +1,282 @@
+"""The browser pages: the search page ``/`` and the article view ``/articles/<id>``.
+
+Each view builds one data dict from the core's response and hands it to a
+template; the URL holds the whole search state, with the API's parameter names.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
+
+from searchsvc.errors import QueryError
+from searchsvc.search import SORTS, SearchResponse, request_from_params, search
+from searchsvc.web import current_settings, current_store
+
+bp = Blueprint("pages", __name__)
+
+# Vietnam has kept UTC+7 without daylight saving since 1975.
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
+READING_LABELS = {"telex": "Telex", "vni": "VNI"}
+FILTER_PARAMS = ("category", "source", "author", "tag", "date_from", "date_to")
+MARK_TAGS = re.compile(r"(</?mark>|</?em>)")
+BAR_STEPS = 20
+RECENT_MONTHS = 12
+PAGE_WINDOW = 2
+
+
+def marked_html(text: str | None) -> Markup:
+    """Return core HTML with only ``<mark>``/``<em>`` kept as tags and everything else escaped.
+
+    The core escapes its highlights already; re-escaping each text piece after
+    unescaping it makes the page safe even if a highlighter ever forgets to.
+    """
+    pieces = MARK_TAGS.split(text or "")
+    return Markup("").join(
+        Markup(piece) if i % 2 else escape(html.unescape(piece)) for i, piece in enumerate(pieces)
+    )
+
+
+def vietnam_time(value: str | datetime | None) -> str:
+    """Format a publication time as ``dd/mm/yyyy HH:MM`` in Vietnam time."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VIETNAM)
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def iso_time(value: str | datetime | None) -> str:
+    """Return a machine-readable time for ``<time datetime>``."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value or ""
+
+
+def field_id(name: str, value: str) -> str:
+    """Return a stable element id for a facet checkbox (kept across result swaps)."""
+    return f"f-{name}-" + hashlib.blake2s(value.encode("utf-8"), digest_size=5).hexdigest()
+
+
+def url_with(args: MultiDict, **changes: str | Sequence[str] | None) -> str:
+    """Return the search page URL of ``args`` with ``changes`` (None removes); resets the page."""
+    changes.setdefault("page", None)
+    kept = [(k, v) for k, v in args.items(multi=True) if k not in changes and v != ""]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        values = [value] if isinstance(value, str) else list(value)
+        kept.extend((key, v) for v in values)
+    return "/?" + urlencode(kept) if kept else "/"
+
+
+@dataclass(frozen=True)
+class FacetRow:
+    """One checkbox of the category or source facet."""
+
+    value: str
+    count: int | None
+    checked: bool
+    id: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the date histogram: a link restricting the dates to its year or month."""
+
+    label: str
+    value: str
+    count: int
+    step: int
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One link of the pagination."""
+
+    number: int
+    url: str
+    current: bool
+
+
+def facet_rows(name: str, values: Iterable[Any], selected: Sequence[str]) -> list[FacetRow]:
+    """Return the facet's checkboxes, keeping selected values even when they have no count."""
+    rows = [
+        FacetRow(v.value, v.count, v.value in selected, field_id(name, v.value)) for v in values if v.value
+    ]
+    present = {row.value for row in rows}
+    rows += [FacetRow(value, None, True, field_id(name, value)) for value in selected if value not in present]
+    return rows
+
+
+def month_range(month: str) -> tuple[str, str]:
+    """Return the first and last day of a ``YYYY-MM`` month."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{month}-01", f"{month}-{calendar.monthrange(year, number)[1]:02d}"
+
+
+def date_bars(kind: str, values: Iterable[Any], args: MultiDict) -> list[Bar]:
+    """Return histogram bars for the ``year`` or ``month`` facet, oldest first."""
+    buckets = sorted((v for v in values if v.value), key=lambda v: v.value)
+    peak = max((v.count for v in buckets), default=0) or 1
+    bars = []
+    for bucket in buckets:
+        try:
+            start, end = (
+                month_range(bucket.value)
+                if kind == "month"
+                else (f"{bucket.value}-01-01", f"{bucket.value}-12-31")
+            )
+        except ValueError:
+            continue  # a malformed bucket must not break the page
+        label = f"{bucket.value[5:7]}/{bucket.value[:4]}" if kind == "month" else bucket.value
+        active = args.get("date_from") == start and args.get("date_to") == end
+        step = max(1, round(bucket.count * BAR_STEPS / peak)) if bucket.count else 0
+        bars.append(
+            Bar(label, bucket.value, bucket.count, step, url_with(args, date_from=start, date_to=end), active)
+        )
+    return bars
+
+
+def page_links(response: SearchResponse, args: MultiDict, max_page: int) -> list[PageLink]:
+    """Return the numbered page links around the current page."""
+    last = min(response.pages, max_page)
+    numbers = {1, last, *range(response.page - PAGE_WINDOW, response.page + PAGE_WINDOW + 1)}
+    return [
+        PageLink(n, url_with(args, page=str(n) if n > 1 else None), n == response.page)
+        for n in sorted(numbers)
+        if 1 <= n <= last
+    ]
+
+
+def filters_active(args: MultiDict) -> bool:
+    """Tell whether any filter parameter is set."""
+    return any(v.strip() for key in FILTER_PARAMS for v in args.getlist(key))
+
+
+def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> dict[str, Any]:
+    """Return the template data of a results page."""
+    facets: Mapping[str, Any] = response.facets
+    months = date_bars("month", facets.get("month", ()), args)
+    last = min(response.pages, max_page)
+    return {
+        "response": response,
+        "categories": facet_rows("category", facets.get("category", ()), args.getlist("category")),
+        "sources": facet_rows("source", facets.get("source", ()), args.getlist("source")),
+        "years": date_bars("year", facets.get("year", ()), args),
+        "recent_months": months[-RECENT_MONTHS:],
+        "older_months": months[:-RECENT_MONTHS],
+        "pages": page_links(response, args, max_page),
+        "previous_url": url_with(args, page=str(response.page - 1) if response.page > 2 else None)
+        if response.page > 1
+        else None,
+        "next_url": url_with(args, page=str(response.page + 1)) if response.page < last else None,
+        "suggestion_url": url_with(args, q=response.suggestion.text) if response.suggestion else None,
+        "reading_label": READING_LABELS.get(response.reading.mode),
+        "first_number": (response.page - 1) * response.per_page + 1,
+        "last_number": (response.page - 1) * response.per_page + len(response.hits),
+    }
+
+
+def form_state(args: MultiDict) -> dict[str, Any]:
+    """Return the values the search form shows, from the URL."""
+    sort = args.get("sort", "relevance")
+    return {
+        "q": args.get("q", ""),
+        "sort": sort if sort in SORTS else "relevance",
+        "date_from": args.get("date_from", ""),
+        "date_to": args.get("date_to", ""),
+        "per_page": args.get("per_page", ""),
+        "hidden": [(k, v) for k in ("author", "tag") for v in args.getlist(k) if v],
+        "sort_labels": SORT_LABELS,
+        "filters_active": filters_active(args),
+        "clear_dates_url": url_with(args, date_from=None, date_to=None),
+        "clear_filters_url": url_with(args, **{key: None for key in FILTER_PARAMS}),
+    }
+
+
+@bp.app_template_filter("marked")
+def marked_filter(text: str | None) -> Markup:
+    """Template filter for ``marked_html``."""
+    return marked_html(text)
+
+
+@bp.app_template_filter("vietnam_time")
+def vietnam_time_filter(value: str | datetime | None) -> str:
+    """Template filter for ``vietnam_time``."""
+    return vietnam_time(value)
+
+
+@bp.app_template_filter("iso_time")
+def iso_time_filter(value: str | datetime | None) -> str:
+    """Template filter for ``iso_time``."""
+    return iso_time(value)
+
+
+def paragraphs(body: str | None) -> list[str]:
+    """Split an article body into its paragraphs."""
+    return [p.strip() for p in re.split(r"\n\s*\n", body or "") if p.strip()]
+
+
+def web_url(url: str | None) -> str | None:
+    """Return ``url`` when it is an http(s) link, so a stored ``javascript:`` URL is never rendered."""
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+@bp.get("/")
+def index() -> Response:
+    """Render the search page; the URL holds the query, filters, sort and page."""
+    settings = current_settings()
+    args = request.args
+    state = form_state(args)
+    try:
+        search_request = request_from_params(args.to_dict(flat=False), settings.search)
+    except QueryError as exc:
+        html_page = render_template("search.html", state=state, error=exc.message, results=None)
+        return Response(html_page, status=400, mimetype="text/html")
+    response = search(current_store(), search_request)
+    results = search_context(response, args, settings.search.max_page)
+    return Response(
+        render_template("search.html", state=state, error=None, results=results), mimetype="text/html"
+    )
+
+
+@bp.get("/articles/<path:article_id>")
+def article(article_id: str) -> Response:
+    """Render one article."""
+    stored = current_store().get_article(article_id)
+    back_url = request.referrer if _is_search_page(request.referrer) else "/"
+    html_page = render_template(
+        "article.html",
+        article=stored,
+        paragraphs=paragraphs(stored.get("body")),
+        source_url=web_url(stored.get("url")),
+        back_url=back_url,
+    )
+    return Response(html_page, mimetype="text/html")
+
+
+def _is_search_page(referrer: str | None) -> bool:
+    """Tell whether the referrer is this site's search page (to link back to the same results)."""
+    if not referrer:
+        return False
+    root = request.host_url.rstrip("/")
+    return referrer == root + "/" or referrer.startswith(root + "/?")
