@@ -1,0 +1,147 @@
+"""Settings: defaults <- a TOML file <- ``SEARCHSVC_*`` environment variables.
+
+This module is the only reader of configuration. Nothing reads the environment
+at import time; callers pass the resulting ``Settings`` explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from searchsvc.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config") / "searchsvc.toml"
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Where the index lives and how it is built."""
+
+    dir: str = "index"
+    procs: int = 1
+    limitmb: int = 1024
+    keep_generations: int = 2
+    lock_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Ranking weights and request limits."""
+
+    title_weight: float = 3.0
+    summary_weight: float = 1.5
+    body_weight: float = 1.0
+    author_weight: float = 0.5
+    exact_boost: float = 0.6
+    proximity_boost: float = 1.0
+    freshness_boost: float = 0.0
+    freshness_half_life_days: float = 365.0
+    per_page: int = 10
+    max_per_page: int = 100
+    max_page: int = 1000
+    max_query_chars: int = 500
+    max_terms: int = 32
+    snippet_chars: int = 240
+    rerank_depth: int = 100
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The production web server."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 1
+    timeout: int = 30
+    max_request_bytes: int = 16384
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one searchsvc process."""
+
+    index: IndexSettings = field(default_factory=IndexSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+
+    @property
+    def index_dir(self) -> Path:
+        """Return the index directory as a path."""
+        return Path(self.index.dir)
+
+
+def _coerce(section: str, key: str, raw: Any, kind: type) -> Any:
+    """Convert ``raw`` (from TOML or the environment) to the type of the default."""
+    try:
+        if kind is bool:
+            if isinstance(raw, str):
+                return raw.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(raw)
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{section}.{key}: {raw!r} is not a valid {kind.__name__}") from exc
+
+
+def _apply(section_obj: Any, section: str, values: Mapping[str, Any]) -> Any:
+    """Return ``section_obj`` with ``values`` applied, rejecting unknown keys."""
+    known = {f.name: type(getattr(section_obj, f.name)) for f in fields(section_obj)}
+    changes = {}
+    for key, raw in values.items():
+        if key not in known:
+            raise ConfigError(f"unknown setting {section}.{key}")
+        changes[key] = _coerce(section, key, raw, known[key])
+    return replace(section_obj, **changes)
+
+
+def _env_values(environ: Mapping[str, str], section: str, names: set[str]) -> dict[str, str]:
+    """Collect ``SEARCHSVC_<SECTION>_<KEY>`` variables for one section."""
+    prefix = f"SEARCHSVC_{section.upper()}_"
+    return {
+        key[len(prefix) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(prefix) and key[len(prefix) :].lower() in names
+    }
+
+
+def load_settings(
+    path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Read settings from the defaults, a TOML file, the environment and explicit overrides.
+
+    The file is ``path``, else ``$SEARCHSVC_CONFIG``, else ``config/searchsvc.toml``
+    when it exists in the working directory.
+    """
+    environ = os.environ if environ is None else environ
+    chosen = path or environ.get("SEARCHSVC_CONFIG")
+    file_values: dict[str, Any] = {}
+    if chosen:
+        config_path = Path(chosen)
+        if not config_path.is_file():
+            raise ConfigError(f"config file not found: {config_path}")
+    else:
+        config_path = DEFAULT_CONFIG_PATH
+    if config_path.is_file():
+        try:
+            file_values = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_path}: {exc}") from exc
+    settings = Settings()
+    unknown = set(file_values) - {f.name for f in fields(settings)}
+    if unknown:
+        raise ConfigError(f"{config_path}: unknown section(s) {sorted(unknown)}")
+    for f in fields(settings):
+        section_obj = getattr(settings, f.name)
+        names = {sf.name for sf in fields(section_obj)}
+        section_obj = _apply(section_obj, f.name, file_values.get(f.name, {}))
+        section_obj = _apply(section_obj, f.name, _env_values(environ, f.name, names))
+        section_obj = _apply(section_obj, f.name, (overrides or {}).get(f.name, {}))
+        settings = replace(settings, **{f.name: section_obj})
+    return settings

@@ -1,0 +1,318 @@
+"""Build, switch and update index generations on disk.
+
+Layout of an index directory::
+
+    index/
+      CURRENT              name of the live generation (replaced atomically)
+      gen-<stamp>/         a complete Whoosh index plus manifest.json
+      .build-<stamp>/      a generation being built (never served; removed if stale)
+      .lock                held by whoever writes (reindex, index add/delete)
+
+A reindex builds a new generation beside the live one and switches ``CURRENT``
+with ``os.replace`` only after the new index is committed, so readers never see
+a half-built index and a killed build leaves the live one untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+
+from searchsvc.article import Article
+from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
+from searchsvc.ingest import IngestReport, Reject, expand_sources, iter_sources
+from searchsvc.lexicon import LexiconBuilder, save_lexicon
+from searchsvc.schema import SCHEMA_VERSION, build_schema, to_document
+
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+BUILD_PREFIX = ".build-"
+GEN_PREFIX = "gen-"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ReindexReport:
+    """What one reindex did."""
+
+    generation: str = ""
+    indexed: int = 0
+    duplicates: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)
+    seconds: float = 0.0
+    size_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A committed, live index generation."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """Return the generation's directory name."""
+        return self.path.name
+
+
+class NothingToIndex(IngestError):
+    """The sources held no valid article; the live index is left as it was."""
+
+
+@contextmanager
+def write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
+    """Hold the index directory's writer lock, waiting up to ``timeout`` seconds."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(
+                        f"another process is writing to {index_dir} (reindex or index add/delete); "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_generation(index_dir: Path) -> Generation:
+    """Return the live generation, or raise ``IndexNotReady``/``SchemaMismatch``."""
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexNotReady(f"no index in {index_dir}: run `searchsvc reindex SOURCE...` first") from None
+    path = index_dir / name
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        raise IndexNotReady(f"index generation {path} is damaged ({exc}); run `searchsvc reindex`") from None
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the index in {index_dir} has schema version {version}, this searchsvc needs "
+            f"{SCHEMA_VERSION}: run `searchsvc reindex SOURCE...` to rebuild it"
+        )
+    return Generation(path, manifest)
+
+
+def read_articles(sources: Sequence[str | Path], report: ReindexReport) -> list[Article]:
+    """Read every source, keep the later record of a duplicate id, and note rejects."""
+    ingest = IngestReport()
+    by_id: dict[str, Article] = {}
+    for article in ingest.collect(iter_sources(sources)):
+        if article.id in by_id:
+            report.duplicates += 1
+            report.duplicate_ids.append(article.id)
+        by_id[article.id] = article
+    report.rejects = ingest.rejects
+    report.warnings = ingest.warnings
+    return list(by_id.values())
+
+
+def reindex(
+    sources: Sequence[str | Path],
+    index_dir: Path,
+    procs: int = 1,
+    limitmb: int = 1024,
+    keep_generations: int = 2,
+    progress: Progress | None = None,
+) -> ReindexReport:
+    """Build a new generation from ``sources`` and make it live when complete."""
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    expand_sources(sources)  # fail on a missing source before taking the lock
+    report = ReindexReport()
+    with write_lock(index_dir, timeout=0):
+        _remove_stale_builds(index_dir)
+        articles = read_articles(sources, report)
+        if not articles:
+            raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
+        name = GEN_PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        build_dir = index_dir / (BUILD_PREFIX + name)
+        build_dir.mkdir(parents=True)
+        _write_index(build_dir, articles, procs, limitmb, progress)
+        save_lexicon(build_lexicon(articles), build_dir)
+        report.indexed = len(articles)
+        _write_manifest(build_dir, name, report, sources)
+        final_dir = index_dir / name
+        os.replace(build_dir, final_dir)
+        _point_current(index_dir, name)
+        _prune_generations(index_dir, keep_generations)
+    report.generation = name
+    report.size_bytes = directory_size(final_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_index(
+    build_dir: Path,
+    articles: list[Article],
+    procs: int,
+    limitmb: int,
+    progress: Progress | None,
+) -> None:
+    """Index ``articles`` into a new Whoosh index in ``build_dir``."""
+    ix = whoosh_index.create_in(str(build_dir), build_schema())
+    if procs > 1:
+        writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
+    else:
+        writer = ix.writer(limitmb=limitmb)
+    total = len(articles)
+    try:
+        for done, article in enumerate(articles, 1):
+            writer.add_document(**to_document(article))
+            if progress is not None and (done % 500 == 0 or done == total):
+                progress(done, total)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+def build_lexicon(articles: list[Article]) -> Any:
+    """Count the vocabulary of titles and summaries for suggestions and autocomplete."""
+    builder = LexiconBuilder()
+    for article in articles:
+        builder.add(article.title, article.summary)
+    return builder.build()
+
+
+def _write_manifest(build_dir: Path, name: str, report: ReindexReport, sources: Sequence[str | Path]) -> None:
+    """Record the schema version and the build's facts beside the index."""
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "generation": name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "documents": report.indexed,
+        "duplicates": report.duplicates,
+        "rejects": len(report.rejects),
+        "sources": [str(s) for s in sources],
+    }
+    (build_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    """Switch ``CURRENT`` to ``name`` atomically (and durably)."""
+    tmp = index_dir / f".{CURRENT}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    dir_fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _remove_stale_builds(index_dir: Path) -> None:
+    """Delete half-built generations left by a killed reindex (we hold the lock)."""
+    for path in index_dir.glob(BUILD_PREFIX + "*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _prune_generations(index_dir: Path, keep: int) -> None:
+    """Delete old generations, keeping the newest ``keep`` (the live one always)."""
+    live = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    olds = sorted(p for p in index_dir.glob(GEN_PREFIX + "*") if p.name != live)
+    for path in olds[: max(0, len(olds) - max(keep, 1) + 1)]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def directory_size(path: Path) -> int:
+    """Return the bytes used by the files under ``path``."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _open_live_index(index_dir: Path) -> Any:
+    """Open the live generation's Whoosh index for writing."""
+    generation = current_generation(index_dir)
+    return whoosh_index.open_dir(str(generation.path))
+
+
+@contextmanager
+def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
+    """Yield a writer on the live generation under the directory lock; commit on success."""
+    with write_lock(index_dir, timeout):
+        ix = _open_live_index(index_dir)
+        try:
+            writer = ix.writer(timeout=timeout)
+        except LockError:
+            raise IndexBusy(f"the index in {index_dir} is locked by another writer") from None
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        _update_manifest_count(index_dir, ix)
+
+
+def _update_manifest_count(index_dir: Path, ix: Any) -> None:
+    """Keep the manifest's document count equal to the index after an update."""
+    generation = current_generation(index_dir)
+    manifest = dict(generation.manifest, documents=ix.doc_count())
+    tmp = generation.path / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, generation.path / MANIFEST)
+
+
+def add_articles(sources: Sequence[str | Path], index_dir: Path, timeout: float = 5.0) -> ReindexReport:
+    """Insert or replace the articles of ``sources`` in the live generation."""
+    started = time.perf_counter()
+    expand_sources(sources)
+    report = ReindexReport()
+    articles = read_articles(sources, report)
+    if not articles:
+        raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
+    with _live_writer(Path(index_dir), timeout) as writer:
+        for article in articles:
+            writer.update_document(**to_document(article))
+    report.indexed = len(articles)
+    report.generation = current_generation(Path(index_dir)).name
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -> tuple[list[str], list[str]]:
+    """Delete articles by id from the live generation; return (deleted, missing)."""
+    deleted: list[str] = []
+    missing: list[str] = []
+    with _live_writer(Path(index_dir), timeout) as writer:
+        with writer.searcher() as searcher:
+            present = {
+                article_id for article_id in ids if searcher.document_number(id=article_id) is not None
+            }
+        for article_id in ids:
+            if article_id in present:
+                writer.delete_by_term("id", article_id)
+                deleted.append(article_id)
+            else:
+                missing.append(article_id)
+    return deleted, missing
