@@ -1,0 +1,111 @@
+"""Mark matched words in the stored (accented) text: pure functions, HTML-escaped output.
+
+Matching is on folded syllables, so ``da nang`` marks ``Đà Nẵng`` and an NFD or
+Telex query marks the same words as its accented spelling. Everything but the
+``<mark>`` tags is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from searchsvc.text import forms, spans
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The folded words and prefixes to mark."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...] = ()
+
+    def matches(self, folded: str) -> bool:
+        """Tell whether a folded syllable should be marked."""
+        return folded in self.words or any(folded.startswith(p) for p in self.prefixes)
+
+
+def _matched_spans(text: str, targets: Targets) -> list[tuple[int, int]]:
+    """Return the character spans of ``text`` whose syllables match."""
+    return [(start, end) for start, end, raw in spans(text) if targets.matches(forms(raw)[1])]
+
+
+def contains(text: str, targets: Targets) -> bool:
+    """Tell whether ``text`` has a syllable to mark."""
+    return any(targets.matches(forms(raw)[1]) for _, _, raw in spans(text))
+
+
+def mark(text: str, targets: Targets, start: int = 0, end: int | None = None) -> str:
+    """Return ``text[start:end]`` escaped, with ``<mark>`` around matched syllables."""
+    end = len(text) if end is None else end
+    return _render(
+        text, [s for s in _matched_spans(text, targets) if s[0] >= start and s[1] <= end], start, end
+    )
+
+
+def _render(text: str, marked: list[tuple[int, int]], start: int, end: int) -> str:
+    """Escape ``text[start:end]`` and wrap the ``marked`` spans (adjacent ones merged)."""
+    out: list[str] = []
+    pos = start
+    i = 0
+    while i < len(marked):
+        first, last = marked[i]
+        # Merge marks separated only by spaces so a phrase reads as one highlight.
+        while i + 1 < len(marked) and text[last : marked[i + 1][0]].isspace():
+            i += 1
+            last = marked[i][1]
+        out.append(html.escape(text[pos:first]))
+        out.append("<mark>" + html.escape(text[first:last]) + "</mark>")
+        pos = last
+        i += 1
+    out.append(html.escape(text[pos:end]))
+    return "".join(out)
+
+
+def snippet(text: str, targets: Targets, width: int = 240) -> str:
+    """Return the passage of about ``width`` characters with the most distinct matches, marked."""
+    if not text:
+        return ""
+    found = [(s, e, forms(raw)[1]) for s, e, raw in spans(text) if targets.matches(forms(raw)[1])]
+    if not found:
+        end = _word_end(text, min(len(text), width))
+        return _render(text, [], 0, end) + (ELLIPSIS if end < len(text) else "")
+    best_start, best_score = found[0][0], -1
+    for i, (s, _, _) in enumerate(found):
+        window = {w for s2, e2, w in found[i:] if e2 <= s + width}
+        score = len(window) * 100 + sum(1 for s2, e2, _ in found[i:] if e2 <= s + width)
+        if score > best_score:
+            best_start, best_score = s, score
+    start = _passage_start(text, best_start, width)
+    end = _word_end(text, min(len(text), start + width))
+    marked = [(s, e) for s, e, _ in found if s >= start and e <= end]
+    prefix = ELLIPSIS if start > 0 else ""
+    suffix = ELLIPSIS if end < len(text) else ""
+    return prefix + _render(text, marked, start, end) + suffix
+
+
+def _passage_start(text: str, first_match: int, width: int) -> int:
+    """Start a passage a little before its first match, at a sentence or word boundary."""
+    lead = max(0, first_match - width // 4)
+    sentence = max(text.rfind(". ", lead, first_match), text.rfind("\n", lead, first_match))
+    if sentence >= 0:
+        return sentence + 1 + (text[sentence + 1 : sentence + 2] == " ")
+    if lead == 0:
+        return 0
+    space = text.find(" ", lead, first_match)
+    return space + 1 if space >= 0 else lead
+
+
+def _word_end(text: str, end: int) -> int:
+    """Move ``end`` back to the last word boundary so no word is cut."""
+    if end >= len(text) or not text[end].isalnum():
+        return end
+    space = text.rfind(" ", 0, end)
+    return space if space > 0 else end
+
+
+def targets_for(words: list[str], prefixes: list[str]) -> Targets:
+    """Build highlight targets from folded words and folded prefixes."""
+    return Targets(frozenset(words), tuple(prefixes))

@@ -1,0 +1,255 @@
+"""The corpus's own vocabulary: accent restoration, spelling candidates, autocomplete.
+
+Built once per index generation from titles and summaries (the words readers
+type), saved beside the index, and loaded by every serving process. Pure
+Python on top of ``searchsvc.text``; no Whoosh.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import html
+import pickle
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from searchsvc.text import fold, forms, normalize, spans, syllables
+
+LEXICON_FILE = "lexicon.pickle"
+MAX_NGRAM = 4
+MIN_NGRAM_COUNT = 2
+SHORT_PREFIX = 3
+TOP_PER_SHORT_PREFIX = 12
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Words joined by nothing but spaces stay in one phrase; punctuation breaks it.
+_PHRASE_BREAK = re.compile(r"\S")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One autocomplete proposal: accented display text and HTML with the typed prefix marked."""
+
+    text: str
+    html: str
+    count: int
+
+
+@dataclass
+class Lexicon:
+    """Word and phrase statistics of one index generation."""
+
+    # folded word -> (most frequent exact form, occurrences)
+    words: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # "folded1 folded2" -> most frequent written form (case kept), e.g. "ha noi" -> "Hà Nội"
+    pairs: dict[str, str] = field(default_factory=dict)
+    # autocomplete entries sorted by folded key: (key, display, count)
+    keys: list[str] = field(default_factory=list)
+    entries: list[tuple[str, int]] = field(default_factory=list)
+    short: dict[str, list[int]] = field(default_factory=dict)
+
+    def best_form(self, folded: str) -> str | None:
+        """Return the most frequent accented form of a folded word."""
+        found = self.words.get(folded)
+        return found[0] if found else None
+
+    def count(self, folded: str) -> int:
+        """Return how often a folded word occurs in titles and summaries."""
+        found = self.words.get(folded)
+        return found[1] if found else 0
+
+    def restore_accents(self, folded_words: list[str]) -> list[str]:
+        """Return the likeliest written form of each folded word, using word pairs for context."""
+        out: list[str] = []
+        i = 0
+        while i < len(folded_words):
+            if i + 1 < len(folded_words):
+                pair = self.pairs.get(folded_words[i] + " " + folded_words[i + 1])
+                if pair:
+                    out.extend(pair.split(" "))
+                    i += 2
+                    continue
+            out.append(self.best_form(folded_words[i]) or folded_words[i])
+            i += 1
+        return out
+
+    def correct(self, folded: str) -> str | None:
+        """Return the most frequent known word one edit away from an unknown folded word."""
+        if not folded or folded in self.words or len(folded) > 20:
+            return None
+        best: tuple[int, str] | None = None
+        for candidate in _edits(folded):
+            count = self.count(candidate)
+            if count and (best is None or count > best[0]):
+                best = (count, candidate)
+        return best[1] if best else None
+
+    def complete(self, prefix: str, limit: int = 8) -> list[Completion]:
+        """Return the most frequent titles and phrases starting with ``prefix``, accents ignored."""
+        key = prefix_key(prefix)
+        if not key:
+            return []
+        if len(key) <= SHORT_PREFIX:
+            picked = self.short.get(key, [])[:limit]
+        else:
+            lo = bisect.bisect_left(self.keys, key)
+            hi = bisect.bisect_left(self.keys, key + "\uffff", lo)
+            picked = heapq.nsmallest(limit, range(lo, hi), key=lambda i: (-self.entries[i][1], self.keys[i]))
+        return [self._completion(i, key) for i in picked]
+
+    def _completion(self, index: int, key: str) -> Completion:
+        """Build the completion for entry ``index`` with the typed part marked."""
+        display, count = self.entries[index]
+        cut = _display_cut(display, len(key))
+        marked = f"<mark>{html.escape(display[:cut])}</mark>{html.escape(display[cut:])}"
+        return Completion(display, marked, count)
+
+
+def prefix_key(text: str) -> str:
+    """Return the folded, space-normalized key of typed text (a trailing space is kept)."""
+    words = " ".join(forms(raw)[1] for _, _, raw in spans(normalize(text)))
+    if words and text[-1:].isspace():
+        words += " "
+    return words
+
+
+def _display_cut(display: str, key_length: int) -> int:
+    """Return how many characters of ``display`` spell the first ``key_length`` folded characters."""
+    folded = 0
+    for i, ch in enumerate(display):
+        if folded >= key_length:
+            return i
+        folded += len(fold(ch)) if ch.isalnum() else 1
+    return len(display)
+
+
+def _edits(word: str) -> Iterable[str]:
+    """Yield the strings one deletion, transposition, replacement or insertion away."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    for left, right in splits:
+        if right:
+            yield left + right[1:]
+            for ch in ALPHABET:
+                yield left + ch + right[1:]
+        if len(right) > 1:
+            yield left + right[1] + right[0] + right[2:]
+        for ch in ALPHABET:
+            yield left + ch + right
+
+
+def _phrases(text: str, written: dict[str, str]) -> Iterable[list[tuple[str, str]]]:
+    """Split ``text`` into runs of (written, folded) words not broken by punctuation."""
+    run: list[tuple[str, str]] = []
+    last_end = 0
+    for start, end, raw in spans(text):
+        if run and _PHRASE_BREAK.search(text, last_end, start):
+            yield run
+            run = []
+        form = written.get(raw)
+        if form is None:
+            form = written[raw] = normalize(raw)
+        run.append((form, forms(raw)[1]))
+        last_end = end
+    if run:
+        yield run
+
+
+class LexiconBuilder:
+    """Accumulate word, pair and phrase counts from titles and summaries."""
+
+    def __init__(self) -> None:
+        # Flat counters keyed by (folded, written): far cheaper than a Counter per word.
+        self.exact: Counter[tuple[str, str]] = Counter()
+        self.pairs: Counter[tuple[str, str]] = Counter()
+        self.phrases: Counter[tuple[str, str]] = Counter()
+        self.titles: Counter[tuple[str, str]] = Counter()
+        self.written: dict[str, str] = {}
+
+    def add(self, title: str, summary: str | None) -> None:
+        """Count the words of one article's title (phrases too) and summary (words only)."""
+        title = normalize(title)
+        self.titles[(prefix_key(title), title)] += 1
+        for run in _phrases(title, self.written):
+            folded_run = [f for _, f in run]
+            written_run = [w for w, _ in run]
+            for i in range(len(run)):
+                for n in range(1, min(MAX_NGRAM, len(run) - i) + 1):
+                    self.phrases[(" ".join(folded_run[i : i + n]), " ".join(written_run[i : i + n]))] += 1
+        if summary:
+            # Counter.update counts an iterable in C; summaries are long.
+            self.exact.update(map(_swapped_forms, syllables(summary)))
+
+    def build(self) -> Lexicon:
+        """Return the finished lexicon."""
+        for (key, written), n in self.phrases.items():
+            if " " not in key:
+                self.exact[(key, written.lower())] += n
+            elif key.count(" ") == 1:
+                self.pairs[(key, written)] += n
+        words = _best_forms(self.exact, lower=True)
+        pairs = {k: w for k, (w, n) in _best_forms(self.pairs).items() if n >= MIN_NGRAM_COUNT}
+        table = {k: v for k, v in _best_forms(self.phrases).items() if v[1] >= MIN_NGRAM_COUNT}
+        for key, value in _best_forms(self.titles).items():
+            table.setdefault(key, value)
+        keys = sorted(table)
+        entries = [table[k] for k in keys]
+        return Lexicon(words, pairs, keys, entries, _short_prefixes(keys, entries))
+
+
+def _swapped_forms(raw: str) -> tuple[str, str]:
+    """Return (folded, exact) of a raw syllable, the key order of the word counts."""
+    exact, folded = forms(raw)
+    return folded, exact
+
+
+def _best_forms(counts: Counter[tuple[str, str]], lower: bool = False) -> dict[str, tuple[str, int]]:
+    """Map each key to its most frequent accent form (then capitalization) and its total count."""
+    by_accents: Counter[tuple[str, str]] = Counter()
+    totals: Counter[str] = Counter()
+    for (key, written), n in counts.items():
+        by_accents[(key, written.lower())] += n
+        totals[key] += n
+    best_lower: dict[str, tuple[int, str]] = {}
+    for (key, lowered), n in by_accents.items():
+        if key not in best_lower or (n, lowered) > best_lower[key]:
+            best_lower[key] = (n, lowered)
+    if lower:
+        return {key: (lowered, totals[key]) for key, (_, lowered) in best_lower.items()}
+    best: dict[str, tuple[int, str]] = {}
+    for (key, written), n in counts.items():
+        if written.lower() == best_lower[key][1] and (key not in best or (n, written) > best[key]):
+            best[key] = (n, written)
+    return {key: (written, totals[key]) for key, (_, written) in best.items()}
+
+
+def _short_prefixes(keys: list[str], entries: list[tuple[str, int]]) -> dict[str, list[int]]:
+    """Precompute the top entries for every prefix of up to SHORT_PREFIX characters."""
+    buckets: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        count = entries[i][1]
+        for n in range(1, min(SHORT_PREFIX, len(key)) + 1):
+            bucket = buckets[key[:n]]
+            item = (count, key, i)
+            if len(bucket) < TOP_PER_SHORT_PREFIX:
+                heapq.heappush(bucket, item)
+            elif item > bucket[0]:
+                heapq.heapreplace(bucket, item)
+    return {p: [i for _, _, i in sorted(b, key=lambda t: (-t[0], t[1]))] for p, b in buckets.items()}
+
+
+def save_lexicon(lexicon: Lexicon, directory: Path) -> None:
+    """Write the lexicon beside an index generation."""
+    with open(directory / LEXICON_FILE, "wb") as handle:
+        pickle.dump(lexicon, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_lexicon(directory: Path) -> Lexicon:
+    """Read a generation's lexicon; an index without one gets an empty lexicon."""
+    try:
+        with open(directory / LEXICON_FILE, "rb") as handle:
+            return pickle.load(handle)
+    except FileNotFoundError:
+        return Lexicon()

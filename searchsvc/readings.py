@@ -1,0 +1,64 @@
+"""Choose how to read each query word: as typed, or as Telex/VNI keystrokes.
+
+A reader with the input method switched off types ``vieejt nam`` for ``việt nam``.
+A word is read as keystrokes only when its decoding is a Vietnamese syllable that
+the corpus uses far more often than the word as typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from searchsvc.inputmethod import decode_telex, decode_vni
+from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
+
+# How much more frequent the decoded word must be than the typed one.
+DOMINANCE = 20
+
+DocFreq = Callable[[str], int]
+
+
+def _decoded(syllable: Syllable, doc_freq: DocFreq) -> tuple[Syllable, str] | None:
+    """Return the decoded syllable and its input method when that reading wins."""
+    if syllable.accented:
+        return None
+    literal = doc_freq(syllable.folded)
+    for mode, decode in (("telex", decode_telex), ("vni", decode_vni)):
+        spelled = decode(syllable.raw)
+        if not spelled:
+            continue
+        decoded = to_syllables(spelled)
+        if len(decoded) != 1:
+            continue
+        if doc_freq(decoded[0].folded) > DOMINANCE * literal:
+            return decoded[0], mode
+    return None
+
+
+def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str]) -> Clause:
+    """Return the clause with keystroke words replaced by what they spell."""
+    if clause.alternatives:
+        return replace(
+            clause, alternatives=tuple(_read_clause(a, doc_freq, modes) for a in clause.alternatives)
+        )
+    syllables = []
+    for syllable in clause.syllables:
+        found = _decoded(syllable, doc_freq)
+        if found:
+            modes.add(found[1])
+            syllables.append(found[0])
+        else:
+            syllables.append(syllable)
+    return replace(clause, syllables=tuple(syllables))
+
+
+def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery, str]:
+    """Return the query as it should be searched and the reading used: literal, telex or vni."""
+    modes: set[str] = set()
+    clauses = tuple(_read_clause(c, doc_freq, modes) for c in parsed.clauses)
+    if not modes:
+        return parsed, "literal"
+    mode = "telex" if "telex" in modes else "vni"
+    text = " ".join(c.text() for c in clauses)
+    return replace(parsed, text=text, clauses=clauses), mode

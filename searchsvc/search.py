@@ -1,0 +1,275 @@
+"""The one core call: ``search(store, request) -> response``.
+
+Every front end (JSON API, HTML page, CLI) builds a ``SearchRequest`` (usually
+through ``request_from_params``) and renders the same ``SearchResponse``.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+
+from searchsvc.config import SearchSettings
+from searchsvc.errors import QueryError
+from searchsvc.facets import FilterMasks, build_masks, facet_counts
+from searchsvc.highlight import Targets, contains, mark, snippet
+from searchsvc.matching import Plan, build_plan, key_mask, match_mask, partial_plan, top_scored
+from searchsvc.messages import (
+    SORTS,
+    FacetValue,
+    Highlights,
+    Hit,
+    Reading,
+    SearchRequest,
+    SearchResponse,
+    Suggestion,
+)
+from searchsvc.query import ParsedQuery, parse_query
+from searchsvc.ranking import Candidate, rerank
+from searchsvc.readings import choose_reading
+from searchsvc.spelling import FEW_RESULTS, suggest_query
+from searchsvc.store import Store
+
+__all__ = [
+    "FacetValue",
+    "Highlights",
+    "Hit",
+    "Reading",
+    "SearchRequest",
+    "SearchResponse",
+    "Suggestion",
+    "request_from_params",
+    "search",
+]
+
+
+def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
+    """Return the single value of a parameter, rejecting repeats."""
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise QueryError("invalid_parameter", f"'{name}' may be given only once")
+    return values[0] if values else None
+
+
+def _int(params: Mapping[str, Sequence[str]], name: str, default: int, low: int, high: int) -> int:
+    """Parse an integer parameter within ``[low, high]``."""
+    raw = _one(params, name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryError("invalid_parameter", f"'{name}' must be an integer, got {raw[:40]!r}") from None
+    if not low <= value <= high:
+        raise QueryError("invalid_parameter", f"'{name}' must be between {low} and {high}, got {value}")
+    return value
+
+
+def _date(params: Mapping[str, Sequence[str]], name: str) -> date | None:
+    """Parse a ``YYYY-MM-DD`` parameter."""
+    raw = _one(params, name)
+    if raw is None or raw == "":
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise QueryError(
+            "invalid_parameter", f"'{name}' must be a date YYYY-MM-DD, got {raw[:40]!r}"
+        ) from None
+
+
+def _values(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
+    """Return the non-empty values of a repeatable parameter."""
+    return tuple(v for v in (params.get(name) or []) if v.strip())
+
+
+def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSettings) -> SearchRequest:
+    """Build a validated request from query-string style parameters (name -> values)."""
+    sort = _one(params, "sort") or "relevance"
+    if sort not in SORTS:
+        raise QueryError("invalid_parameter", f"'sort' must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
+    date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise QueryError("invalid_parameter", "'date_from' is after 'date_to'")
+    return SearchRequest(
+        q=_one(params, "q") or "",
+        page=_int(params, "page", 1, 1, limits.max_page),
+        per_page=_int(params, "per_page", limits.per_page, 1, limits.max_per_page),
+        sort=sort,
+        categories=_values(params, "category"),
+        sources=_values(params, "source"),
+        authors=_values(params, "author"),
+        tags=_values(params, "tag"),
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def search(store: Store, request: SearchRequest, settings: SearchSettings | None = None) -> SearchResponse:
+    """Run ``request`` against the live index of ``store``; the one call every front end uses."""
+    started = time.perf_counter()
+    settings = settings or SearchSettings()
+    parsed = parse_query(request.q, settings.max_query_chars, settings.max_terms)
+    categories = request.categories + parsed.filters.get("category", ())
+    sources = request.sources + parsed.filters.get("source", ())
+    literal = parsed
+    parsed, mode = choose_reading(parsed, lambda folded: _doc_freq(store, folded))
+    plan = build_plan(parsed, settings)
+    masks = build_masks(
+        store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
+    )
+    base = match_mask(store, plan.required)
+    if mode != "literal" and not base.any():
+        # The keystroke reading finds nothing: fall back to the words as typed.
+        parsed, mode = literal, "literal"
+        plan = build_plan(parsed, settings)
+        base = match_mask(store, plan.required)
+    partial = False
+    final = _apply(base, masks)
+    if not final.any() and len(plan.clause_queries) > 1:
+        plan, base, partial = _best_partial(store, plan, masks)
+        final = _apply(base, masks)
+    total = int(final.sum())
+    facets = facet_counts(store.columns, base, masks) if request.facets else {}
+    ranked = _order(store, request, parsed, plan, final, masks, settings)
+    start = (request.page - 1) * request.per_page
+    page = ranked[start : start + request.per_page]
+    targets = highlight_targets(parsed)
+    hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
+    suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS else None
+    return SearchResponse(
+        query=request.q,
+        total=total,
+        page=request.page,
+        per_page=request.per_page,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        hits=hits,
+        facets=facets,
+        suggestion=suggestion,
+        reading=Reading(mode, parsed.text),
+        partial=partial,
+        sort=request.sort,
+        truncated=parsed.truncated,
+    )
+
+
+def _doc_freq(store: Store, folded: str) -> int:
+    """Return how many documents use a folded word in title or body."""
+    return store.doc_frequency("body", folded) + store.doc_frequency("title", folded)
+
+
+def _other_mask(store: Store, request: SearchRequest) -> np.ndarray | None:
+    """Return the author and tag filter mask (None when neither is asked for)."""
+    mask = None
+    if request.authors:
+        mask = key_mask(store, "author_key", request.authors)
+    if request.tags:
+        tags = key_mask(store, "tag_key", request.tags)
+        mask = tags if mask is None else mask & tags
+    return mask
+
+
+def _apply(base: np.ndarray, masks: FilterMasks) -> np.ndarray:
+    """Return the matches that pass every filter."""
+    mask = masks.combined()
+    return base if mask is None else base & mask
+
+
+def _best_partial(store: Store, plan: Plan, masks: FilterMasks) -> tuple[Plan, np.ndarray, bool]:
+    """Find the largest number of query words that some filtered article still has."""
+    for minimum in range(len(plan.clause_queries) - 1, 0, -1):
+        candidate = partial_plan(plan, minimum)
+        base = match_mask(store, candidate.required)
+        if _apply(base, masks).any():
+            return candidate, base, True
+    return plan, np.zeros_like(store.columns.live), False
+
+
+def _order(
+    store: Store,
+    request: SearchRequest,
+    parsed: ParsedQuery,
+    plan: Plan,
+    final: np.ndarray,
+    masks: FilterMasks,
+    settings: SearchSettings,
+) -> list[tuple[int, float]]:
+    """Return (docnum, score) pairs in result order, as far as the requested page needs."""
+    needed = request.page * request.per_page
+    if request.sort != "relevance" or not parsed.positive:
+        return _by_date(store, final, newest=request.sort != "oldest", limit=needed)
+    depth = max(needed, settings.rerank_depth)
+    allowed = final if masks.combined() is not None or not final.all() else None
+    top = top_scored(store, plan.scoring, allowed, depth)
+    head = top[: settings.rerank_depth]
+    candidates = [
+        Candidate(docnum, score, store.stored(docnum), int(store.columns.published_ts[docnum]))
+        for docnum, score in head
+    ]
+    sequence = [
+        s.folded
+        for c in parsed.positive
+        if not c.alternatives and c.field in (None, "title")
+        for s in c.syllables
+    ]
+    exact_words = [s.exact for s in parsed.all_syllables() if s.accented]
+    reranked = rerank(candidates, sequence, exact_words, settings, time.time())
+    return reranked + top[settings.rerank_depth :]
+
+
+def _by_date(store: Store, final: np.ndarray, newest: bool, limit: int) -> list[tuple[int, float]]:
+    """Return matches sorted by publication time; undated articles come last either way."""
+    docnums = np.nonzero(final)[0]
+    stamps = store.columns.published_ts[docnums]
+    undated = stamps <= 0
+    key = -stamps if newest else stamps
+    order = np.lexsort((docnums, key, undated))
+    return [(int(d), 0.0) for d in docnums[order[:limit]]]
+
+
+def highlight_targets(parsed: ParsedQuery) -> Targets:
+    """Return the folded words and prefixes to mark for a parsed query."""
+    words: list[str] = []
+    prefixes: list[str] = []
+    for clause in parsed.positive:
+        for part in clause.alternatives or (clause,):
+            if part.field == "author":
+                continue
+            target = prefixes if part.prefix else words
+            target.extend(s.folded for s in part.syllables)
+    return Targets(frozenset(words), tuple(prefixes))
+
+
+def _hit(
+    store: Store, docnum: int, score: float, targets: Targets, highlight: bool, settings: SearchSettings
+) -> Hit:
+    """Build one result row with highlights from the stored article."""
+    fields = store.stored(docnum)
+    title = fields.get("title", "")
+    lead = fields.get("summary") or ""
+    body = fields.get("body", "")
+    if highlight:
+        text = lead if lead and contains(lead, targets) else body
+        if lead and not contains(text, targets):
+            text = lead
+        highlights = Highlights(mark(title, targets), snippet(text, targets, settings.snippet_chars))
+    else:
+        highlights = Highlights(html.escape(title), html.escape((lead or body)[: settings.snippet_chars]))
+    return Hit(
+        id=fields["id"],
+        title=title,
+        url=fields.get("url"),
+        published=fields.get("published"),
+        category=fields.get("category"),
+        source=fields.get("source"),
+        author=fields.get("author"),
+        score=round(float(score), 4),
+        highlights=highlights,
+        tags=tuple(fields.get("tags") or ()),
+    )
