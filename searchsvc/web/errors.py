@@ -98,6 +98,15 @@ def reject_large_requests() -> Response | None:
     return None
 
 
+def reject_undecodable_query() -> Response | None:
+    """Answer 400 when the raw query string is not UTF-8 (Werkzeug would fail parsing it)."""
+    try:
+        request.query_string.decode("utf-8")
+    except UnicodeDecodeError:
+        return error_response(400, "bad_request", "the query string is not valid UTF-8")
+    return None
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the security headers on every response."""
     for name, value in SECURITY_HEADERS.items():
@@ -152,6 +161,7 @@ def handle_unexpected(exc: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the error handlers, the size check and the headers on ``app``."""
     app.before_request(reject_large_requests)
+    app.before_request(reject_undecodable_query)
     app.after_request(add_security_headers)
     app.register_error_handler(QueryError, handle_query_error)
     app.register_error_handler(NotFound, handle_not_found)

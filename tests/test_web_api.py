@@ -1,0 +1,303 @@
+"""The JSON API: whole-body contracts, the error shape, limits, headers, and no 500 on any input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from searchsvc.config import load_settings
+from searchsvc.demo import ARTICLES_PATH, demo_sources
+from searchsvc.indexer import reindex
+from searchsvc.web import create_app
+from searchsvc.web.errors import SECURITY_HEADERS
+
+SEARCH_KEYS = {
+    "query",
+    "total",
+    "page",
+    "per_page",
+    "took_ms",
+    "hits",
+    "facets",
+    "suggestion",
+    "reading",
+    "partial",
+    "matched_terms",
+    "sort",
+    "truncated",
+}
+HIT_KEYS = {"id", "title", "url", "published", "category", "source", "author", "score", "highlights", "tags"}
+ALLOWED_STATUSES = {200, 400, 404, 405, 413}
+
+
+@pytest.fixture(scope="module")
+def app(demo_settings):
+    """Return the app serving the demo index."""
+    return create_app(demo_settings)
+
+
+@pytest.fixture()
+def client(app):
+    """Return a test client of the demo app."""
+    return app.test_client()
+
+
+def demo_record(article_id: str) -> dict:
+    """Return one record of the demo corpus file."""
+    for line in ARTICLES_PATH.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["id"] == article_id:
+            return record
+    raise KeyError(article_id)
+
+
+def error_body(code: str, message: str) -> dict:
+    """Return the JSON error shape."""
+    return {"error": {"code": code, "message": message}}
+
+
+def test_healthz_reports_generation_and_documents(client, store):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "generation": store.generation, "documents": 49}
+
+
+def test_healthz_is_503_without_index_then_recovers_once_built(tmp_path: Path):
+    index_dir = tmp_path / "index"
+    app = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}}))
+    client = app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "index_not_ready"
+    assert set(response.get_json()["error"]) == {"code", "message"}
+    assert client.get("/api/search?q=ha+noi").status_code == 503
+    assert client.get("/").status_code == 503
+    report = reindex([str(p) for p in demo_sources()], index_dir)
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "generation": report.generation, "documents": 49}
+
+
+def test_article_is_the_stored_record(client):
+    response = client.get("/api/articles/demo-029")
+    assert response.status_code == 200
+    assert response.get_json() == demo_record("demo-029")
+
+
+def test_article_keeps_script_text_as_data(client):
+    body = client.get("/api/articles/demo-016").get_json()["body"]
+    assert "<script>alert(1)</script>" in body
+
+
+def test_unknown_article_is_404(client):
+    response = client.get("/api/articles/demo-999")
+    assert response.status_code == 404
+    assert response.get_json() == error_body("not_found", "no article with id 'demo-999'")
+
+
+@pytest.mark.parametrize(
+    ("typed", "first_text", "first_html"),
+    [
+        ("ha no", "Hà Nội", "<mark>Hà Nộ</mark>i"),
+        ("HA NO", "Hà Nội", "<mark>Hà Nộ</mark>i"),
+        ("da n", "Đà Nẵng", "<mark>Đà N</mark>ẵng"),
+        ("Đà n", "Đà Nẵng", "<mark>Đà N</mark>ẵng"),
+    ],
+)
+def test_suggest_completes_without_accents(client, typed, first_text, first_html):
+    body = client.get("/api/suggest", query_string={"q": typed}).get_json()
+    assert body["query"] == typed
+    assert body["suggestions"][0] == {"text": first_text, "html": first_html}
+
+
+def test_suggest_empty_query_has_no_suggestions(client):
+    assert client.get("/api/suggest?q=").get_json() == {"query": "", "suggestions": []}
+    assert client.get("/api/suggest").get_json() == {"query": "", "suggestions": []}
+
+
+def test_suggest_limit(client):
+    assert len(client.get("/api/suggest?q=h&limit=2").get_json()["suggestions"]) == 2
+    assert client.get("/api/suggest?q=h&limit=0").status_code == 400
+
+
+def test_search_contract_shape(client):
+    body = client.get("/api/search?q=ha+noi+bao").get_json()
+    assert set(body) == SEARCH_KEYS
+    assert (body["query"], body["page"], body["per_page"], body["sort"]) == ("ha noi bao", 1, 10, "relevance")
+    # Only demo-001 and demo-003 have "bão"; others match the folded "bao" (báo, bao gồm) lower.
+    assert [hit["id"] for hit in body["hits"][:2]] == ["demo-001", "demo-003"]
+    assert body["total"] == len(body["hits"])
+    for hit in body["hits"]:
+        assert set(hit) == HIT_KEYS
+        assert set(hit["highlights"]) == {"title", "snippet"}
+    assert body["hits"][0]["highlights"]["title"] == (
+        "<mark>Hà Nội</mark> khẩn trương ứng phó <mark>bão</mark> số 3, nhiều tuyến phố ngập sâu"
+    )
+    assert set(body["facets"]) == {"category", "source", "year", "month"}
+    assert sum(v["count"] for v in body["facets"]["category"]) == body["total"]
+    assert set(body["reading"]) == {"mode", "text"}
+
+
+def test_search_empty_query_lists_newest(client):
+    body = client.get("/api/search?sort=newest&per_page=3").get_json()
+    assert body["total"] == 49
+    assert [hit["id"] for hit in body["hits"]] == ["demo-041", "demo-034", "demo-026"]
+
+
+def test_search_filters_and_paging(client):
+    body = client.get(
+        "/api/search",
+        query_string=[("category", "Thời sự"), ("category", "Văn hóa"), ("per_page", "5"), ("page", "2")],
+    ).get_json()
+    assert body["total"] == 14
+    assert (body["page"], body["per_page"], len(body["hits"])) == (2, 5, 5)
+    assert {hit["category"] for hit in body["hits"]} <= {"Thời sự", "Văn hóa"}
+
+
+def test_search_date_range_is_inclusive_vietnam_days(client):
+    body = client.get("/api/search?date_from=2024-09-07&date_to=2024-09-07").get_json()
+    assert [hit["id"] for hit in body["hits"]] == ["demo-001"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("page=0", "'page' must be between 1 and 1000, got 0"),
+        ("page=abc", "'page' must be an integer, got 'abc'"),
+        ("per_page=10000", "'per_page' must be between 1 and 100, got 10000"),
+        ("sort=popular", "'sort' must be one of relevance, newest, oldest, got 'popular'"),
+        ("date_from=2024-13-01", "'date_from' must be a date YYYY-MM-DD, got '2024-13-01'"),
+        ("date_to=07/09/2024", "'date_to' must be a date YYYY-MM-DD, got '07/09/2024'"),
+        ("date_from=2024-02-01&date_to=2024-01-01", "'date_from' is after 'date_to'"),
+        ("q=a&q=b", "'q' may be given only once"),
+        ("page=1&page=2", "'page' may be given only once"),
+    ],
+)
+def test_invalid_parameters_are_400(client, query, message):
+    response = client.get(f"/api/search?{query}")
+    assert response.status_code == 400
+    assert response.get_json() == error_body("invalid_parameter", message)
+
+
+def test_raw_non_utf8_query_string_is_400(client):
+    response = client.get("/api/search", environ_overrides={"QUERY_STRING": "q=\x80\xff"})
+    assert response.status_code == 400
+    assert response.get_json() == error_body("bad_request", "the query string is not valid UTF-8")
+
+
+def test_unknown_route_is_json_404(client):
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json() == error_body("not_found", "no such page or endpoint: /api/nothing-here")
+
+
+def test_wrong_method_is_json_405_with_allow(client):
+    response = client.post("/api/search")
+    assert response.status_code == 405
+    assert response.get_json() == error_body(
+        "method_not_allowed", "POST is not allowed on /api/search; use GET"
+    )
+    assert "GET" in response.headers["Allow"]
+
+
+def test_long_url_is_413(client):
+    response = client.get("/api/search?q=" + "a" * 20_000)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_too_large"
+
+
+def test_large_header_is_413(client):
+    response = client.get("/api/search?q=a", headers={"X-Padding": "x" * 17_000})
+    assert response.status_code == 413
+
+
+def test_large_body_is_413_before_routing(client):
+    response = client.post("/api/search", data=b"x" * 20_000)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_too_large"
+
+
+def test_unexpected_exception_is_json_500(client, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("searchsvc.web.api.search", explode)
+    response = client.get("/api/search?q=x")
+    assert response.status_code == 500
+    assert response.get_json() == error_body("internal_error", "internal server error")
+
+
+def test_json_is_utf8_not_ascii_escaped(client):
+    response = client.get("/api/articles/demo-001")
+    assert "Hà Nội".encode() in response.data
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/api/search?q=ha",
+        "/api/articles/nope",
+        "/nope",
+        "/static/style.css",
+        "/healthz",
+        "/articles/demo-001",
+    ],
+)
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+PARAM_NAMES = st.sampled_from(
+    ["q", "page", "per_page", "sort", "category", "source", "author", "tag", "date_from", "date_to", "x"]
+)
+NASTY_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(categories=["Cc", "Cs", "Zs", "Mn", "Lo"]), max_size=20),
+    st.sampled_from(
+        ["0", "-1", "1e9", "99999999999999999999", "2024-02-30", "0000-00-00", "NaN", "%", "%zz"]
+    ),
+    st.integers(min_value=16_000, max_value=40_000).map(lambda n: "á" * n),
+)
+
+
+def encode_pairs(pairs: list[tuple[str, str]], raw: bytes) -> str:
+    """Return a WSGI QUERY_STRING (latin-1 str of bytes) from pairs plus raw garbage bytes."""
+    encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='', errors='surrogatepass')}" for k, v in pairs)
+    return encoded + raw.decode("latin-1")
+
+
+def wsgi_text(text: str) -> str:
+    """Return ``text`` as WSGI carries it: its UTF-8 bytes (surrogates kept) as latin-1."""
+    return text.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.one_of(
+        st.sampled_from(["/api/search", "/api/suggest", "/api/articles/demo-001", "/healthz"]),
+        st.text(max_size=20).map(lambda s: "/api/articles/" + wsgi_text(s)),
+        st.binary(max_size=12).map(lambda b: "/api/" + b.decode("latin-1")),
+    ),
+    pairs=st.lists(st.tuples(PARAM_NAMES, NASTY_TEXT), max_size=6),
+    raw=st.binary(max_size=30),
+)
+def test_no_input_gives_500_or_non_json(client, path, pairs, raw):
+    query_string = encode_pairs(pairs, raw)
+    response = client.get("/", environ_overrides={"PATH_INFO": path, "QUERY_STRING": query_string})
+    assert response.status_code in ALLOWED_STATUSES
+    body = response.get_json()
+    if response.status_code != 200:
+        assert set(body) == {"error"}
+        assert set(body["error"]) == {"code", "message"}
