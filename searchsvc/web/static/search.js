@@ -162,7 +162,9 @@
   function formUrl() {
     const params = new URLSearchParams();
     new FormData(form).forEach(function (value, key) {
-      if (String(value).trim() !== "") params.append(key, value);
+      // Leave out empty fields and the default sort, for short shareable URLs.
+      if (String(value).trim() === "" || (key === "sort" && value === "relevance")) return;
+      params.append(key, value);
     });
     const query = params.toString();
     return "/" + (query ? "?" + query : "");
