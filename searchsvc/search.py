@@ -17,7 +17,7 @@ from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
 from searchsvc.highlight import Targets, contains, mark, snippet
-from searchsvc.matching import Plan, build_plan, key_mask, match_mask, partial_plan, top_scored
+from searchsvc.matching import adjacency, evaluate, key_mask, partial_matches, top_documents
 from searchsvc.messages import (
     SORTS,
     FacetValue,
@@ -29,7 +29,7 @@ from searchsvc.messages import (
     Suggestion,
 )
 from searchsvc.query import ParsedQuery, parse_query
-from searchsvc.ranking import Candidate, rerank
+from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
 from searchsvc.readings import choose_reading
 from searchsvc.spelling import FEW_RESULTS, suggest_query
 from searchsvc.store import Store
@@ -120,24 +120,24 @@ def search(store: Store, request: SearchRequest, settings: SearchSettings | None
     sources = request.sources + parsed.filters.get("source", ())
     literal = parsed
     parsed, mode = choose_reading(parsed, lambda folded: _doc_freq(store, folded))
-    plan = build_plan(parsed, settings)
     masks = build_masks(
         store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
     )
-    base = match_mask(store, plan.required)
-    if mode != "literal" and not base.any():
+    evaluation = evaluate(store, parsed, settings)
+    if mode != "literal" and not evaluation.required.any():
         # The keystroke reading finds nothing: fall back to the words as typed.
         parsed, mode = literal, "literal"
-        plan = build_plan(parsed, settings)
-        base = match_mask(store, plan.required)
-    partial = False
+        evaluation = evaluate(store, parsed, settings)
+    base = evaluation.required
     final = _apply(base, masks)
-    if not final.any() and len(plan.clause_queries) > 1:
-        plan, base, partial = _best_partial(store, plan, masks)
+    partial = False
+    if not final.any() and len(evaluation.clause_masks) > 1:
+        base, matched = partial_matches(evaluation, store.columns.live, None)
         final = _apply(base, masks)
+        partial = bool(matched)
     total = int(final.sum())
     facets = facet_counts(store.columns, base, masks) if request.facets else {}
-    ranked = _order(store, request, parsed, plan, final, masks, settings)
+    ranked = _order(store, request, parsed, evaluation.scores, final, settings)
     start = (request.page - 1) * request.per_page
     page = ranked[start : start + request.per_page]
     targets = highlight_targets(parsed)
@@ -181,45 +181,40 @@ def _apply(base: np.ndarray, masks: FilterMasks) -> np.ndarray:
     return base if mask is None else base & mask
 
 
-def _best_partial(store: Store, plan: Plan, masks: FilterMasks) -> tuple[Plan, np.ndarray, bool]:
-    """Find the largest number of query words that some filtered article still has."""
-    for minimum in range(len(plan.clause_queries) - 1, 0, -1):
-        candidate = partial_plan(plan, minimum)
-        base = match_mask(store, candidate.required)
-        if _apply(base, masks).any():
-            return candidate, base, True
-    return plan, np.zeros_like(store.columns.live), False
-
-
 def _order(
     store: Store,
     request: SearchRequest,
     parsed: ParsedQuery,
-    plan: Plan,
+    scores: np.ndarray,
     final: np.ndarray,
-    masks: FilterMasks,
     settings: SearchSettings,
 ) -> list[tuple[int, float]]:
     """Return (docnum, score) pairs in result order, as far as the requested page needs."""
     needed = request.page * request.per_page
     if request.sort != "relevance" or not parsed.positive:
         return _by_date(store, final, newest=request.sort != "oldest", limit=needed)
-    depth = max(needed, settings.rerank_depth)
-    allowed = final if masks.combined() is not None or not final.all() else None
-    top = top_scored(store, plan.scoring, allowed, depth)
+    top = top_documents(scores, final, store.columns.published_ts, max(needed, settings.rerank_depth))
     head = top[: settings.rerank_depth]
-    candidates = [
-        Candidate(docnum, score, store.stored(docnum), int(store.columns.published_ts[docnum]))
-        for docnum, score in head
-    ]
     sequence = [
         s.folded
         for c in parsed.positive
         if not c.alternatives and c.field in (None, "title")
         for s in c.syllables
     ]
+    docnums = [docnum for docnum, _ in head]
+    near = {name: adjacency(store, name, sequence, docnums) for name in PROXIMITY_FIELDS}
     exact_words = [s.exact for s in parsed.all_syllables() if s.accented]
-    reranked = rerank(candidates, sequence, exact_words, settings, time.time())
+    candidates = [
+        Candidate(
+            docnum,
+            score,
+            {name: float(near[name][i]) for name in PROXIMITY_FIELDS},
+            store.stored(docnum).get("body", "") if exact_words and i < BODY_DEPTH else "",
+            int(store.columns.published_ts[docnum]),
+        )
+        for i, (docnum, score) in enumerate(head)
+    ]
+    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH)
     return reranked + top[settings.rerank_depth :]
 
 

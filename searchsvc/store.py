@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,82 @@ def _read_columns(reader: Any) -> Columns:
     )
 
 
+POSTINGS_CACHE_ENTRIES = 20_000_000
+
+
+def _leaf_postings(leaf: Any, field: str, term: str, values: bool) -> tuple[list[Any], list[Any]]:
+    """Read one segment's posting list block by block: ids and weights, or ids and values.
+
+    The block attributes belong to Whoosh's W3 codec (the same in 2.7.4 and
+    whoosh3); other matchers (inlined short lists) take the public per-posting path.
+    """
+    matcher = leaf.postings(field, term)
+    ids: list[Any] = []
+    extra: list[Any] = []
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            matcher._read_ids()
+            ids.append(np.asarray(matcher._ids, dtype=np.int64))
+            if values:
+                matcher._read_values()
+                extra.extend(matcher._values)
+            else:
+                matcher._read_weights()
+                extra.append(np.asarray(matcher._weights, dtype=np.float64))
+            matcher._next_block()
+        return ids, extra
+    one_ids = []
+    while matcher.is_active():
+        one_ids.append(matcher.id())
+        extra.append(matcher.value() if values else matcher.weight())
+        matcher.next()
+    ids_array = np.asarray(one_ids, dtype=np.int64)
+    return [ids_array], (extra if values else [np.asarray(extra, dtype=np.float64)])
+
+
+def read_postings(reader: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a term's (docnums, weights) over all segments; empty arrays when absent."""
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for leaf, offset in reader.leaf_readers():
+        if (field, term) not in leaf:
+            continue
+        leaf_ids, leaf_weights = _leaf_postings(leaf, field, term, values=False)
+        ids.extend(i + offset for i in leaf_ids)
+        weights.extend(leaf_weights)
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def read_positions(reader: Any, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
+    """Return a term's docnums and encoded position lists over all segments."""
+    ids: list[np.ndarray] = []
+    values: list[bytes] = []
+    for leaf, offset in reader.leaf_readers():
+        if (field, term) not in leaf:
+            continue
+        leaf_ids, leaf_values = _leaf_postings(leaf, field, term, values=True)
+        ids.extend(i + offset for i in leaf_ids)
+        values.extend(leaf_values)
+    if not ids:
+        return np.zeros(0, dtype=np.int64), []
+    return np.concatenate(ids), values
+
+
+def read_lengths(reader: Any, field: str) -> np.ndarray:
+    """Return every document's stored field length."""
+    total = reader.doc_count_all()
+    lengths = np.zeros(total, dtype=np.float64)
+    for leaf, offset in reader.leaf_readers():
+        if field not in leaf.schema or not leaf.schema[field].scorable:
+            continue
+        dfl = leaf.doc_field_length
+        for docnum in range(leaf.doc_count_all()):
+            lengths[offset + docnum] = dfl(docnum, field, 0)
+    return lengths
+
+
 class Store:
     """The live index generation of one index directory, ready to search."""
 
@@ -123,6 +200,10 @@ class Store:
         self.columns = _read_columns(searcher.reader())
         self.lexicon: Lexicon = load_lexicon(generation.path)
         self.doc_freq_cache: dict[tuple[str, str], int] = {}
+        self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._posting_entries = 0
+        self._lengths: dict[str, np.ndarray] = {}
+        self._averages: dict[str, float] = {}
         if old is not None and old is not searcher:
             old.close()
 
@@ -159,6 +240,80 @@ class Store:
         if cached is None:
             cached = self.doc_freq_cache[key] = int(self.searcher.doc_frequency(field, term))
         return cached
+
+    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (docnums, term frequencies) of a term as arrays (LRU-cached per generation)."""
+        key = (field, term)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = read_postings(self.searcher.reader(), field, term)
+        with self._lock:
+            self._postings[key] = found
+            self._posting_entries += found[0].size
+            while self._posting_entries > POSTINGS_CACHE_ENTRIES and len(self._postings) > 1:
+                _, (ids, _) = self._postings.popitem(last=False)
+                self._posting_entries -= ids.size
+        return found
+
+    def lengths(self, field: str) -> np.ndarray:
+        """Return every document's length (in syllables) of a text field."""
+        found = self._lengths.get(field)
+        if found is None:
+            found = self._lengths[field] = read_lengths(self.searcher.reader(), field)
+        return found
+
+    def average_length(self, field: str) -> float:
+        """Return the mean length of a text field over documents that have it."""
+        found = self._averages.get(field)
+        if found is None:
+            lengths = self.lengths(field)
+            present = lengths[lengths > 0]
+            found = self._averages[field] = float(present.mean()) if present.size else 1.0
+        return found
+
+    def expand_prefix(self, field: str, prefix: str, limit: int) -> list[str]:
+        """Return up to ``limit`` indexed words of ``field`` starting with ``prefix``."""
+        words = []
+        for term in self.searcher.reader().expand_prefix(field, prefix):
+            words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            if len(words) >= limit:
+                break
+        return words
+
+    def phrase_docs(self, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
+        """Return the documents (among ``candidates``) with ``words`` adjacent in ``field``."""
+        docnums = np.nonzero(candidates)[0]
+        decode = self.searcher.schema[field].format.decode_positions
+        lists = []
+        for word in words:
+            ids, values = self.positions(field, word)
+            lists.append((np.searchsorted(ids, docnums), values))
+        found = []
+        for j, docnum in enumerate(docnums):
+            starts: set[int] | None = None
+            for offset, (where, values) in enumerate(lists):
+                shifted = {p - offset for p in decode(values[where[j]])}
+                starts = shifted if starts is None else starts & shifted
+                if not starts:
+                    break
+            if starts:
+                found.append(docnum)
+        return np.asarray(found, dtype=np.int64)
+
+    def positions(self, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
+        """Return a term's docnums and encoded positions (cached like postings)."""
+        key = ("positions:" + field, term)
+        with self._lock:
+            found = self._postings.get(key)
+        if found is None:
+            found = read_positions(self.searcher.reader(), field, term)
+            with self._lock:
+                self._postings[key] = found
+                self._posting_entries += 4 * found[0].size
+        return found
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """Return the stored fields of a document number."""

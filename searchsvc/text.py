@@ -123,12 +123,11 @@ def has_marks(text: str) -> bool:
     return fold(text) != text.lower()
 
 
-# A syllable is a run of letters and digits (combining marks included, for NFD
-# input). Digit groups like 2.000 or 1,500,000 stay one token without their
-# separators, so `2.000` and `2000` find each other. `\w` also matches `_`,
-# which is split off afterwards: one simple pattern is twice as fast.
-_SPAN = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?!\d)|[\w\u0300-\u036f]+")
-_UNDERSCORES = re.compile(r"[^_]+")
+# A syllable is a run of letters (combining marks included, for NFD input) or a
+# run of digits: `COVID-19` -> covid 19, `5G` -> 5 g, `U23` -> u 23, so typing
+# either part finds the whole. Digit groups like 2.000 or 1,500,000 stay one
+# token without their separators, so `2.000` and `2000` find each other.
+_SPAN = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?!\d)|\d+|[^\W\d_]+(?:[\u0300-\u036f]+[^\W\d_]*)*")
 _GROUP_SEPARATORS = str.maketrans("", "", ".,")
 
 
@@ -136,11 +135,6 @@ def spans(text: str) -> Iterator[tuple[int, int, str]]:
     """Yield ``(start, end, raw)`` for each syllable of ``text``; offsets index ``text`` itself."""
     for m in _SPAN.finditer(text):
         raw = m.group()
-        if "_" in raw:
-            base = m.start()
-            for part in _UNDERSCORES.finditer(raw):
-                yield base + part.start(), base + part.end(), part.group()
-            continue
         if raw[0].isdigit() and ("." in raw or "," in raw):
             raw = raw.translate(_GROUP_SEPARATORS)
         yield m.start(), m.end(), raw
@@ -148,8 +142,6 @@ def spans(text: str) -> Iterator[tuple[int, int, str]]:
 
 def syllables(text: str) -> list[str]:
     """Return the raw syllables of ``text`` in order (the same as ``spans``, faster)."""
-    if "_" in text:
-        return [raw for _, _, raw in spans(text)]
     found = _SPAN.findall(text)
     if "." in text or "," in text:
         found = [raw.translate(_GROUP_SEPARATORS) if raw[0].isdigit() else raw for raw in found]

@@ -1,0 +1,391 @@
+"""The ``searchsvc`` command line: reindex, index add/delete, stats, search, serve, demo.
+
+The only module that imports click. Core errors become a one-line message on
+stderr and a non-zero exit code; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from searchsvc.config import Settings, load_settings
+from searchsvc.errors import IndexBusy, SearchsvcError
+from searchsvc.indexer import ReindexReport
+
+EXIT_ERROR = 1
+EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the index; try again later
+DEMO_INDEX = "index/demo"
+
+
+def _fail(exc: SearchsvcError) -> None:
+    """Print a core error and exit non-zero."""
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_BUSY if isinstance(exc, IndexBusy) else EXIT_ERROR)
+
+
+def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Translate searchsvc errors raised by a command into a message and exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SearchsvcError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: the live index is unchanged", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _settings(ctx: click.Context, index_dir: str | None = None, **server: Any) -> Settings:
+    """Return the settings of this invocation with command-line overrides applied."""
+    settings: Settings = ctx.obj["settings"]
+    if index_dir:
+        settings = replace(settings, index=replace(settings.index, dir=index_dir))
+    changes = {k: v for k, v in server.items() if v is not None}
+    if changes:
+        settings = replace(settings, server=replace(settings.server, **changes))
+    return settings
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.version_option(package_name="searchsvc")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Vietnamese news search: build the index, query it, serve it."""
+    try:
+        ctx.obj = {"settings": load_settings(config_path)}
+    except SearchsvcError as exc:
+        _fail(exc)
+
+
+class Progress:
+    """Print indexing progress with documents per second and time left, on one line."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        """Report that ``done`` of ``total`` documents were handed to the index writer."""
+        if not self.enabled:
+            return
+        elapsed = max(time.perf_counter() - self.started, 1e-6)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate else 0.0
+        width = 30
+        filled = int(width * done / total) if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        click.echo(
+            f"\r[{bar}] {done}/{total} {rate:,.0f} docs/s ETA {eta:,.0f}s ", nl=done >= total, err=True
+        )
+
+
+def _print_report(report: ReindexReport, action: str) -> None:
+    """Print the summary of a reindex or an incremental add."""
+    size = f", index size {report.size_bytes / 1e6:,.1f} MB" if report.size_bytes else ""
+    click.echo(
+        f"{action} {report.indexed} articles into {report.generation} in {report.seconds:.1f}s"
+        f" ({report.indexed / max(report.seconds, 1e-6):,.0f} docs/s){size}; "
+        f"rejected {len(report.rejects)}, duplicates {report.duplicates}, warnings {len(report.warnings)}"
+    )
+    for reject in report.rejects[:20]:
+        where = f"{reject.path}:{reject.line}" if reject.line is not None else reject.path
+        click.echo(f"  rejected {where}: {reject.reason}", err=True)
+    if len(report.rejects) > 20:
+        click.echo(f"  … and {len(report.rejects) - 20} more rejects", err=True)
+    for warning in report.warnings[:10]:
+        where = f"{warning.path}:{warning.line}" if warning.line is not None else warning.path
+        click.echo(f"  warning {where}: {warning.reason}", err=True)
+    if report.duplicates:
+        shown = ", ".join(report.duplicate_ids[:5])
+        click.echo(
+            f"  duplicate ids (the later record won): {shown}{' …' if report.duplicates > 5 else ''}",
+            err=True,
+        )
+
+
+def _write_rejects(report: ReindexReport, path: str | None) -> None:
+    """Write the rejects file when asked for and there is something to write."""
+    if path and report.rejects:
+        from searchsvc.ingest import write_rejects
+
+        write_rejects(report.rejects, Path(path))
+        click.echo(f"  rejects written to {path}", err=True)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option(
+    "--procs", type=click.IntRange(1, 64), help="Indexing processes (default: index.procs setting)."
+)
+@click.option(
+    "--rejects", "rejects_path", type=click.Path(dir_okay=False), help="Write rejected records here (JSONL)."
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+@reports_errors
+def reindex(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    index_dir: str | None,
+    procs: int | None,
+    rejects_path: str | None,
+    quiet: bool,
+) -> None:
+    """Build a new index generation from SOURCES and switch to it when complete."""
+    from searchsvc.indexer import reindex as build
+
+    settings = _settings(ctx, index_dir)
+    report = build(
+        list(sources),
+        settings.index_dir,
+        procs=procs or settings.index.procs,
+        limitmb=settings.index.limitmb,
+        keep_generations=settings.index.keep_generations,
+        progress=Progress(enabled=not quiet and sys.stderr.isatty()),
+    )
+    _print_report(report, "indexed")
+    _write_rejects(report, rejects_path)
+
+
+@main.group()
+def index() -> None:
+    """Change the live index in place (incremental)."""
+
+
+@index.command("add")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option(
+    "--rejects", "rejects_path", type=click.Path(dir_okay=False), help="Write rejected records here (JSONL)."
+)
+@click.pass_context
+@reports_errors
+def index_add(
+    ctx: click.Context, sources: tuple[str, ...], index_dir: str | None, rejects_path: str | None
+) -> None:
+    """Insert or replace the articles of SOURCES in the live index."""
+    from searchsvc.indexer import add_articles
+
+    settings = _settings(ctx, index_dir)
+    report = add_articles(list(sources), settings.index_dir, timeout=settings.index.lock_timeout)
+    _print_report(report, "added/updated")
+    _write_rejects(report, rejects_path)
+
+
+@index.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.pass_context
+@reports_errors
+def index_delete(ctx: click.Context, ids: tuple[str, ...], index_dir: str | None) -> None:
+    """Delete articles by id from the live index."""
+    from searchsvc.indexer import delete_articles
+
+    settings = _settings(ctx, index_dir)
+    deleted, missing = delete_articles(list(ids), settings.index_dir, timeout=settings.index.lock_timeout)
+    click.echo(f"deleted {len(deleted)} article(s)")
+    if missing:
+        click.echo(f"not found: {', '.join(missing)}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def stats(ctx: click.Context, index_dir: str | None, as_json: bool) -> None:
+    """Show documents, generation, size and counts per category and source."""
+    from searchsvc.store import open_store
+
+    store = open_store(_settings(ctx, index_dir).index_dir)
+    try:
+        data = store.stats()
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    click.echo(
+        f"generation   {data['generation']} (schema {data['schema_version']}, built {data['created']})"
+    )
+    click.echo(f"documents    {data['documents']:,} ({data['dated_documents']:,} dated)")
+    click.echo(f"size on disk {data['size_bytes'] / 1e6:,.1f} MB")
+    if data["date_range"]:
+        click.echo(f"dates        {data['date_range'][0]} … {data['date_range'][1]}")
+    for title, key in (("categories", "categories"), ("sources", "sources")):
+        click.echo(f"{title}:")
+        for value, count in data[key].items():
+            click.echo(f"  {count:>8,}  {value}")
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
+
+
+def _plain(fragment: str, color: bool) -> str:
+    """Turn highlight HTML into terminal text (marked words bold when ``color``)."""
+    marked = _MARK.sub(
+        lambda m: click.style(m.group(1), bold=True, fg="yellow") if color else m.group(1), fragment
+    )
+    return html.unescape(marked)
+
+
+@main.command()
+@click.argument("query", nargs=-1)
+@click.option("--category", multiple=True, help="Only this category (repeatable).")
+@click.option("--source", multiple=True, help="Only this source (repeatable).")
+@click.option("--author", help="Only this author.")
+@click.option("--tag", help="Only this tag.")
+@click.option("--from", "date_from", help="Published on or after YYYY-MM-DD (Vietnam time).")
+@click.option("--to", "date_to", help="Published on or before YYYY-MM-DD (Vietnam time).")
+@click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
+@click.option("--page", default="1", show_default=True)
+@click.option("--per-page", default=None, help="Results per page.")
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON response.")
+@click.pass_context
+@reports_errors
+def search(
+    ctx: click.Context,
+    query: tuple[str, ...],
+    category: tuple[str, ...],
+    source: tuple[str, ...],
+    author: str | None,
+    tag: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    sort: str,
+    page: str,
+    per_page: str | None,
+    index_dir: str | None,
+    as_json: bool,
+) -> None:
+    """Search the index and print the results (a table, or JSON with --json)."""
+    from searchsvc.search import request_from_params
+    from searchsvc.search import search as run_search
+    from searchsvc.store import open_store
+
+    settings = _settings(ctx, index_dir)
+    params: dict[str, list[str]] = {"q": [" ".join(query)], "sort": [sort], "page": [page]}
+    params["category"], params["source"] = list(category), list(source)
+    for name, value in (
+        ("author", author),
+        ("tag", tag),
+        ("date_from", date_from),
+        ("date_to", date_to),
+        ("per_page", per_page),
+    ):
+        if value:
+            params[name] = [value]
+    request = request_from_params(params, settings.search)
+    store = open_store(settings.index_dir)
+    try:
+        response = run_search(store, request, settings.search)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=1))
+        return
+    _print_response(response, color=sys.stdout.isatty())
+
+
+def _print_response(response: Any, color: bool) -> None:
+    """Print a search response as a readable table."""
+    reading = (
+        ""
+        if response.reading.mode == "literal"
+        else f", read as {response.reading.mode}: {response.reading.text}"
+    )
+    partial = ", partial match (not every word found)" if response.partial else ""
+    click.echo(f"{response.total:,} results in {response.took_ms:.1f} ms{reading}{partial}")
+    if response.suggestion:
+        click.echo(f"did you mean: {response.suggestion.text}")
+    first = (response.page - 1) * response.per_page
+    for rank, hit in enumerate(response.hits, first + 1):
+        date = (hit.published or "")[:10] or "----------"
+        meta = " · ".join(x for x in (hit.category, hit.source) if x)
+        click.echo(f"{rank:>4}. {_plain(hit.highlights.title, color)}")
+        click.echo(f"      {date}  {meta}  score {hit.score:.2f}  id {hit.id}")
+        click.echo(f"      {_plain(hit.highlights.snippet, color)}")
+    for name in ("category", "source", "year"):
+        values = response.facets.get(name) or ()
+        if values:
+            shown = ", ".join(f"{v.value} {v.count}" for v in values[:8])
+            click.echo(f"{name}: {shown}{' …' if len(values) > 8 else ''}")
+
+
+@main.command()
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option("--host", help="Bind address (default: server.host).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: server.port).")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="gunicorn worker processes (default: server.workers)."
+)
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@click.pass_context
+@reports_errors
+def serve(
+    ctx: click.Context,
+    index_dir: str | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    dev: bool,
+) -> None:
+    """Serve the search page and JSON API (gunicorn; --dev for Flask's server)."""
+    from searchsvc.web.server import run_dev, run_production
+
+    settings = _settings(ctx, index_dir, host=host, port=port, workers=workers)
+    click.echo(
+        f"serving {settings.index_dir} on http://{settings.server.host}:{settings.server.port}/", err=True
+    )
+    (run_dev if dev else run_production)(settings)
+
+
+@main.command()
+@click.option("--index-dir", default=DEMO_INDEX, show_default=True, help="Where the demo index is built.")
+@click.option("--host", help="Bind address (default: server.host).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: server.port).")
+@click.option("--rebuild", is_flag=True, help="Rebuild the demo index even if it exists.")
+@click.option("--no-serve", is_flag=True, help="Only build the demo index.")
+@click.pass_context
+@reports_errors
+def demo(
+    ctx: click.Context, index_dir: str, host: str | None, port: int | None, rebuild: bool, no_serve: bool
+) -> None:
+    """Build (if needed) and serve the built-in demo corpus of Vietnamese articles."""
+    from searchsvc.demo import demo_sources
+    from searchsvc.indexer import CURRENT
+    from searchsvc.indexer import reindex as build
+
+    settings = _settings(ctx, index_dir, host=host, port=port)
+    if rebuild or not (settings.index_dir / CURRENT).is_file():
+        report = build([str(p) for p in demo_sources()], settings.index_dir)
+        _print_report(report, "indexed demo corpus:")
+    if no_serve:
+        return
+    from searchsvc.web.server import run_production
+
+    click.echo(f"demo: open http://{settings.server.host}:{settings.server.port}/", err=True)
+    run_production(settings)
+
+
+if __name__ == "__main__":
+    main()
