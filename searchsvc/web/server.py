@@ -30,7 +30,8 @@ class SearchServer(BaseApplication):
     def load_config(self) -> None:
         """Apply our options to gunicorn's configuration."""
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # skip what an older gunicorn does not know
+                self.cfg.set(key, value)
 
     def load(self) -> Flask:
         """Build the app; gunicorn calls this in each worker, after the fork."""
@@ -65,6 +66,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "proc_name": "searchsvc",
         # Workers open the index lazily after the fork; never load the app in the arbiter.
         "preload_app": False,
+        # gunicorn >= 25.1 opens a control socket at one path per user; several servers would clash.
+        "control_socket_disable": True,
     }
 
 

@@ -243,5 +243,11 @@
     navigate(window.location.pathname + window.location.search, false, undefined);
   });
 
+  // On wide screens the summary is hidden, so the filters must never stay collapsed there.
+  NARROW.addEventListener("change", function () {
+    const filters = document.getElementById("filters");
+    if (filters) filters.open = !NARROW.matches;
+  });
+
   collapseFiltersWhenNarrow();
 })();
