@@ -146,3 +146,21 @@ def test_reindex_is_served_without_restart_and_without_failed_requests(server):
             thread.join(timeout=20)
     assert failures == []
     assert process.poll() is None
+
+
+def test_gunicorn_options_follow_server_settings():
+    from searchsvc.config import load_settings
+    from searchsvc.web.server import gunicorn_options, with_index_dir
+
+    settings = load_settings(
+        environ={},
+        overrides={"server": {"host": "0.0.0.0", "port": 9000, "workers": 4, "threads": 8, "timeout": 60}},
+    )
+    options = gunicorn_options(settings)
+    assert (options["bind"], options["workers"], options["threads"]) == ("0.0.0.0:9000", 4, 8)
+    assert (options["worker_class"], options["timeout"], options["graceful_timeout"]) == ("gthread", 60, 30)
+    assert (options["accesslog"], options["preload_app"]) == ("-", False)
+    assert "%(M)s" in options["access_log_format"]
+    # Requests up to max_request_bytes (16384) must reach the app, which answers 413 itself.
+    assert options["limit_request_line"] == 0
+    assert with_index_dir(settings, "/srv/index").index_dir == Path("/srv/index")
