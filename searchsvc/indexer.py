@@ -155,8 +155,15 @@ def reindex(
         name = GEN_PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         build_dir = index_dir / (BUILD_PREFIX + name)
         build_dir.mkdir(parents=True)
-        _write_index(build_dir, articles, procs, limitmb, progress)
-        save_lexicon(build_lexicon(articles), build_dir)
+        # The lexicon is counted while indexing subprocesses finish their segments.
+        _write_index(
+            build_dir,
+            articles,
+            procs,
+            limitmb,
+            progress,
+            lambda: save_lexicon(build_lexicon(articles), build_dir),
+        )
         report.indexed = len(articles)
         _write_manifest(build_dir, name, report, sources)
         final_dir = index_dir / name
@@ -175,8 +182,9 @@ def _write_index(
     procs: int,
     limitmb: int,
     progress: Progress | None,
+    before_commit: Callable[[], None],
 ) -> None:
-    """Index ``articles`` into a new Whoosh index in ``build_dir``."""
+    """Index ``articles`` into a new Whoosh index in ``build_dir``, running ``before_commit`` last."""
     ix = whoosh_index.create_in(str(build_dir), build_schema())
     if procs > 1:
         writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
@@ -188,6 +196,7 @@ def _write_index(
             writer.add_document(**to_document(article))
             if progress is not None and (done % 500 == 0 or done == total):
                 progress(done, total)
+        before_commit()
     except BaseException:
         writer.cancel()
         raise

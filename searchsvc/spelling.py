@@ -38,6 +38,9 @@ def suggest_query(parsed: ParsedQuery, store: Store, total: int) -> Suggestion |
         ]
     else:
         words = lexicon.restore_accents(folded)
+    if not any(corrected) and total:
+        # Restoring accents alone is no correction: the folded words already matched.
+        return None
     if [w.lower() for w in words] == [s.exact for s in syllables]:
         return None
     typed = [s.exact for s in syllables]

@@ -178,6 +178,7 @@ class Store:
         self.refresh_interval = refresh_interval
         self._lock = threading.RLock()
         self._checked = 0.0
+        self._retired: Any = None
         self._open()
 
     def _open(self) -> None:
@@ -205,7 +206,11 @@ class Store:
         self._lengths: dict[str, np.ndarray] = {}
         self._averages: dict[str, float] = {}
         if old is not None and old is not searcher:
-            old.close()
+            # Another thread may still be answering with the old searcher: close it
+            # one switch later instead of now.
+            if self._retired is not None:
+                self._retired.close()
+            self._retired = old
 
     @property
     def generation(self) -> str:
@@ -350,6 +355,8 @@ class Store:
 
     def close(self) -> None:
         """Release the searcher's files."""
+        if self._retired is not None:
+            self._retired.close()
         self.searcher.close()
 
 

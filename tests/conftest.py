@@ -51,3 +51,17 @@ def shared_corpus() -> Path:
     if not (corpus / "sample.jsonl").is_file():
         pytest.skip(f"the shared corpus is not at {corpus} (it sits beside the repository on the team's machines)")
     return corpus
+
+
+@pytest.fixture(scope="session")
+def app(demo_settings: Settings):
+    """Return the Flask app serving the demo index."""
+    from searchsvc.web import create_app
+
+    return create_app(demo_settings)
+
+
+@pytest.fixture()
+def client(app):
+    """Return a Flask test client of the demo app."""
+    return app.test_client()
