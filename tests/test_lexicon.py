@@ -1,0 +1,55 @@
+"""The corpus vocabulary: accent restoration, typo correction, autocomplete."""
+
+from __future__ import annotations
+
+import pytest
+
+from searchsvc.lexicon import Completion, LexiconBuilder, load_lexicon, prefix_key, save_lexicon
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    """Build a lexicon from three titles and two summaries."""
+    builder = LexiconBuilder()
+    builder.add("Hà Nội khẩn trương ứng phó bão", "Hà Nội mưa lớn.")
+    builder.add("Sau bão, Hà Nội dọn dẹp", None)
+    builder.add("Đà Nẵng đón khách", "Khách đến Đà Nẵng")
+    return builder.build()
+
+
+def test_restore_accents(lexicon):
+    assert lexicon.restore_accents(["ha", "noi", "bao"]) == ["Hà", "Nội", "bão"]
+    assert lexicon.restore_accents(["xyz"]) == ["xyz"]
+
+
+@pytest.mark.parametrize(("typed", "fixed"), [("haa", "ha"), ("bao", None), ("nooi", "noi"), ("qqqqq", None)])
+def test_correct(lexicon, typed, fixed):
+    assert lexicon.correct(typed) == fixed
+
+
+def test_word_counts(lexicon):
+    assert (lexicon.best_form("da"), lexicon.count("noi"), lexicon.count("xyz")) == ("đà", 3, 0)
+
+
+def test_complete(lexicon):
+    assert lexicon.complete("ha n") == [
+        Completion("Hà Nội", "<mark>Hà N</mark>ội", 2),
+        Completion("Hà Nội khẩn trương ứng phó bão", "<mark>Hà N</mark>ội khẩn trương ứng phó bão", 1),
+    ]
+    assert lexicon.complete("ĐÀ NẴ") == [Completion("Đà Nẵng đón khách", "<mark>Đà Nẵ</mark>ng đón khách", 1)]
+    assert lexicon.complete("") == []
+
+
+@pytest.mark.parametrize(("typed", "key"), [("Hà  Nội ", "ha noi "), ("ĐÀ", "da"), ("", ""), ("  ", "")])
+def test_prefix_key(typed, key):
+    assert prefix_key(typed) == key
+
+
+def test_save_and_load(lexicon, tmp_path):
+    save_lexicon(lexicon, tmp_path)
+    again = load_lexicon(tmp_path)
+    assert (again.words, again.pairs, again.complete("ha n")) == (
+        lexicon.words,
+        lexicon.pairs,
+        lexicon.complete("ha n"),
+    )
