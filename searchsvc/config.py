@@ -77,7 +77,14 @@ class Settings:
 
 
 def _coerce(section: str, key: str, raw: Any, kind: type) -> Any:
-    """Convert ``raw`` (from TOML or the environment) to the type of the default."""
+    """Convert ``raw`` to the type of the default: strings (environment) are parsed, TOML values must fit."""
+    if not isinstance(raw, str) or kind is str:
+        fits = isinstance(raw, kind) and not (kind is int and isinstance(raw, bool))
+        if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+            fits = True
+        if not fits:
+            raise ConfigError(f"{section}.{key}: {raw!r} is not a valid {kind.__name__}")
+        return kind(raw)
     try:
         if kind is bool:
             if isinstance(raw, str):
@@ -88,8 +95,10 @@ def _coerce(section: str, key: str, raw: Any, kind: type) -> Any:
         raise ConfigError(f"{section}.{key}: {raw!r} is not a valid {kind.__name__}") from exc
 
 
-def _apply(section_obj: Any, section: str, values: Mapping[str, Any]) -> Any:
+def _apply(section_obj: Any, section: str, values: Any) -> Any:
     """Return ``section_obj`` with ``values`` applied, rejecting unknown keys."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"[{section}] must be a table of settings, got {values!r}")
     known = {f.name: type(getattr(section_obj, f.name)) for f in fields(section_obj)}
     changes = {}
     for key, raw in values.items():

@@ -15,9 +15,7 @@ _ISO_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ])")
 _WEEKDAY = r"(?:th[ứu]\s*(?:hai|ba|t[ưu]|n[ăa]m|s[áa]u|b[ảẩa]y|[2-7])|ch[ủu]\s*nh[ậa]t|cn|t[2-7])"
 _DATE = r"(?P<day>\d{1,2})(?P<sep>[/.-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4})"
 _TIME = r"(?P<hour>\d{1,2})[:hH](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
-_ZONE = (
-    r"\(?\s*(?:GMT|UTC)\s*(?P<offset>[+-]\d{1,2})(?::?(?P<offset_minutes>\d{2}))?\s*\)?"
-)
+_ZONE = r"\(?\s*(?:GMT|UTC)\s*(?P<offset>[+-]\d{1,2})(?::?(?P<offset_minutes>\d{2}))?\s*\)?"
 
 # Vietnamese sites write day first: "Thứ năm, 12/7/2018, 15:40 (GMT+7)",
 # "12/07/2018 15:40", "12/7/2018", and some put the time first: "15:40 - 12/07/2018".

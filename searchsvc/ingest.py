@@ -146,9 +146,7 @@ def _directory_sources(directory: Path) -> list[Path]:
         and not any(part.startswith(".") for part in path.relative_to(directory).parts)
     )
     if not found:
-        raise IngestError(
-            str(directory), f"no supported source files ({supported_suffixes()})"
-        )
+        raise IngestError(str(directory), f"no supported source files ({supported_suffixes()})")
     return found
 
 
@@ -179,9 +177,7 @@ def _reader_for(path: Path) -> Callable[[Path], Iterator[Record]]:
     """Return the reader for path's format; raise IngestError for unknown formats."""
     format_name = detect_format(path)
     if format_name is None:
-        raise IngestError(
-            str(path), f"unknown source format (supported: {supported_suffixes()})"
-        )
+        raise IngestError(str(path), f"unknown source format (supported: {supported_suffixes()})")
     return _READERS[format_name]
 
 
@@ -195,9 +191,7 @@ def _open_binary(path: Path) -> BinaryIO:
             return gzip.open(path, "rb")  # type: ignore[return-value]
         return open(path, "rb")
     except OSError as error:
-        raise IngestError(
-            str(path), f"cannot open: {error.strerror or error}"
-        ) from error
+        raise IngestError(str(path), f"cannot open: {error.strerror or error}") from error
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -206,9 +200,7 @@ def _read_bytes(path: Path) -> bytes:
         try:
             return stream.read()
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            raise IngestError(
-                str(path), f"truncated or corrupt gzip data: {error}"
-            ) from error
+            raise IngestError(str(path), f"truncated or corrupt gzip data: {error}") from error
 
 
 # ---------------------------------------------------------------------------
@@ -256,9 +248,7 @@ def _optional_text(fields: Mapping[str, object], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _BadRecord(
-            f"field '{name}' must be a string or null, got {_json_type(value)}"
-        )
+        raise _BadRecord(f"field '{name}' must be a string or null, got {_json_type(value)}")
     return _clean(value) or None
 
 
@@ -267,15 +257,11 @@ def _tags(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise _BadRecord(
-            f"field 'tags' must be a list of strings, got {_json_type(value)}"
-        )
+        raise _BadRecord(f"field 'tags' must be a list of strings, got {_json_type(value)}")
     tags: list[str] = []
     for position, tag in enumerate(value, start=1):
         if not isinstance(tag, str):
-            raise _BadRecord(
-                f"field 'tags' must be a list of strings, item {position} is {_json_type(tag)}"
-            )
+            raise _BadRecord(f"field 'tags' must be a list of strings, item {position} is {_json_type(tag)}")
         cleaned = _clean(tag)
         if cleaned:
             tags.append(cleaned)
@@ -288,9 +274,7 @@ def _published(fields: Mapping[str, object]) -> tuple[datetime | None, str | Non
     if value is None:
         return None, None
     if not isinstance(value, str):
-        raise _BadRecord(
-            f"field 'published' must be a string or null, got {_json_type(value)}"
-        )
+        raise _BadRecord(f"field 'published' must be a string or null, got {_json_type(value)}")
     published = parse_published(value)
     if published is not None or not value.strip():
         return published, None
@@ -397,9 +381,7 @@ def _jsonl_line(path: str, line: int, raw: bytes) -> Iterator[Record]:
         )
         return
     if not isinstance(data, dict):
-        yield Reject(
-            path, line, f"not a JSON object (got {_json_type(data)})", _excerpt(text)
-        )
+        yield Reject(path, line, f"not a JSON object (got {_json_type(data)})", _excerpt(text))
         return
     yield from _build(path, line, data, text)
 
@@ -448,9 +430,7 @@ def _read_json_array(path: Path) -> Iterator[Record]:
 def _name_item(record: Record, position: int) -> Record:
     """Prefix the reason of a Reject or warning with its array position."""
     if isinstance(record, Reject):
-        return Reject(
-            record.path, record.line, f"item {position}: {record.reason}", record.raw
-        )
+        return Reject(record.path, record.line, f"item {position}: {record.reason}", record.raw)
     if isinstance(record, IngestWarning):
         reason = f"item {position}: {record.reason}"
         return IngestWarning(record.path, record.line, record.article_id, reason)
@@ -477,15 +457,11 @@ def _read_csv(path: Path) -> Iterator[Record]:
             except StopIteration:
                 break
             except csv.Error as error:
-                yield Reject(
-                    name, start, f"malformed CSV: {error}", _excerpt(source.consume())
-                )
+                yield Reject(name, start, f"malformed CSV: {error}", _excerpt(source.consume()))
                 continue
             raw = source.consume()
             if row:
-                yield from _csv_row(
-                    name, start, reader.line_num, header, row, raw, source
-                )
+                yield from _csv_row(name, start, reader.line_num, header, row, raw, source)
 
 
 def _csv_header(path: str, row: list[str] | None) -> list[str]:
@@ -530,9 +506,7 @@ def _csv_row(
         )
         return
     fields: dict[str, object] = {
-        column: cell
-        for column, cell in zip(header, row, strict=True)
-        if column in COLUMNS
+        column: cell for column, cell in zip(header, row, strict=True) if column in COLUMNS
     }
     try:
         fields["tags"] = _split_tags(str(fields.get("tags") or ""))
@@ -549,13 +523,9 @@ def _split_tags(cell: str) -> list[str]:
         try:
             tags = json.loads(text)
         except json.JSONDecodeError as error:
-            raise _BadRecord(
-                f"field 'tags' is not a valid JSON list: {error.msg}"
-            ) from error
+            raise _BadRecord(f"field 'tags' is not a valid JSON list: {error.msg}") from error
         if not isinstance(tags, list):
-            raise _BadRecord(
-                f"field 'tags' must be a list of strings, got {_json_type(tags)}"
-            )
+            raise _BadRecord(f"field 'tags' must be a list of strings, got {_json_type(tags)}")
         return tags
     # ";" wins so that a tag may contain a comma ("Hà Nội, Việt Nam" is rare but real).
     separator = ";" if ";" in text else ","
@@ -645,9 +615,7 @@ class PageText:
 
 def parse_page_text(text: str) -> PageText:
     """Split a saved article page into title, byline and body, dropping site furniture."""
-    lines = [
-        (number, _clean(line)) for number, line in enumerate(text.splitlines(), start=1)
-    ]
+    lines = [(number, _clean(line)) for number, line in enumerate(text.splitlines(), start=1)]
     lines = [(number, line) for number, line in lines if line]
     if not lines:
         return PageText(None, None, None, None, "")
@@ -675,12 +643,7 @@ def _page_body(title: str, lines: list[str]) -> list[str]:
             if body and _HIGHLIGHTS.match(unicodedata.normalize("NFC", body[-1])):
                 body.pop()
             break
-        if (
-            line == title
-            or _FOLLOW_US.match(key)
-            or _PHOTO_FILE.match(key)
-            or _POWERED_BY.match(key)
-        ):
+        if line == title or _FOLLOW_US.match(key) or _PHOTO_FILE.match(key) or _POWERED_BY.match(key):
             continue
         body.append(line)
     return body
@@ -704,9 +667,7 @@ def _read_page_text(path: Path) -> Iterator[Record]:
     yield from _build(name, None, fields, text, date_line=page.published_line)
 
 
-_HTML_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE
-)
+_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 # Text inside these never belongs to the article body: code, navigation, media
 # captions, share bars and the headline block that repeats the title and byline.
@@ -797,11 +758,7 @@ class _ArticlePageParser(HTMLParser):
 
     def _note_meta(self, attributes: Mapping[str, str]) -> None:
         """Remember a <meta> content under its property, name or itemprop."""
-        key = (
-            attributes.get("property")
-            or attributes.get("name")
-            or attributes.get("itemprop")
-        )
+        key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop")
         if key and "content" in attributes:
             self.meta.setdefault(key.strip().lower(), []).append(attributes["content"])
 
@@ -852,18 +809,14 @@ def _is_article_node(node: Mapping[str, object]) -> bool:
     types = node.get("@type")
     names = types if isinstance(types, list) else [types]
     return any(
-        isinstance(name, str) and (name.endswith("Article") or name in _ARTICLE_TYPES)
-        for name in names
+        isinstance(name, str) and (name.endswith("Article") or name in _ARTICLE_TYPES) for name in names
     )
 
 
 def _ld_names(value: object) -> str | None:
     """Return the name(s) in a JSON-LD person/organization value, comma-joined."""
     items = value if isinstance(value, list) else [value]
-    names = [
-        _first(item.get("name")) if isinstance(item, dict) else _first(item)
-        for item in items
-    ]
+    names = [_first(item.get("name")) if isinstance(item, dict) else _first(item) for item in items]
     joined = ", ".join(name.strip() for name in names if name)
     return joined or None
 
@@ -873,9 +826,7 @@ def _ld_keywords(value: object) -> list[str]:
     if isinstance(value, str):
         return [keyword for keyword in value.split(",") if keyword.strip()]
     if isinstance(value, list):
-        return [
-            keyword for keyword in value if isinstance(keyword, str) and keyword.strip()
-        ]
+        return [keyword for keyword in value if isinstance(keyword, str) and keyword.strip()]
     return []
 
 
@@ -888,16 +839,12 @@ def _ld_first_text(value: object) -> str | None:
     return _first(value)
 
 
-def _html_fields(
-    path: Path, parser: _ArticlePageParser
-) -> tuple[dict[str, object], list[str]]:
+def _html_fields(path: Path, parser: _ArticlePageParser) -> tuple[dict[str, object], list[str]]:
     """Return the article fields of a parsed page and the problems met."""
     meta = {key: values[0] for key, values in parser.meta.items()}
     ld, problems = _json_ld_article(parser.json_ld)
     # Sites reuse <article> for teaser cards; the longest one is the story.
-    body_paragraphs = max(
-        parser.articles, key=lambda paragraphs: sum(map(len, paragraphs)), default=[]
-    )
+    body_paragraphs = max(parser.articles, key=lambda paragraphs: sum(map(len, paragraphs)), default=[])
     title_tag = _HTML_SPACE.sub(" ", "".join(parser.title_parts))
     fields: dict[str, object] = {
         "id": page_id(path),
@@ -908,9 +855,7 @@ def _html_fields(
             _ld_first_text(ld.get("mainEntityOfPage")),
         ),
         "title": _first(meta.get("og:title"), ld.get("headline"), title_tag),
-        "summary": _first(
-            meta.get("og:description"), meta.get("description"), ld.get("description")
-        ),
+        "summary": _first(meta.get("og:description"), meta.get("description"), ld.get("description")),
         "body": "\n\n".join(body_paragraphs) or _first(ld.get("articleBody")),
         "author": _first(meta.get("author"), _ld_names(ld.get("author"))),
         "published": _first(
@@ -918,9 +863,7 @@ def _html_fields(
             ld.get("datePublished"),
             meta.get("datepublished"),
         ),
-        "category": _first(
-            meta.get("article:section"), _ld_first_text(ld.get("articleSection"))
-        ),
+        "category": _first(meta.get("article:section"), _ld_first_text(ld.get("articleSection"))),
         "source": _first(meta.get("og:site_name"), _ld_names(ld.get("publisher"))),
         "tags": parser.meta.get("article:tag") or _ld_keywords(ld.get("keywords")),
     }

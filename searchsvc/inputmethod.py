@@ -24,9 +24,7 @@ _MARKED_VOWELS = "ăâêôơư"
 
 # (base vowel, tone) -> precomposed letter, and back; both cases in the reverse map.
 _TONED: dict[tuple[str, int], str] = {
-    (v, t): unicodedata.normalize("NFC", v + mark)
-    for v in _BASE_VOWELS
-    for t, mark in enumerate(_TONE_MARKS)
+    (v, t): unicodedata.normalize("NFC", v + mark) for v in _BASE_VOWELS for t, mark in enumerate(_TONE_MARKS)
 }
 _UNTONE: dict[str, tuple[str, int]] = {}
 for (_v, _t), _c in _TONED.items():

@@ -13,7 +13,7 @@ import html
 import pickle
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,8 +44,8 @@ class Lexicon:
 
     # folded word -> (most frequent exact form, occurrences)
     words: dict[str, tuple[str, int]] = field(default_factory=dict)
-    # "folded1 folded2" -> most frequent written form (case kept), e.g. "ha noi" -> "Hà Nội"
-    pairs: dict[str, str] = field(default_factory=dict)
+    # "folded1 folded2" -> (most frequent written form, count), e.g. "ha noi" -> ("Hà Nội", 812)
+    pairs: dict[str, tuple[str, int]] = field(default_factory=dict)
     # autocomplete entries sorted by folded key: (key, display, count)
     keys: list[str] = field(default_factory=list)
     entries: list[tuple[str, int]] = field(default_factory=list)
@@ -69,23 +69,50 @@ class Lexicon:
             if i + 1 < len(folded_words):
                 pair = self.pairs.get(folded_words[i] + " " + folded_words[i + 1])
                 if pair:
-                    out.extend(pair.split(" "))
+                    out.extend(pair[0].split(" "))
                     i += 2
                     continue
             out.append(self.best_form(folded_words[i]) or folded_words[i])
             i += 1
         return out
 
-    def correct(self, folded: str) -> str | None:
-        """Return the most frequent known word one edit away from an unknown folded word."""
-        if not folded or folded in self.words or len(folded) > 20:
+    def correct(
+        self,
+        folded: str,
+        before: str = "",
+        after: str = "",
+        count: Callable[[str], int] | None = None,
+        together: Callable[[str, str], int] | None = None,
+    ) -> str | None:
+        """Return the known word one edit away from an unknown folded word.
+
+        A candidate that forms a known word pair with its neighbours wins over a
+        merely frequent one (`giao ducc` -> `duc`, not the commoner `duoc`).
+        ``count`` gives a word's frequency and ``together`` a pair's (default: counts
+        in titles and summaries).
+        """
+        count = count or self.count
+        together = together or self.pair_count
+        if not folded or len(folded) > 20 or count(folded):
             return None
-        best: tuple[int, str] | None = None
-        for candidate in _edits(folded):
-            count = self.count(candidate)
-            if count and (best is None or count > best[0]):
-                best = (count, candidate)
-        return best[1] if best else None
+        best: tuple[int, int, str] | None = None
+        for candidate in set(_edits(folded)):
+            frequency = count(candidate)
+            if not frequency:
+                continue
+            context = (together(before, candidate) if before else 0) + (
+                together(candidate, after) if after else 0
+            )
+            if best is None or (context, frequency, candidate) > best:
+                best = (context, frequency, candidate)
+        return best[2] if best else None
+
+    def pair_count(self, first: str, second: str) -> int:
+        """Return how often two folded words stand together in titles."""
+        if not first or not second:
+            return 0
+        found = self.pairs.get(first + " " + second)
+        return found[1] if found else 0
 
     def complete(self, prefix: str, limit: int = 8) -> list[Completion]:
         """Return the most frequent titles and phrases starting with ``prefix``, accents ignored."""
@@ -190,7 +217,7 @@ class LexiconBuilder:
             elif key.count(" ") == 1:
                 self.pairs[(key, written)] += n
         words = _best_forms(self.exact, lower=True)
-        pairs = {k: w for k, (w, n) in _best_forms(self.pairs).items() if n >= MIN_NGRAM_COUNT}
+        pairs = {k: v for k, v in _best_forms(self.pairs).items() if v[1] >= MIN_NGRAM_COUNT}
         table = {k: v for k, v in _best_forms(self.phrases).items() if v[1] >= MIN_NGRAM_COUNT}
         for key, value in _best_forms(self.titles).items():
             table.setdefault(key, value)

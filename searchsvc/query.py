@@ -46,6 +46,7 @@ class Clause:
     negated: bool = False
     prefix: bool = False
     alternatives: tuple[Clause, ...] = ()  # set for ``a OR b``
+    words: tuple[str, ...] = ()  # the words as typed (``vie65t`` before it splits into syllables)
 
     @property
     def is_phrase(self) -> bool:
@@ -154,4 +155,4 @@ def _clause(m: re.Match[str], filters: dict[str, list[str]]) -> Clause | None:
         return None
     if prefix and len(syllables) > 1:
         prefix = False
-    return Clause(syllables, field_name, negated, prefix)
+    return Clause(syllables, field_name, negated, prefix, words=tuple(raw.rstrip("*").split()))

@@ -19,19 +19,18 @@ DOMINANCE = 20
 DocFreq = Callable[[str], int]
 
 
-def _decoded(syllable: Syllable, doc_freq: DocFreq) -> tuple[Syllable, str] | None:
-    """Return the decoded syllable and its input method when that reading wins."""
-    if syllable.accented:
+def _decoded(word: str, literal: tuple[Syllable, ...], doc_freq: DocFreq) -> tuple[Syllable, str] | None:
+    """Return the syllable a typed word spells and its input method, when that reading wins."""
+    if any(s.accented for s in literal):
         return None
-    literal = doc_freq(syllable.folded)
+    # A word that splits into several syllables as typed (`vie65t`) is no word of the corpus.
+    typed = doc_freq(literal[0].folded) if len(literal) == 1 else 0
     for mode, decode in (("telex", decode_telex), ("vni", decode_vni)):
-        spelled = decode(syllable.raw)
+        spelled = decode(word)
         if not spelled:
             continue
         decoded = to_syllables(spelled)
-        if len(decoded) != 1:
-            continue
-        if doc_freq(decoded[0].folded) > DOMINANCE * literal:
+        if len(decoded) == 1 and doc_freq(decoded[0].folded) > DOMINANCE * typed:
             return decoded[0], mode
     return None
 
@@ -42,15 +41,18 @@ def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str]) -> Clause:
         return replace(
             clause, alternatives=tuple(_read_clause(a, doc_freq, modes) for a in clause.alternatives)
         )
-    syllables = []
-    for syllable in clause.syllables:
-        found = _decoded(syllable, doc_freq)
+    syllables: list[Syllable] = []
+    changed = False
+    for word in clause.words:
+        literal = to_syllables(word)
+        found = _decoded(word, literal, doc_freq) if literal else None
         if found:
             modes.add(found[1])
             syllables.append(found[0])
+            changed = True
         else:
-            syllables.append(syllable)
-    return replace(clause, syllables=tuple(syllables))
+            syllables.extend(literal)
+    return replace(clause, syllables=tuple(syllables)) if changed else clause
 
 
 def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery, str]:

@@ -31,7 +31,7 @@ from searchsvc.messages import (
 from searchsvc.query import ParsedQuery, parse_query
 from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
 from searchsvc.readings import choose_reading
-from searchsvc.spelling import FEW_RESULTS, suggest_query
+from searchsvc.spelling import FEW_RESULTS, document_frequency, suggest_query
 from searchsvc.store import Store
 
 __all__ = [
@@ -119,7 +119,7 @@ def search(store: Store, request: SearchRequest, settings: SearchSettings | None
     categories = request.categories + parsed.filters.get("category", ())
     sources = request.sources + parsed.filters.get("source", ())
     literal = parsed
-    parsed, mode = choose_reading(parsed, lambda folded: _doc_freq(store, folded))
+    parsed, mode = choose_reading(parsed, lambda folded: document_frequency(store, folded))
     masks = build_masks(
         store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
     )
@@ -142,7 +142,7 @@ def search(store: Store, request: SearchRequest, settings: SearchSettings | None
     page = ranked[start : start + request.per_page]
     targets = highlight_targets(parsed)
     hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
-    suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS else None
+    suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or partial else None
     return SearchResponse(
         query=request.q,
         total=total,
@@ -157,11 +157,6 @@ def search(store: Store, request: SearchRequest, settings: SearchSettings | None
         sort=request.sort,
         truncated=parsed.truncated,
     )
-
-
-def _doc_freq(store: Store, folded: str) -> int:
-    """Return how many documents use a folded word in title or body."""
-    return store.doc_frequency("body", folded) + store.doc_frequency("title", folded)
 
 
 def _other_mask(store: Store, request: SearchRequest) -> np.ndarray | None:

@@ -51,14 +51,11 @@ class Columns:
     live: np.ndarray  # False for deleted documents
 
 
-def _categorical(raw: list[Any]) -> Column:
-    """Encode a list of optional strings as a ``Column``."""
+def _categorical(raw: list[str]) -> Column:
+    """Encode a list of strings ('' = none) as a ``Column``."""
     values: dict[str, int] = {"": 0}
     codes = np.empty(len(raw), dtype=np.int32)
     for i, value in enumerate(raw):
-        if isinstance(value, bytes):
-            value = value.decode("utf-8")
-        value = value or ""
         code = values.get(value)
         if code is None:
             code = values[value] = len(values)
@@ -66,30 +63,45 @@ def _categorical(raw: list[Any]) -> Column:
     return Column(codes, tuple(values))
 
 
+def _column(reader: Any, name: str, default: Any) -> list[Any]:
+    """Return a column's value for every document, segment by segment.
+
+    A segment written without any value for the column has no column at all
+    (an incremental add of undated articles), so each leaf is read on its own.
+    """
+    values: list[Any] = []
+    for leaf, _ in reader.leaf_readers():
+        count = leaf.doc_count_all()
+        if leaf.has_column(name):
+            values.extend(leaf.column_reader(name))
+        else:
+            values.extend([default] * count)
+    return values
+
+
+def _text(value: Any) -> str:
+    """Return a column value as text ('' when missing)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value or ""
+
+
 def _read_columns(reader: Any) -> Columns:
     """Read the sortable columns of every document into numpy arrays."""
     total = reader.doc_count_all()
-
-    def column(name: str) -> list[Any]:
-        if not reader.has_column(name):
-            return [None] * total
-        return list(reader.column_reader(name))
-
-    months = column("month")
+    months = [_text(m) for m in _column(reader, "month", "")]
     live = np.ones(total, dtype=bool)
     if reader.has_deletions():
         for docnum in range(total):
             if reader.is_deleted(docnum):
                 live[docnum] = False
-    month = _categorical(months)
-    year = _categorical([(m.decode() if isinstance(m, bytes) else m or "")[:4] for m in months])
     return Columns(
-        category=_categorical(column("category")),
-        source=_categorical(column("source")),
-        month=month,
-        year=year,
-        published_ts=np.asarray(column("published_ts"), dtype=np.int64),
-        day=np.asarray(column("day"), dtype=np.int64),
+        category=_categorical([_text(v) for v in _column(reader, "category", "")]),
+        source=_categorical([_text(v) for v in _column(reader, "source", "")]),
+        month=_categorical(months),
+        year=_categorical([m[:4] for m in months]),
+        published_ts=np.asarray(_column(reader, "published_ts", 0), dtype=np.int64),
+        day=np.asarray(_column(reader, "day", 0), dtype=np.int64),
         live=live,
     )
 
@@ -236,7 +248,9 @@ class Store:
             if name != self.current.name:
                 self._open()
             elif not self.searcher.up_to_date():
-                self._set(self.current, self.ix, self.searcher.refresh())
+                # A fresh searcher, not searcher.refresh(): that one shares segment
+                # readers with the old searcher, which is closed later.
+                self._set(self.current, self.ix, self.ix.searcher())
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Return the number of documents with ``term`` in ``field`` (cached per generation)."""

@@ -52,7 +52,7 @@ def test_every_config_key_is_documented_with_its_default() -> None:
     for section in fields(settings):
         for key in fields(getattr(settings, section.name)):
             default = getattr(getattr(settings, section.name), key.name)
-            row = re.search(rf"^\| `{section.name}\.{key.name}` \| `([^`]*)` \|", README, re.M)
+            row = re.search(rf"^\| `{section.name}\.{key.name}` \| `([^`]*)` \|", README, re.MULTILINE)
             if row is None or row.group(1) != str(default):
                 missing.append(f"{section.name}.{key.name}={default}")
     assert missing == []
@@ -65,13 +65,13 @@ def test_config_file_lists_every_key() -> None:
         f"{s.name}.{k.name}"
         for s in fields(settings)
         for k in fields(getattr(settings, s.name))
-        if not re.search(rf"^{k.name} = ", text, re.M)
+        if not re.search(rf"^{k.name} = ", text, re.MULTILINE)
     ]
     assert missing == []
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    commands = re.findall(r"^    (python3 -m venv .+)$", README, re.M)
+    commands = re.findall(r"^    (python3 -m venv .+)$", README, re.MULTILINE)
     assert len(commands) == 2
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()

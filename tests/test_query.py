@@ -42,7 +42,7 @@ def test_parse(q, clauses, filters):
 
 def test_clause_structure():
     assert parse_query("-title:Hoà").clauses == (
-        Clause((Syllable("Hòa", "hòa", "hoa"),), field="title", negated=True),
+        Clause((Syllable("Hòa", "hòa", "hoa"),), field="title", negated=True, words=("Hòa",)),
     )
 
 
