@@ -39,6 +39,7 @@ class SearchSettings:
     author_weight: float = 0.5
     exact_boost: float = 0.6
     proximity_boost: float = 1.0
+    title_coverage_boost: float = 0.5
     freshness_boost: float = 0.0
     freshness_half_life_days: float = 365.0
     per_page: int = 10

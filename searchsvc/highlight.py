@@ -7,10 +7,12 @@ Telex query marks the same words as its accented spelling. Everything but the
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 from dataclasses import dataclass
 
-from searchsvc.text import forms, spans
+from searchsvc.text import fold_in_place, forms, spans
 
 ELLIPSIS = "…"
 
@@ -27,14 +29,37 @@ class Targets:
         return folded in self.words or any(folded.startswith(p) for p in self.prefixes)
 
 
+@functools.lru_cache(maxsize=256)
+def _word_pattern(words: frozenset[str]) -> re.Pattern[str] | None:
+    """Compile a search for whole folded letter-words; None when a word is not all letters."""
+    if not words or not all(w.isalpha() and w.isascii() for w in words):
+        return None
+    alternation = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    return re.compile(rf"(?<![^\W\d_])(?:{alternation})(?![^\W\d_])")
+
+
+def _found(text: str, targets: Targets) -> list[tuple[int, int, str]]:
+    """Return (start, end, folded word) of every matched syllable of ``text``.
+
+    Fast path: search the folded text, whose offsets equal the original's when
+    folding kept every character one character (NFC Vietnamese does).
+    """
+    pattern = None if targets.prefixes else _word_pattern(targets.words)
+    if pattern is not None:
+        folded = fold_in_place(text)
+        if len(folded) == len(text):
+            return [(m.start(), m.end(), m.group()) for m in pattern.finditer(folded)]
+    return [(s, e, forms(raw)[1]) for s, e, raw in spans(text) if targets.matches(forms(raw)[1])]
+
+
 def _matched_spans(text: str, targets: Targets) -> list[tuple[int, int]]:
     """Return the character spans of ``text`` whose syllables match."""
-    return [(start, end) for start, end, raw in spans(text) if targets.matches(forms(raw)[1])]
+    return [(start, end) for start, end, _ in _found(text, targets)]
 
 
 def contains(text: str, targets: Targets) -> bool:
     """Tell whether ``text`` has a syllable to mark."""
-    return any(targets.matches(forms(raw)[1]) for _, _, raw in spans(text))
+    return bool(text) and bool(_found(text, targets))
 
 
 def mark(text: str, targets: Targets, start: int = 0, end: int | None = None) -> str:
@@ -68,7 +93,7 @@ def snippet(text: str, targets: Targets, width: int = 240) -> str:
     """Return the passage of about ``width`` characters with the most distinct matches, marked."""
     if not text:
         return ""
-    found = [(s, e, forms(raw)[1]) for s, e, raw in spans(text) if targets.matches(forms(raw)[1])]
+    found = _found(text, targets)
     if not found:
         end = _word_end(text, min(len(text), width))
         return _render(text, [], 0, end) + (ELLIPSIS if end < len(text) else "")

@@ -212,34 +212,43 @@ def top_documents(
     return [(int(docnums[i]), float(values[i])) for i in order]
 
 
-def adjacency(store: Store, field: str, sequence: list[str], docnums: list[int]) -> np.ndarray:
-    """Return, per document, the share of adjacent query-word pairs standing together in ``field``.
+@dataclass(frozen=True)
+class Nearness:
+    """How the query words stand in one field of each candidate document."""
 
-    A one-word sequence scores 1.0 where the word occurs. Positions come from
-    the index, so no stored text is re-tokenized.
+    adjacency: np.ndarray  # share of adjacent query-word pairs found together (one word between: half)
+    coverage: np.ndarray  # share of the query words present
+
+
+def nearness(store: Store, field: str, sequence: list[str], docnums: list[int]) -> Nearness:
+    """Measure, per document, how close together and how complete the query words are in ``field``.
+
+    Positions come from the index, so no stored text is re-tokenized.
     """
-    result = np.zeros(len(docnums), dtype=np.float64)
+    adjacency = np.zeros(len(docnums), dtype=np.float64)
+    coverage = np.zeros(len(docnums), dtype=np.float64)
     if not sequence or not docnums:
-        return result
-    wanted = np.asarray(docnums, dtype=np.int64)
+        return Nearness(adjacency, coverage)
     decode = store.searcher.schema[field].format.decode_positions
     per_word: list[list[set[int] | None]] = []
     for word in sequence:
-        ids, values = store.positions(field, word)
-        where = np.searchsorted(ids, wanted)
-        column: list[set[int] | None] = []
-        for j, at in enumerate(where.tolist()):
-            found = at < ids.size and ids[at] == wanted[j]
-            column.append(set(decode(values[at])) if found else None)
-        per_word.append(column)
-    if len(sequence) == 1:
-        return np.asarray([1.0 if p is not None else 0.0 for p in per_word[0]])
+        encoded = store.positions_for(field, word, docnums)
+        per_word.append([set(decode(encoded[d])) if d in encoded else None for d in docnums])
+    distinct = {w: i for i, w in enumerate(sequence)}
     pairs = len(sequence) - 1
     for j in range(len(docnums)):
-        together = 0
+        coverage[j] = sum(per_word[i][j] is not None for i in distinct.values()) / len(distinct)
+        if not pairs:
+            adjacency[j] = coverage[j]
+            continue
+        together = 0.0
         for i in range(pairs):
             left, right = per_word[i][j], per_word[i + 1][j]
-            if left is not None and right is not None and any(p + 1 in right for p in left):
-                together += 1
-        result[j] = together / pairs
-    return result
+            if left is None or right is None:
+                continue
+            if any(p + 1 in right for p in left):
+                together += 1.0
+            elif any(p + 2 in right for p in left):
+                together += 0.5
+        adjacency[j] = together / pairs
+    return Nearness(adjacency, coverage)

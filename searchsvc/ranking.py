@@ -5,13 +5,14 @@ Pure functions over stored text; the scores they adjust come from Whoosh.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from searchsvc.config import SearchSettings
-from searchsvc.text import normalize
+from searchsvc.text import tone_variants
 
 PROXIMITY_FIELDS = ("title", "summary", "body")
 SECONDS_PER_DAY = 86400.0
@@ -28,6 +29,7 @@ class Candidate:
     adjacency: Mapping[str, float]  # per field: share of query-word pairs standing together
     body: str = ""
     published_ts: int = 0
+    title_coverage: float = 0.0  # share of the query words in the title
 
 
 def proximity(adjacency: Mapping[str, float], weights: Mapping[str, float]) -> float:
@@ -36,12 +38,23 @@ def proximity(adjacency: Mapping[str, float], weights: Mapping[str, float]) -> f
     return max((adjacency.get(name, 0.0) * weight / top for name, weight in weights.items()), default=0.0)
 
 
+@functools.lru_cache(maxsize=512)
+def _exact_pattern(word: str) -> re.Pattern[str]:
+    """Compile a whole-word search for an exact word in either tone style."""
+    alternation = "|".join(map(re.escape, tone_variants(word)))
+    return re.compile(rf"(?<![^\W\d_])(?:{alternation})(?![^\W\d_])")
+
+
 def exact_body_share(exact_words: Sequence[str], body: str) -> float:
-    """Return the share of accented query words present with the same accents in ``body``."""
+    """Return the share of accented query words present with the same accents in ``body``.
+
+    The stored body is NFC but keeps its tone style, so both styles are searched
+    instead of normalizing the whole body (which costs more than the search).
+    """
     if not exact_words or not body:
         return 0.0
-    lowered = normalize(body).lower()
-    found = sum(1 for w in exact_words if re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", lowered))
+    lowered = body.lower()
+    found = sum(1 for w in exact_words if _exact_pattern(w).search(lowered))
     return found / len(exact_words)
 
 
@@ -69,6 +82,7 @@ def rerank(
     adjusted: list[tuple[float, int, int]] = []
     for rank, cand in enumerate(candidates):
         factor = 1.0 + settings.proximity_boost * proximity(cand.adjacency, weights)
+        factor += settings.title_coverage_boost * cand.title_coverage**2
         if exact_words and rank < body_depth and cand.body:
             factor += settings.exact_boost * 0.5 * exact_body_share(exact_words, cand.body)
         if settings.freshness_boost > 0:

@@ -15,6 +15,8 @@ from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
 
 # How much more frequent the decoded word must be than the typed one.
 DOMINANCE = 20
+# A typed word found in more articles than this is a word of the corpus (`taxi`, `max`), never keystrokes.
+TYPED_RARE = 10
 
 DocFreq = Callable[[str], int]
 
@@ -25,6 +27,8 @@ def _decoded(word: str, literal: tuple[Syllable, ...], doc_freq: DocFreq) -> tup
         return None
     # A word that splits into several syllables as typed (`vie65t`) is no word of the corpus.
     typed = doc_freq(literal[0].folded) if len(literal) == 1 else 0
+    if typed > TYPED_RARE:
+        return None
     for mode, decode in (("telex", decode_telex), ("vni", decode_vni)):
         spelled = decode(word)
         if not spelled:
@@ -57,6 +61,9 @@ def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str]) -> Clause:
 
 def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery, str]:
     """Return the query as it should be searched and the reading used: literal, telex or vni."""
+    if parsed.accented:
+        # Accents typed: the input method was on.
+        return parsed, "literal"
     modes: set[str] = set()
     clauses = tuple(_read_clause(c, doc_freq, modes) for c in parsed.clauses)
     if not modes:

@@ -27,7 +27,7 @@ from searchsvc.article import Article
 from searchsvc.dates import VIETNAM_TZ
 from searchsvc.text import clean, fold, forms, syllables
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("title", "summary", "body")
 SEARCH_FIELDS = ("title", "summary", "body", "author")

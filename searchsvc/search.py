@@ -17,7 +17,7 @@ from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
 from searchsvc.highlight import Targets, contains, mark, snippet
-from searchsvc.matching import adjacency, evaluate, key_mask, partial_matches, top_documents
+from searchsvc.matching import evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
     SORTS,
     FacetValue,
@@ -197,15 +197,16 @@ def _order(
         for s in c.syllables
     ]
     docnums = [docnum for docnum, _ in head]
-    near = {name: adjacency(store, name, sequence, docnums) for name in PROXIMITY_FIELDS}
+    near = {name: nearness(store, name, sequence, docnums) for name in PROXIMITY_FIELDS}
     exact_words = [s.exact for s in parsed.all_syllables() if s.accented]
     candidates = [
         Candidate(
             docnum,
             score,
-            {name: float(near[name][i]) for name in PROXIMITY_FIELDS},
+            {name: float(near[name].adjacency[i]) for name in PROXIMITY_FIELDS},
             store.stored(docnum).get("body", "") if exact_words and i < BODY_DEPTH else "",
             int(store.columns.published_ts[docnum]),
+            float(near["title"].coverage[i]),
         )
         for i, (docnum, score) in enumerate(head)
     ]

@@ -11,6 +11,7 @@ sits on the second vowel (``hoàng``, ``toán``, ``huỳnh``), as in both styles
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -89,6 +90,18 @@ def normalize(text: str) -> str:
     return text
 
 
+_TO_OLD_STYLE = {new: old for old, new in _TO_FIRST.items()}
+_NEW_STYLE_PAIR = re.compile(
+    r"(?<![qQ])(" + "|".join(map(re.escape, _TO_OLD_STYLE)) + r")(?!" + _LETTER + ")"
+)
+
+
+def tone_variants(word: str) -> tuple[str, ...]:
+    """Return ``word`` (canonical) and, if it differs, its spelling in the other tone style (`hòa`, `hoà`)."""
+    other = _NEW_STYLE_PAIR.sub(lambda m: _TO_OLD_STYLE[m.group(1)], word)
+    return (word, other) if other != word else (word,)
+
+
 def _build_fold_table() -> dict[int, str | None]:
     """Map every precomposed Latin letter with marks to its bare lower-case letter."""
     table: dict[int, str | None] = {ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -108,14 +121,28 @@ def _build_fold_table() -> dict[int, str | None]:
 _FOLD_TABLE = _build_fold_table()
 
 
+@functools.lru_cache(maxsize=4096)
+def _fold_other(ch: str) -> str:
+    """Fold one character outside the table (another script, a symbol) with unidecode."""
+    return unidecode(ch).lower()
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def fold(text: str) -> str:
     """Return ``text`` lower case without any accent (``đ`` -> ``d``); other scripts via unidecode."""
     if text.isascii():
         return text.lower()
     folded = unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
     if not folded.isascii():
-        folded = unidecode(folded).lower()
+        folded = _NON_ASCII.sub(lambda m: _fold_other(m.group()), folded)
     return folded
+
+
+def fold_in_place(text: str) -> str:
+    """Fold Vietnamese letters and case one character for one; other characters stay (offsets hold)."""
+    return text.translate(_FOLD_TABLE)
 
 
 def has_marks(text: str) -> bool:

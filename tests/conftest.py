@@ -17,7 +17,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def settings_for(index_dir: Path) -> Settings:
     """Return default settings pointing at ``index_dir``, ignoring the environment."""
-    return load_settings(path=REPO / "config" / "searchsvc.toml", environ={}, overrides={"index": {"dir": str(index_dir)}})
+    return load_settings(
+        path=REPO / "config" / "searchsvc.toml", environ={}, overrides={"index": {"dir": str(index_dir)}}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +51,9 @@ def shared_corpus() -> Path:
     """Return the shared corpus directory, or skip when this checkout has none beside it."""
     corpus = SHARED / "corpus"
     if not (corpus / "sample.jsonl").is_file():
-        pytest.skip(f"the shared corpus is not at {corpus} (it sits beside the repository on the team's machines)")
+        pytest.skip(
+            f"the shared corpus is not at {corpus} (it sits beside the repository on the team's machines)"
+        )
     return corpus
 
 

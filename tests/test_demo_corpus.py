@@ -136,9 +136,7 @@ def test_other_text_is_nfc() -> None:
     for record in RECORDS:
         fields = [record["title"], record["summary"], record["body"]]
         if record["id"] not in nfd:
-            assert [unicodedata.is_normalized("NFC", text) for text in fields] == [
-                True
-            ] * 3
+            assert [unicodedata.is_normalized("NFC", text) for text in fields] == [True] * 3
         assert unicodedata.is_normalized("NFC", record["category"])
 
 
@@ -244,11 +242,7 @@ def test_feature_carriers(phrase: str, ids: list[str]) -> None:
     ],
 )
 def test_title_carriers(phrase: str, ids: list[str]) -> None:
-    carriers = [
-        record["id"]
-        for record in RECORDS
-        if phrase in unicodedata.normalize("NFC", record["title"])
-    ]
+    carriers = [record["id"] for record in RECORDS if phrase in unicodedata.normalize("NFC", record["title"])]
     assert carriers == ids
 
 

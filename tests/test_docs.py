@@ -14,7 +14,18 @@ from searchsvc.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
-API_PARAMETERS = ("q", "page", "per_page", "sort", "category", "source", "author", "tag", "date_from", "date_to")
+API_PARAMETERS = (
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    "category",
+    "source",
+    "author",
+    "tag",
+    "date_from",
+    "date_to",
+)
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:

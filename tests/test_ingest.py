@@ -49,9 +49,7 @@ def articles(records: list[Record]) -> list[Article]:
 
 def rejects(records: list[Record]) -> list[tuple[int | None, str]]:
     """Return (line, reason) of the rejects among records."""
-    return [
-        (record.line, record.reason) for record in records if isinstance(record, Reject)
-    ]
+    return [(record.line, record.reason) for record in records if isinstance(record, Reject)]
 
 
 def warnings(records: list[Record]) -> list[tuple[int | None, str, str]]:
@@ -128,8 +126,7 @@ def test_jsonl_nulls_stay_none() -> None:
     assert by_id(read(FIXTURES / "articles.jsonl"))["vd-002"] == Article(
         id="vd-002",
         title="Đà Nẵng đón lượng khách kỷ lục dịp lễ",
-        body="Trong bốn ngày nghỉ lễ, các khách sạn ven biển Đà Nẵng đạt công suất "
-        "phòng trên 90%.",
+        body="Trong bốn ngày nghỉ lễ, các khách sạn ven biển Đà Nẵng đạt công suất phòng trên 90%.",
         category="Du lịch",
         source="Báo Ví Dụ",
     )
@@ -142,9 +139,7 @@ def test_jsonl_vietnamese_date_form() -> None:
 
 def test_missing_optional_fields_default_to_none(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "toi-gian.jsonl", [GOOD_A])
-    assert read(path) == [
-        Article(id="a", title="Tin thứ nhất", body="Nội dung bài thứ nhất.")
-    ]
+    assert read(path) == [Article(id="a", title="Tin thứ nhất", body="Nội dung bài thứ nhất.")]
 
 
 def test_text_fields_are_unescaped_and_stripped() -> None:
@@ -161,9 +156,7 @@ def test_text_fields_are_unescaped_and_stripped() -> None:
 
 def test_text_is_not_otherwise_normalized(tmp_path: Path) -> None:
     decomposed = "Hoa\u0300 bi\u0300nh"  # NFD: the indexer normalizes, ingest must not
-    path = write_lines(
-        tmp_path / "nfd.jsonl", [json_line(id="x", title=decomposed, body="B")]
-    )
+    path = write_lines(tmp_path / "nfd.jsonl", [json_line(id="x", title=decomposed, body="B")])
     assert articles(read(path))[0].title == decomposed
 
 
@@ -201,9 +194,7 @@ def test_json_file_holding_an_array(tmp_path: Path) -> None:
         (None, "item 2: empty field 'title'"),
         (None, "item 3: not a JSON object (got string)"),
     ]
-    assert warnings(records) == [
-        (None, "m4", "item 4: unparseable date in 'published': 'ngày mai'")
-    ]
+    assert warnings(records) == [(None, "m4", "item 4: unparseable date in 'published': 'ngày mai'")]
 
 
 # --- rejects: bad lines never hide good ones -----------------------------------
@@ -231,9 +222,7 @@ def test_broken_jsonl_keeps_every_good_record() -> None:
 
 def test_unparseable_date_warns_and_keeps_article() -> None:
     records = read(FIXTURES / "broken.jsonl")
-    assert warnings(records) == [
-        (13, "hong-13", "unparseable date in 'published': 'hôm qua'")
-    ]
+    assert warnings(records) == [(13, "hong-13", "unparseable date in 'published': 'hôm qua'")]
     assert by_id(records)["hong-13"].published is None
 
 
@@ -299,9 +288,7 @@ def test_wrong_type_reasons_name_the_json_type(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_line_does_not_stop_the_file(tmp_path: Path) -> None:
-    bad = json_line(id="c", title="Tin hỏng", body="Nội dung.").replace(
-        "ỏ".encode(), b"\xe1\xbb"
-    )
+    bad = json_line(id="c", title="Tin hỏng", body="Nội dung.").replace("ỏ".encode(), b"\xe1\xbb")
     path = write_lines(tmp_path / "utf8.jsonl", [GOOD_A, bad, GOOD_B])
     records = read(path)
     assert [article.id for article in articles(records)] == ["a", "b"]
@@ -321,10 +308,7 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
-    lines = [
-        json_line(id=f"g{n}", title=f"Tin số {n}", body="Nội dung " * 50)
-        for n in range(200)
-    ]
+    lines = [json_line(id=f"g{n}", title=f"Tin số {n}", body="Nội dung " * 50) for n in range(200)]
     packed = gzip.compress(b"".join(line + b"\n" for line in lines))
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(packed[: len(packed) // 2])
@@ -397,9 +381,7 @@ def test_csv_rejects_and_warnings_name_lines() -> None:
         (7, "empty field 'title'"),
         (9, "field 'tags' is not a valid JSON list: Expecting ',' delimiter"),
     ]
-    assert warnings(records) == [
-        (11, "csv-08", "unparseable date in 'published': 'Thứ năm'")
-    ]
+    assert warnings(records) == [(11, "csv-08", "unparseable date in 'published': 'Thứ năm'")]
 
 
 def test_csv_invalid_utf8_rejects_its_record_only(tmp_path: Path) -> None:
@@ -471,17 +453,11 @@ def test_page_text_without_byline_or_dont_miss_list() -> None:
 
 def test_page_text_bad_byline_date_warns_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "ngay-hong.txt"
-    path.write_text(
-        "\nTiêu đề\n\nPhóng viên| 45/13/2023 09:15\nThân bài.\n", encoding="utf-8"
-    )
+    path.write_text("\nTiêu đề\n\nPhóng viên| 45/13/2023 09:15\nThân bài.\n", encoding="utf-8")
     records = read(path)
-    assert warnings(records) == [
-        (4, "page-ngay-hong", "unparseable date in 'published': '45/13/2023 09:15'")
-    ]
+    assert warnings(records) == [(4, "page-ngay-hong", "unparseable date in 'published': '45/13/2023 09:15'")]
     assert articles(records) == [
-        Article(
-            id="page-ngay-hong", title="Tiêu đề", author="Phóng viên", body="Thân bài."
-        )
+        Article(id="page-ngay-hong", title="Tiêu đề", author="Phóng viên", body="Thân bài.")
     ]
 
 
@@ -584,9 +560,7 @@ def test_html_falls_back_to_title_tag_and_warns_on_bad_json_ld(tmp_path: Path) -
             "malformed JSON-LD block 1 ignored: Expecting property name enclosed in double quotes",
         )
     ]
-    assert articles(records) == [
-        Article(id="page-toi-gian", title="Tin & ảnh", body="Đoạn một\n\nĐoạn hai")
-    ]
+    assert articles(records) == [Article(id="page-toi-gian", title="Tin & ảnh", body="Đoạn một\n\nĐoạn hai")]
 
 
 def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
@@ -605,9 +579,7 @@ def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
 
 def test_html_without_body_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "rong.html"
-    path.write_text(
-        "<html><head><title>Chỉ có tiêu đề</title></head></html>", encoding="utf-8"
-    )
+    path.write_text("<html><head><title>Chỉ có tiêu đề</title></head></html>", encoding="utf-8")
     assert rejects(read(path)) == [(None, "missing field 'body'")]
 
 
@@ -670,23 +642,16 @@ def test_sources_mix_directories_and_files_in_order(tmp_path: Path) -> None:
 
 
 def test_write_rejects_writes_json_lines(tmp_path: Path) -> None:
-    found = [
-        record
-        for record in read(FIXTURES / "broken.jsonl")
-        if isinstance(record, Reject)
-    ]
+    found = [record for record in read(FIXTURES / "broken.jsonl") if isinstance(record, Reject)]
     target = tmp_path / "out" / "rejects.jsonl"
     assert write_rejects(found[:2], target) == 2
-    lines = [
-        json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()
-    ]
+    lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert lines == [
         {
             "path": str(FIXTURES / "broken.jsonl"),
             "line": 2,
             "reason": "malformed JSON: Unterminated string starting at column 62",
-            "raw": '{"id": "hong-02", "title": "Dòng bị cắt giữa chừng", '
-            '"body": "Dòng này thiếu dấu đóng',
+            "raw": '{"id": "hong-02", "title": "Dòng bị cắt giữa chừng", "body": "Dòng này thiếu dấu đóng',
         },
         {
             "path": str(FIXTURES / "broken.jsonl"),
@@ -699,10 +664,7 @@ def test_write_rejects_writes_json_lines(tmp_path: Path) -> None:
 
 def test_ingest_report_collects_rejects_and_warnings() -> None:
     report = IngestReport()
-    ids = [
-        article.id
-        for article in report.collect(iter_sources([FIXTURES / "broken.jsonl"]))
-    ]
+    ids = [article.id for article in report.collect(iter_sources([FIXTURES / "broken.jsonl"]))]
     assert (ids, report.articles, len(report.rejects), len(report.warnings)) == (
         ["hong-01", "hong-04", "hong-13", "hong-15"],
         4,

@@ -359,9 +359,7 @@ def valid_syllables() -> tuple[str, ...]:
                 base = onset + nucleus + coda
                 for mark in TONE_MARKS:
                     for i in range(len(onset), len(onset) + len(nucleus)):
-                        toned = unicodedata.normalize(
-                            "NFC", base[: i + 1] + mark + base[i + 1 :]
-                        )
+                        toned = unicodedata.normalize("NFC", base[: i + 1] + mark + base[i + 1 :])
                         if is_vietnamese_syllable(toned):
                             found.add(toned)
                             break
