@@ -1,0 +1,394 @@
+"""Measure how indexing and search grow with corpus size: build time, size, latency, RSS.
+
+python -m bench.scaling [--sizes 10000,30000,all,4x] [--corpus FILE] [--out FILE]
+
+Each size's build and search run in a fresh subprocess, so peak RSS is per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import corpus, metrics
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SIZES = "10000,30000,all"
+PER_PAGE = 10
+BUILD_PHASE = "_build"
+SEARCH_PHASE = "_search"
+# Copies after the first get this suffix and their number, so every id stays unique.
+REPLICA_SUFFIX = "~r"
+
+
+class ScalingError(RuntimeError):
+    """A size could not be measured: bad size, or a phase subprocess failed."""
+
+
+@dataclass(frozen=True)
+class Size:
+    """One corpus size: the lowest-SHA-1 `count` articles, all of them, or all `copies` times."""
+
+    label: str
+    count: int | None = None
+    copies: int = 1
+
+
+@dataclass
+class SizeResult:
+    """The numbers of one size."""
+
+    label: str
+    docs: int
+    build_s: float
+    docs_per_s: float
+    size_mb: float
+    build_rss_mb: float
+    build_children_rss_mb: float
+    open_s: float
+    cold_ms: float
+    latency: dict
+    max_ms: float | None
+    took: dict
+    search_rss_mb: float
+    queries: int
+    errors: int
+    first_error: str | None
+
+
+def parse_size(text: str) -> Size:
+    """Parse `N`, `all` or `Kx` (all articles K times, fresh ids for the copies)."""
+    text = text.strip().lower()
+    if text == "all":
+        return Size("all")
+    if text.endswith("x") and text[:-1].isdigit() and int(text[:-1]) >= 1:
+        return Size(text, copies=int(text[:-1]))
+    if text.isdigit() and int(text) >= 1:
+        return Size(text, count=int(text))
+    raise ScalingError(f"size must be a positive count, 'all' or 'Kx', got {text!r}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    ap = argparse.ArgumentParser(prog="python -m bench.scaling", description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help="comma-separated: N, all, Kx (4x takes 20+ minutes on 2 cores; add it by hand)",
+    )
+    ap.add_argument("--corpus", type=Path, default=None, help="JSONL(.gz) corpus (default: shared)")
+    ap.add_argument("--queries", type=Path, default=None, help="queries JSONL (default: shared eval)")
+    ap.add_argument("--max-queries", type=int, default=None, help="search at most this many queries")
+    ap.add_argument("--procs", type=int, default=2, help="indexing processes")
+    ap.add_argument("--workdir", type=Path, default=None, help="where slices and indexes go")
+    ap.add_argument("--keep", action="store_true", help="keep the slices and indexes")
+    ap.add_argument("--out", type=Path, default=None, help="append a Markdown section here")
+    ap.add_argument("--json", type=Path, default=None, help="write the raw results here")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure each size in turn, print the table, write the reports."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in (BUILD_PHASE, SEARCH_PHASE):
+        return run_phase(argv)
+    args = parse_args(argv)
+    shared = corpus.default_shared_dir()
+    source = args.corpus or shared / corpus.CORPUS_FILE
+    queries = args.queries or shared / corpus.QUERIES_FILE
+    try:
+        sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+        for path in (source, queries):
+            if not path.exists():
+                raise ScalingError(f"{path} not found")
+        results = measure_all(sizes, source, queries, args)
+    except ScalingError as exc:
+        print(f"bench.scaling: {exc}", file=sys.stderr)
+        return 2
+    print(terminal(results))
+    meta = run_meta(source, args)
+    if args.out:
+        with args.out.open("a", encoding="utf-8") as out:
+            out.write(markdown(results, meta))
+        print(f"report appended to {args.out}")
+    if args.json:
+        raw = {"meta": meta, "sizes": [asdict(r) for r in results]}
+        args.json.write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def measure_all(sizes: list[Size], source: Path, queries: Path, args: argparse.Namespace) -> list[SizeResult]:
+    """Write each slice, build it and search it, each phase in its own subprocess."""
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="bench-scaling-"))
+    results = []
+    try:
+        for size in sizes:
+            work = root / size.label
+            work.mkdir(parents=True, exist_ok=True)
+            jsonl = work / "articles.jsonl"
+            docs = write_slice(source, size, jsonl)
+            print(f"== {size.label}: {docs} articles, building", flush=True)
+            build = run_child([BUILD_PHASE, str(jsonl), str(work / "index"), str(args.procs)])
+            print(f"   built in {build['seconds']:.1f} s; searching", flush=True)
+            limit = "" if args.max_queries is None else str(args.max_queries)
+            found = run_child([SEARCH_PHASE, str(work / "index"), str(queries), limit])
+            results.append(size_result(size.label, build, found))
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def iter_lines(path: Path) -> Iterator[str]:
+    """Yield the non-blank lines of a JSONL file, gzip or plain."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield line.rstrip("\n")
+
+
+def write_slice(source: Path, size: Size, target: Path) -> int:
+    """Write the articles of one size to a JSONL file and return how many."""
+    chosen: set[str] | None = None
+    if size.count is not None:
+        # The lowest SHA-1 of the id mixes every source, unlike the corpus order.
+        ids = sorted((corpus.record_id(line) for line in iter_lines(source)), key=corpus.sample_key)
+        chosen = set(ids[: size.count])
+    written = 0
+    with target.open("w", encoding="utf-8") as out:
+        for copy in range(1, size.copies + 1):
+            for line in iter_lines(source):
+                if chosen is not None and corpus.record_id(line) not in chosen:
+                    continue
+                out.write((line if copy == 1 else replica(line, copy)) + "\n")
+                written += 1
+    return written
+
+
+def replica(line: str, copy: int) -> str:
+    """Return the JSON line of an article's copy with a fresh id (title and text unchanged)."""
+    record = json.loads(line)
+    record["id"] = f"{record['id']}{REPLICA_SUFFIX}{copy}"
+    return json.dumps(record, ensure_ascii=False)
+
+
+def run_child(phase_args: list[str]) -> dict:
+    """Run one phase in a fresh interpreter and return the JSON it prints last."""
+    command = [sys.executable, "-m", "bench.scaling", *phase_args]
+    done = subprocess.run(command, check=False, cwd=REPO_ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ScalingError(f"{phase_args[0]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        raise ScalingError(f"{phase_args[0]} printed nothing:\n{done.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def run_phase(argv: list[str]) -> int:
+    """Run the build or search phase named by argv[0] and print its numbers as JSON."""
+    if argv[0] == BUILD_PHASE:
+        numbers = build_phase(Path(argv[1]), Path(argv[2]), int(argv[3]))
+    else:
+        numbers = search_phase(Path(argv[1]), Path(argv[2]), int(argv[3]) if argv[3:] and argv[3] else None)
+    print(json.dumps(numbers))
+    return 0
+
+
+def build_phase(jsonl: Path, index_dir: Path, procs: int) -> dict:
+    """Reindex the slice and return its time, size and peak RSS."""
+    from searchsvc.indexer import reindex
+
+    report = reindex([jsonl], index_dir, procs=procs)
+    return {
+        "docs": report.indexed,
+        "seconds": report.seconds,
+        "size_bytes": report.size_bytes,
+        "rss_mb": peak_rss_mb(resource.RUSAGE_SELF),
+        # The indexing subprocesses have been waited for, so they are counted here.
+        "children_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
+    }
+
+
+def search_phase(index_dir: Path, queries_path: Path, limit: int | None) -> dict:
+    """Open the store, run every query once (facets on, 10 hits), return latencies and RSS."""
+    from searchsvc.errors import SearchsvcError
+    from searchsvc.search import SearchRequest, search
+    from searchsvc.store import open_store
+
+    queries = [q["q"] for q in corpus.read_jsonl(queries_path)][:limit]
+    t0 = time.perf_counter()
+    store = open_store(index_dir)
+    open_s = time.perf_counter() - t0
+    latencies, took, errors = [], [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        try:
+            response = search(store, SearchRequest(q=q, per_page=PER_PAGE))
+        except SearchsvcError as exc:
+            errors.append(f"{q!r}: {type(exc).__name__}: {exc}")
+            continue
+        latencies.append((time.perf_counter() - t0) * 1000)
+        took.append(response.took_ms)
+    return {
+        "open_s": open_s,
+        "latencies_ms": latencies,
+        "took_ms": took,
+        "queries": len(queries),
+        "errors": errors,
+        "rss_mb": peak_rss_mb(resource.RUSAGE_SELF),
+    }
+
+
+def peak_rss_mb(who: int) -> float:
+    """Return ru_maxrss (KiB on Linux) in MiB."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+def size_result(label: str, build: dict, found: dict) -> SizeResult:
+    """Combine one size's build and search numbers."""
+    latencies = found["latencies_ms"]
+    # The first query pays for lazy loading (postings, lexicon pages): shown apart, kept in p99.
+    return SizeResult(
+        label=label,
+        docs=build["docs"],
+        build_s=round(build["seconds"], 2),
+        docs_per_s=round(build["docs"] / build["seconds"], 1) if build["seconds"] else 0.0,
+        size_mb=round(build["size_bytes"] / 1e6, 1),
+        build_rss_mb=build["rss_mb"],
+        build_children_rss_mb=build["children_rss_mb"],
+        open_s=round(found["open_s"], 3),
+        cold_ms=round(latencies[0], 1) if latencies else 0.0,
+        latency=metrics.latency_summary(latencies),
+        max_ms=round(max(latencies), 1) if latencies else None,
+        took=metrics.latency_summary(found["took_ms"]),
+        search_rss_mb=found["rss_mb"],
+        queries=found["queries"],
+        errors=len(found["errors"]),
+        first_error=found["errors"][0] if found["errors"] else None,
+    )
+
+
+def run_meta(source: Path, args: argparse.Namespace) -> dict:
+    """Describe the machine, commit and options of this run."""
+    from bench.__main__ import git_commit, machine_info
+
+    return {
+        "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "command": "python -m bench.scaling " + " ".join(sys.argv[1:]),
+        "corpus": str(source),
+        "procs": args.procs,
+        "load_at_end": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine_info(),
+    }
+
+
+def table(results: list[SizeResult]) -> list[list[str]]:
+    """Tabulate the sizes, header row first."""
+    rows = [
+        [
+            "size",
+            "docs",
+            "build s",
+            "docs/s",
+            "index MB",
+            "build RSS MB (+procs)",
+            "open s",
+            "first query ms",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+            "search RSS MB",
+            "queries",
+            "errors",
+        ]
+    ]
+    for r in results:
+        rows.append(
+            [
+                r.label,
+                str(r.docs),
+                f"{r.build_s:.1f}",
+                f"{r.docs_per_s:.0f}",
+                f"{r.size_mb:.1f}",
+                f"{r.build_rss_mb:.0f} (+{r.build_children_rss_mb:.0f})",
+                f"{r.open_s:.2f}",
+                f"{r.cold_ms:.1f}",
+                _ms(r.latency["p50"]),
+                _ms(r.latency["p95"]),
+                _ms(r.latency["p99"]),
+                _ms(r.max_ms),
+                f"{r.search_rss_mb:.0f}",
+                str(r.queries),
+                str(r.errors),
+            ]
+        )
+    return rows
+
+
+def terminal(results: list[SizeResult]) -> str:
+    """Return the sizes as an aligned text table, with first errors under it."""
+    rows = table(results)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines += [f"first error ({r.label}): {r.first_error}" for r in results if r.first_error]
+    return "\n" + "\n".join(lines)
+
+
+def markdown(results: list[SizeResult], meta: dict) -> str:
+    """Return one Markdown section describing the sizes."""
+    machine = meta["machine"]
+    head, *body = table(results)
+    lines = [
+        "",
+        f"## Scaling with corpus size, {meta['date']}",
+        "",
+        f"- Command: `{meta['command']}`; git commit `{meta['git_commit']}`",
+        (
+            f"- Corpus `{meta['corpus']}`: a count N takes the N articles with the lowest SHA-1 of "
+            f"their id (every source mixed); `Kx` is every article K times, copies with ids "
+            f"`<id>{REPLICA_SUFFIX}2`…, titles and text unchanged. `reindex(procs={meta['procs']})`; "
+            "the slice JSONL is written before, untimed"
+        ),
+        (
+            f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gb']} GB RAM, "
+            f"Python {machine['python']}; load average at end "
+            + "/".join(f"{x:.2f}" for x in meta["load_at_end"])
+        ),
+        (
+            "- Search: in process, sequential, every eval query once, 10 hits, facets and "
+            "highlights on; a fresh process per size, so search RSS (`ru_maxrss`) is that "
+            "size's. Build RSS is the reindex process, (+ its indexing subprocesses' peak)."
+        ),
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(row) + " |" for row in body),
+    ]
+    lines += [f"- First error ({r.label}): `{r.first_error}`" for r in results if r.first_error]
+    return "\n".join(lines) + "\n"
+
+
+def _ms(value: float | None) -> str:
+    """Format milliseconds."""
+    return "-" if value is None else f"{value:.1f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
