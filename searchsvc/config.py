@@ -38,7 +38,7 @@ class SearchSettings:
     body_weight: float = 1.0
     author_weight: float = 0.5
     exact_boost: float = 0.6
-    proximity_boost: float = 1.0
+    proximity_boost: float = 2.0
     title_coverage_boost: float = 0.5
     freshness_boost: float = 0.0
     freshness_half_life_days: float = 365.0
@@ -48,7 +48,7 @@ class SearchSettings:
     max_query_chars: int = 500
     max_terms: int = 32
     snippet_chars: int = 240
-    rerank_depth: int = 100
+    rerank_depth: int = 50
 
 
 @dataclass(frozen=True)

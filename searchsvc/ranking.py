@@ -18,6 +18,7 @@ PROXIMITY_FIELDS = ("title", "summary", "body")
 SECONDS_PER_DAY = 86400.0
 # Only the best few matches are checked for exact accents in the body: it needs the stored text.
 BODY_DEPTH = 20
+MAX_PAIR_EVIDENCE = 3
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,15 @@ class Candidate:
 
 
 def proximity(adjacency: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """Return a 0..1 proximity score: query words together in the title count most."""
+    """Return a 0..1 proximity score: query words together in the title count most.
+
+    A field's share is damped by the square root of its weight relative to the
+    title's: a long run of query words in the body is strong evidence too.
+    """
     top = max(weights.values())
-    return max((adjacency.get(name, 0.0) * weight / top for name, weight in weights.items()), default=0.0)
+    return max(
+        (adjacency.get(name, 0.0) * math.sqrt(weight / top) for name, weight in weights.items()), default=0.0
+    )
 
 
 @functools.lru_cache(maxsize=512)
@@ -72,8 +79,14 @@ def rerank(
     settings: SearchSettings,
     now_ts: float,
     body_depth: int = BODY_DEPTH,
+    pairs: int = 1,
 ) -> list[tuple[int, float]]:
-    """Return (docnum, adjusted score) pairs, best first; ties go to the newer article."""
+    """Return (docnum, adjusted score) pairs, best first; ties go to the newer article.
+
+    ``pairs`` is the number of adjacent word pairs in the query: each pair found
+    together is evidence of its own, so longer runs weigh more (up to three pairs).
+    """
+    evidence = min(max(pairs, 1), MAX_PAIR_EVIDENCE)
     weights = {
         "title": settings.title_weight,
         "summary": settings.summary_weight,
@@ -81,7 +94,7 @@ def rerank(
     }
     adjusted: list[tuple[float, int, int]] = []
     for rank, cand in enumerate(candidates):
-        factor = 1.0 + settings.proximity_boost * proximity(cand.adjacency, weights)
+        factor = 1.0 + settings.proximity_boost * evidence * proximity(cand.adjacency, weights)
         factor += settings.title_coverage_boost * cand.title_coverage**2
         if exact_words and rank < body_depth and cand.body:
             factor += settings.exact_boost * 0.5 * exact_body_share(exact_words, cand.body)

@@ -15,21 +15,40 @@ from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
 
 # How much more frequent the decoded word must be than the typed one.
 DOMINANCE = 20
-# A typed word found in more articles than this is a word of the corpus (`taxi`, `max`), never keystrokes.
+# A typed word found in more articles than this is a word of the corpus (`taxi`, `max`):
+# it is read as keystrokes only when another word of the query surely is.
 TYPED_RARE = 10
+_VOWELS = frozenset("aeiouyw")
 
 DocFreq = Callable[[str], int]
 
 
-def _decoded(word: str, literal: tuple[Syllable, ...], doc_freq: DocFreq) -> tuple[Syllable, str] | None:
-    """Return the syllable a typed word spells and its input method, when that reading wins."""
+def decode_abbreviation(word: str) -> str | None:
+    """Return a vowel-less abbreviation with Telex ``dd`` read as ``đ`` (`cddv` -> `cđv`), else None."""
+    lowered = word.lower()
+    if "dd" not in lowered or not lowered.isalpha() or not lowered.isascii() or _VOWELS & set(lowered):
+        return None
+    return lowered.replace("dd", "đ")
+
+
+DECODERS = (("telex", decode_telex), ("telex", decode_abbreviation), ("vni", decode_vni))
+
+
+def _decoded(
+    word: str, literal: tuple[Syllable, ...], doc_freq: DocFreq, sure: bool
+) -> tuple[Syllable, str] | None:
+    """Return the syllable a typed word spells and its input method, when that reading wins.
+
+    Unless ``sure`` (another word is certainly keystrokes), a word the corpus uses
+    more than ``TYPED_RARE`` times stays as typed.
+    """
     if any(s.accented for s in literal):
         return None
     # A word that splits into several syllables as typed (`vie65t`) is no word of the corpus.
     typed = doc_freq(literal[0].folded) if len(literal) == 1 else 0
-    if typed > TYPED_RARE:
+    if typed > TYPED_RARE and not sure:
         return None
-    for mode, decode in (("telex", decode_telex), ("vni", decode_vni)):
+    for mode, decode in DECODERS:
         spelled = decode(word)
         if not spelled:
             continue
@@ -39,17 +58,17 @@ def _decoded(word: str, literal: tuple[Syllable, ...], doc_freq: DocFreq) -> tup
     return None
 
 
-def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str]) -> Clause:
+def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str], sure: bool) -> Clause:
     """Return the clause with keystroke words replaced by what they spell."""
     if clause.alternatives:
         return replace(
-            clause, alternatives=tuple(_read_clause(a, doc_freq, modes) for a in clause.alternatives)
+            clause, alternatives=tuple(_read_clause(a, doc_freq, modes, sure) for a in clause.alternatives)
         )
     syllables: list[Syllable] = []
     changed = False
     for word in clause.words:
         literal = to_syllables(word)
-        found = _decoded(word, literal, doc_freq) if literal else None
+        found = _decoded(word, literal, doc_freq, sure) if literal else None
         if found:
             modes.add(found[1])
             syllables.append(found[0])
@@ -60,14 +79,19 @@ def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str]) -> Clause:
 
 
 def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery, str]:
-    """Return the query as it should be searched and the reading used: literal, telex or vni."""
+    """Return the query as it should be searched and the reading used: literal, telex or vni.
+
+    First only words the corpus (almost) never uses are decoded; if one was, the
+    reader was typing keystrokes, so ambiguous words (`max` for `mã`) are decoded too.
+    """
     if parsed.accented:
         # Accents typed: the input method was on.
         return parsed, "literal"
     modes: set[str] = set()
-    clauses = tuple(_read_clause(c, doc_freq, modes) for c in parsed.clauses)
+    clauses = tuple(_read_clause(c, doc_freq, modes, sure=False) for c in parsed.clauses)
     if not modes:
         return parsed, "literal"
+    clauses = tuple(_read_clause(c, doc_freq, modes, sure=True) for c in parsed.clauses)
     mode = "telex" if "telex" in modes else "vni"
     text = " ".join(c.text() for c in clauses)
     return replace(parsed, text=text, clauses=clauses), mode

@@ -11,8 +11,9 @@ analysis change: an index of another version refuses to open.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from pickle import dumps
@@ -50,17 +51,17 @@ class SyllableText(fields.TEXT):
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         """Yield (term bytes, frequency, weight, encoded posting) per distinct term."""
         form = self.form
+        terms = [forms(raw)[form] for raw in syllables(value)]
         if self.positions:
             where: dict[str, list[int]] = defaultdict(list)
-            for pos, raw in enumerate(syllables(value)):
-                where[forms(raw)[form]].append(pos)
+            for pos, term in enumerate(terms):
+                where[term].append(pos)
             for term, poslist in where.items():
-                yield term.encode("utf-8"), len(poslist), float(len(poslist)), _encode_positions(poslist)
+                freq = len(poslist)
+                encoded = _single_position(poslist[0]) if freq == 1 else _encode_positions(poslist)
+                yield term.encode("utf-8"), freq, float(freq), encoded
         else:
-            counts: dict[str, int] = defaultdict(int)
-            for raw in syllables(value):
-                counts[forms(raw)[form]] += 1
-            for term, freq in counts.items():
+            for term, freq in Counter(terms).items():
                 yield term.encode("utf-8"), freq, float(freq), pack_uint(freq)
 
 
@@ -69,6 +70,12 @@ def _encode_positions(poslist: list[int]) -> bytes:
     deltas = [poslist[0]]
     deltas.extend(b - a for a, b in itertools.pairwise(poslist))
     return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+@functools.lru_cache(maxsize=8192)
+def _single_position(pos: int) -> bytes:
+    """Encode a one-position list; most terms occur once in a field, so this is cached."""
+    return _encode_positions([pos])
 
 
 def build_schema() -> fields.Schema:

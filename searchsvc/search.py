@@ -210,7 +210,7 @@ def _order(
         )
         for i, (docnum, score) in enumerate(head)
     ]
-    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH)
+    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1)
     return reranked + top[settings.rerank_depth :]
 
 
