@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: unknown engine(s) {unknown}; known: {list(ENGINE_NAMES)}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    # Taken before the run: the tree may get new commits while the engines run.
+    commit, load = git_commit(), os.getloadavg()
     workload = load_workload(args, shared)
     print(
         f"{workload.mode}: {len(workload.articles)} articles, {len(workload.queries)} "
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep and args.workdir is None:
         shutil.rmtree(root, ignore_errors=True)
     run = {
-        "meta": run_meta(args, workload, time.perf_counter() - started),
+        "meta": run_meta(args, workload, time.perf_counter() - started, commit, load),
         "engines": results,
     }
     print(report.terminal(run))
@@ -201,11 +203,19 @@ def peak_rss_mb() -> dict:
     return {"self": round(own, 1), "children": round(children, 1)}
 
 
-def run_meta(args: argparse.Namespace, workload: corpus.Workload, seconds: float) -> dict:
+def run_meta(
+    args: argparse.Namespace,
+    workload: corpus.Workload,
+    seconds: float,
+    commit: str,
+    load: tuple[float, float, float],
+) -> dict:
     """Describe the machine, software and workload of this run."""
     return {
         "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
+        "git_commit": commit,
+        "load_at_start": [round(x, 2) for x in load],
+        "load_at_end": [round(x, 2) for x in os.getloadavg()],
         "mode": workload.mode,
         "command": "python -m bench " + " ".join(sys.argv[1:]),
         "articles": len(workload.articles),

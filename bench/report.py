@@ -40,6 +40,10 @@ def markdown(run: dict) -> str:
             f"Python {machine['python']}"
         ),
         f"- Packages: {packages}",
+        (
+            f"- Load average (1/5/15 min) at start {_load(meta.get('load_at_start'))}, "
+            f"at end {_load(meta.get('load_at_end'))}: other work on the machine slows every engine"
+        ),
     ]
     lines += [f"- {note}" for note in meta["notes"]]
     for title, table in _tables(run):
@@ -202,6 +206,11 @@ def _times(numerator: float | None, denominator: float | None, better: str, wors
         return "n/a"
     ratio = numerator / denominator
     return f"{ratio:.1f}× {better}" if ratio >= 1 else f"{1 / ratio:.1f}× {worse}"
+
+
+def _load(values: list[float] | None) -> str:
+    """Format a load-average triple."""
+    return "/".join(f"{v:.2f}" for v in values) if values else "n/a"
 
 
 def _ms(value: float | None) -> str:
