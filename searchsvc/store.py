@@ -209,8 +209,9 @@ def read_postings(reader: Any, field: str, term: str) -> tuple[np.ndarray, np.nd
         ids.extend(i + offset for i in leaf_ids)
         weights.extend(leaf_weights)
     if not ids:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-    return np.concatenate(ids), np.concatenate(weights)
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+    # Half-size arrays: the cache holds millions of postings.
+    return np.concatenate(ids).astype(np.int32), np.concatenate(weights).astype(np.float32)
 
 
 def read_positions(reader: Any, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
@@ -242,14 +243,20 @@ def read_lengths(reader: Any, field: str) -> np.ndarray:
 
 
 class Store:
-    """The live index generation of one index directory, ready to search."""
+    """The live index generation of one index directory, ready to search.
 
-    def __init__(self, index_dir: Path, refresh_interval: float = 0.5) -> None:
+    Whoosh readers seek and read shared file objects, so every read holds the
+    store's lock: threads of one worker take turns on the index, never corrupt it.
+    """
+
+    def __init__(self, index_dir: Path, refresh_interval: float = 0.5, warm_terms: int = 0) -> None:
         self.index_dir = Path(index_dir)
         self.refresh_interval = refresh_interval
+        self.warm_terms = warm_terms
         self._lock = threading.RLock()
         self._checked = 0.0
         self._retired: Any = None
+        self._closed = False
         self._open()
 
     def _open(self) -> None:
@@ -276,6 +283,8 @@ class Store:
         self._posting_entries = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._averages: dict[str, float] = {}
+        if self.warm_terms > 0:
+            threading.Thread(target=self.warm, args=(self.warm_terms,), daemon=True, name="warm").start()
         if old is not None and old is not searcher:
             # Another thread may still be answering with the old searcher: close it
             # one switch later instead of now.
@@ -316,7 +325,8 @@ class Store:
         key = (field, term)
         cached = self.doc_freq_cache.get(key)
         if cached is None:
-            cached = self.doc_freq_cache[key] = int(self.searcher.doc_frequency(field, term))
+            with self._lock:
+                cached = self.doc_freq_cache[key] = int(self.searcher.doc_frequency(field, term))
         return cached
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -327,8 +337,7 @@ class Store:
             if found is not None:
                 self._postings.move_to_end(key)
                 return found
-        found = read_postings(self.searcher.reader(), field, term)
-        with self._lock:
+            found = read_postings(self.searcher.reader(), field, term)
             self._postings[key] = found
             self._posting_entries += found[0].size
             while self._posting_entries > POSTINGS_CACHE_ENTRIES and len(self._postings) > 1:
@@ -340,7 +349,8 @@ class Store:
         """Return every document's length (in syllables) of a text field."""
         found = self._lengths.get(field)
         if found is None:
-            found = self._lengths[field] = read_lengths(self.searcher.reader(), field)
+            with self._lock:
+                found = self._lengths[field] = read_lengths(self.searcher.reader(), field)
         return found
 
     def average_length(self, field: str) -> float:
@@ -355,10 +365,11 @@ class Store:
     def expand_prefix(self, field: str, prefix: str, limit: int) -> list[str]:
         """Return up to ``limit`` indexed words of ``field`` starting with ``prefix``."""
         words = []
-        for term in self.searcher.reader().expand_prefix(field, prefix):
-            words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(words) >= limit:
-                break
+        with self._lock:
+            for term in self.searcher.reader().expand_prefix(field, prefix):
+                words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+                if len(words) >= limit:
+                    break
         return words
 
     def phrase_docs(self, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
@@ -383,27 +394,29 @@ class Store:
 
     def positions_for(self, field: str, term: str, docnums: list[int]) -> dict[int, bytes]:
         """Return the encoded positions of a term in a few documents (reads only their blocks)."""
-        return positions_in(self.searcher.reader(), field, term, sorted(docnums))
+        with self._lock:
+            return positions_in(self.searcher.reader(), field, term, sorted(docnums))
 
     def positions(self, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
         """Return a term's docnums and encoded positions (cached like postings)."""
         key = ("positions:" + field, term)
         with self._lock:
             found = self._postings.get(key)
-        if found is None:
-            found = read_positions(self.searcher.reader(), field, term)
-            with self._lock:
+            if found is None:
+                found = read_positions(self.searcher.reader(), field, term)
                 self._postings[key] = found
                 self._posting_entries += 4 * found[0].size
         return found
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """Return the stored fields of a document number."""
-        return self.searcher.stored_fields(docnum)
+        with self._lock:
+            return self.searcher.stored_fields(docnum)
 
     def get_article(self, article_id: str) -> dict[str, Any]:
         """Return the stored article with this id, or raise ``NotFound``."""
-        docnum = self.searcher.document_number(id=article_id)
+        with self._lock:
+            docnum = self.searcher.document_number(id=article_id)
         if docnum is None:
             raise NotFound(f"no article with id {article_id!r}")
         return article_view(self.stored(docnum))
@@ -411,6 +424,24 @@ class Store:
     def complete(self, prefix: str, limit: int = 8) -> list[Any]:
         """Return accent-insensitive completions of what is being typed."""
         return self.lexicon.complete(prefix, limit)
+
+    def warm(self, terms: int, fields: tuple[str, ...] = ("title", "summary", "body")) -> int:
+        """Read the posting lists of the ``terms`` most frequent words into the cache; return how many.
+
+        A word's first search decodes its whole posting list from Whoosh's blocks
+        (most of a cold query's time); the frequent words are worth reading once
+        up front. Safe beside requests: each read holds the store's lock.
+        """
+        generation = self.current
+        words = sorted(self.lexicon.words.items(), key=lambda item: -item[1][1])[:terms]
+        for done, (folded, _) in enumerate(words):
+            with self._lock:
+                # Stop when the store closed or moved on to another generation.
+                if self._closed or self.current is not generation:
+                    return done
+                for field in fields:
+                    self.postings(field, folded)
+        return len(words)
 
     def stats(self) -> dict[str, Any]:
         """Return documents, generation, size and per-category/source counts and date range."""
@@ -432,9 +463,11 @@ class Store:
 
     def close(self) -> None:
         """Release the searcher's files."""
-        if self._retired is not None:
-            self._retired.close()
-        self.searcher.close()
+        with self._lock:
+            self._closed = True
+            if self._retired is not None:
+                self._retired.close()
+            self.searcher.close()
 
 
 def _value_counts(column: Column, live: np.ndarray) -> dict[str, int]:
@@ -465,6 +498,10 @@ def article_view(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def open_store(index_dir: Path, refresh_interval: float = 0.5) -> Store:
-    """Open the live index of ``index_dir`` for searching (raises ``IndexNotReady``)."""
-    return Store(index_dir, refresh_interval)
+def open_store(index_dir: Path, refresh_interval: float = 0.5, warm_terms: int = 0) -> Store:
+    """Open the live index of ``index_dir`` for searching (raises ``IndexNotReady``).
+
+    With ``warm_terms``, a background thread reads the posting lists of that many
+    frequent words after each (re)open.
+    """
+    return Store(index_dir, refresh_interval, warm_terms)
