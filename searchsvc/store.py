@@ -107,6 +107,7 @@ def _read_columns(reader: Any) -> Columns:
 
 
 POSTINGS_CACHE_ENTRIES = 20_000_000
+BLOCK_CACHE_SIZE = 20_000
 
 
 def _block_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -159,12 +160,16 @@ def _leaf_postings(leaf: Any, field: str, term: str, values: bool) -> tuple[list
     return [ids_array], (extra if values else [np.asarray(extra, dtype=np.float64)])
 
 
-def positions_in(reader: Any, field: str, term: str, docnums: list[int]) -> dict[int, bytes]:
+def positions_in(
+    reader: Any, field: str, term: str, docnums: list[int], blocks: dict[Any, Any] | None = None
+) -> dict[int, bytes]:
     """Return the encoded positions of a term for some (sorted) documents.
 
     Blocks whose highest id lies before the next wanted document are skipped by
-    their header alone; the others are decoded with numpy.
+    their header alone; the others are decoded with numpy, and kept in ``blocks``
+    (frequent words' blocks serve many queries).
     """
+    blocks = {} if blocks is None else blocks
     found: dict[int, bytes] = {}
     for leaf, offset in reader.leaf_readers():
         local = [d - offset for d in docnums if offset <= d < offset + leaf.doc_count_all()]
@@ -185,14 +190,22 @@ def positions_in(reader: Any, field: str, term: str, docnums: list[int]) -> dict
             if matcher._maxid < wanted[i]:
                 matcher._next_block()
                 continue
-            ids, _ = _block_arrays(matcher)
-            matcher._read_values()
+            key = (id(leaf), field, term, matcher._dataoffset)
+            cached = blocks.get(key)
+            if cached is None:
+                ids, _ = _block_arrays(matcher)
+                matcher._read_values()
+                cached = (ids, matcher._values)
+                if len(blocks) >= BLOCK_CACHE_SIZE:
+                    blocks.clear()
+                blocks[key] = cached
+            ids, values = cached
             upto = int(np.searchsorted(wanted, matcher._maxid, side="right"))
             block_wanted = wanted[i:upto]
             where = np.searchsorted(ids, block_wanted)
             for docnum, at in zip(block_wanted.tolist(), where.tolist(), strict=True):
                 if at < ids.size and ids[at] == docnum:
-                    found[docnum + offset] = matcher._values[at]
+                    found[docnum + offset] = values[at]
             i = upto
             matcher._next_block()
     return found
@@ -282,6 +295,7 @@ class Store:
         self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._posting_entries = 0
         self._lengths: dict[str, np.ndarray] = {}
+        self._blocks: dict[Any, Any] = {}
         self._averages: dict[str, float] = {}
         if self.warm_terms > 0:
             threading.Thread(target=self.warm, args=(self.warm_terms,), daemon=True, name="warm").start()
@@ -395,7 +409,7 @@ class Store:
     def positions_for(self, field: str, term: str, docnums: list[int]) -> dict[int, bytes]:
         """Return the encoded positions of a term in a few documents (reads only their blocks)."""
         with self._lock:
-            return positions_in(self.searcher.reader(), field, term, sorted(docnums))
+            return positions_in(self.searcher.reader(), field, term, sorted(docnums), self._blocks)
 
     def positions(self, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
         """Return a term's docnums and encoded positions (cached like postings)."""
