@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,14 @@ class RssPeak:
         self.samples += 1
 
 
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds used during a run by the server's processes and by this client."""
+
+    server_s: float
+    client_s: float
+
+
 @dataclass
 class RunResult:
     """The numbers of one (workers, concurrency) run."""
@@ -110,6 +119,10 @@ class RunResult:
     rss: RssPeak
     rss_idle: RssPeak
     stopped_early: bool
+    mean_ms: float | None = None
+    took_mean_ms: float | None = None
+    server_cpu_ms: float | None = None
+    client_cpu_ms: float | None = None
     exit_code: int | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -331,11 +344,18 @@ def run_load(
     rss_idle = sample_rss_once(server_pid)
     sampler = RssSampler(server_pid)
     sampler.start()
+    server_cpu, client_cpu = server_cpu_seconds(server_pid), client_cpu_seconds()
     started = time.perf_counter()
     outcomes = send(port, calls, requests, concurrency, deadline, offset=warmup)
     seconds = time.perf_counter() - started
+    cpu = Cpu(server_cpu_seconds(server_pid) - server_cpu, client_cpu_seconds() - client_cpu)
     sampler.stop()
-    return summarize(workers, concurrency, requests, outcomes, seconds, sampler.peak, rss_idle, calls, warmup)
+    result = summarize(
+        workers, concurrency, requests, outcomes, seconds, sampler.peak, rss_idle, calls, warmup
+    )
+    result.server_cpu_ms = round(cpu.server_s * 1000 / max(1, len(outcomes)), 2)
+    result.client_cpu_ms = round(cpu.client_s * 1000 / max(1, len(outcomes)), 2)
+    return result
 
 
 def send(
@@ -422,6 +442,27 @@ def read_ppid(stat_path: Path) -> int | None:
     return int(text.rpartition(")")[2].split()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU time a process has used (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); index 0 here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(master: int) -> float:
+    """Return the CPU time used so far by the master and its workers."""
+    return sum(cpu_seconds(pid) for pid in [master, *server_processes(master)])
+
+
+def client_cpu_seconds() -> float:
+    """Return the CPU time used so far by this process (all client threads)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def vm_rss_kb(pid: int) -> int:
     """Return VmRSS of a process in KiB (0 when it is gone)."""
     try:
@@ -501,6 +542,8 @@ def summarize(
         rss=rss,
         rss_idle=rss_idle,
         stopped_early=len(outcomes) < planned,
+        mean_ms=round(statistics.fmean(ms), 3) if ms else None,
+        took_mean_ms=round(statistics.fmean(took), 3) if took else None,
     )
 
 
@@ -575,11 +618,59 @@ def table(results: list[RunResult]) -> list[list[str]]:
     return rows
 
 
-def terminal(results: list[RunResult]) -> str:
-    """Return the runs as an aligned text table with the first errors under it."""
-    rows = table(results)
+def time_table(results: list[RunResult]) -> list[list[str]]:
+    """Tabulate where the time goes: client mean vs server took_ms, CPU per request."""
+    rows = [
+        [
+            "workers",
+            "conc.",
+            "client mean ms",
+            "server took mean ms",
+            "queue + HTTP ms",
+            "server CPU ms/req",
+            "client CPU ms/req",
+            "CPU ceiling req/s",
+        ]
+    ]
+    cores = os.cpu_count() or 1
+    for r in results:
+        gap = r.mean_ms - r.took_mean_ms if r.mean_ms is not None and r.took_mean_ms is not None else None
+        cpu = (r.server_cpu_ms or 0) + (r.client_cpu_ms or 0)
+        rows.append(
+            [
+                str(r.workers),
+                str(r.concurrency),
+                _ms(r.mean_ms),
+                _ms(r.took_mean_ms),
+                _ms(gap),
+                _ms(r.server_cpu_ms),
+                _ms(r.client_cpu_ms),
+                # With every core busy on this load alone, req/s cannot pass cores / CPU per request.
+                f"{cores * 1000 / cpu:.0f}" if cpu else "-",
+            ]
+        )
+    return rows
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Render rows as right-aligned text lines."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+
+
+def _markdown_table(rows: list[list[str]]) -> list[str]:
+    """Render rows as Markdown table lines, header first."""
+    head, *body = rows
+    return [
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(row) + " |" for row in body),
+    ]
+
+
+def terminal(results: list[RunResult]) -> str:
+    """Return the runs as aligned text tables with the first errors under them."""
+    lines = _aligned(table(results)) + ["", "where the time goes:"] + _aligned(time_table(results))
     lines += [
         f"first error (workers {r.workers}, conc. {r.concurrency}): {r.first_error}"
         for r in results
@@ -596,8 +687,6 @@ def terminal(results: list[RunResult]) -> str:
 def markdown(results: list[RunResult], meta: dict) -> str:
     """Return one Markdown section describing the runs."""
     machine = meta["machine"]
-    rows = table(results)
-    head, *body = rows
     lines = [
         "",
         f"## HTTP load test, {meta['date']}",
@@ -615,15 +704,22 @@ def markdown(results: list[RunResult], meta: dict) -> str:
             + "/".join(f"{x:.2f}" for x in meta["load_at_end"])
         ),
         (
-            "- Client and server share the machine's CPUs. Latency is client side (keep-alive "
-            "http.client threads); server p50/p95 is `took_ms` from the JSON bodies, so the "
+            "- Client and server share the machine's CPUs. Latency is client side (http.client "
+            "threads; gunicorn's sync workers close each connection after one response); server p50/p95 is `took_ms` from the JSON bodies, so the "
             "difference is queueing and HTTP overhead. RSS is the peak VmRSS sampled every "
             f"{RSS_INTERVAL_S} s; workers: peak of their sum (peak of one)."
         ),
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-        *("| " + " | ".join(row) + " |" for row in body),
+        *_markdown_table(table(results)),
+        "",
+        (
+            "Where the time goes: client mean minus server `took_ms` mean is time queued for a "
+            "worker plus HTTP, Flask and JSON; CPU per request is the CPU time of the server's "
+            "processes (`/proc/<pid>/stat`) and of the client during the run, over the requests; "
+            "the ceiling is CPUs / (server + client CPU per request)."
+        ),
+        "",
+        *_markdown_table(time_table(results)),
     ]
     lines += [
         f"- First error (workers {r.workers}, conc. {r.concurrency}): `{r.first_error}`"

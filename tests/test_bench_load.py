@@ -54,6 +54,9 @@ def test_load_run_answers_every_request_of_the_demo_index(tmp_path: Path) -> Non
     assert run["took"]["n"] == 100
     assert set(run["kinds"]) == {"query", "filtered"}
     assert run["requests_per_s"] > 0
+    assert run["mean_ms"] > 0
+    assert run["server_cpu_ms"] > 0
+    assert run["client_cpu_ms"] > 0
     assert run["rss"]["master_mb"] > 0
     assert run["rss"]["workers_sum_mb"] > 0
     assert run["rss"]["workers_seen"] == 2
