@@ -160,6 +160,31 @@ def _leaf_postings(leaf: Any, field: str, term: str, values: bool) -> tuple[list
     return [ids_array], (extra if values else [np.asarray(extra, dtype=np.float64)])
 
 
+def _remember(blocks: dict[Any, Any], key: Any, value: Any) -> None:
+    """Keep a decoded block or directory, forgetting everything when the cache is full."""
+    if len(blocks) >= BLOCK_CACHE_SIZE:
+        blocks.clear()
+    blocks[key] = value
+
+
+def _block_directory(matcher: Any, term_key: Any, blocks: dict[Any, Any]) -> tuple[np.ndarray, list[int]]:
+    """Return each posting block's highest id and file offset, walking the headers once per term."""
+    key = (*term_key, "directory")
+    found = blocks.get(key)
+    if found is None:
+        maxids: list[int] = []
+        offsets: list[int] = []
+        position = matcher._baseoffset
+        while matcher.is_active():
+            maxids.append(matcher._maxid)
+            offsets.append(position)
+            position = matcher._nextoffset
+            matcher._next_block()
+        found = (np.asarray(maxids, dtype=np.int64), offsets)
+        _remember(blocks, key, found)
+    return found
+
+
 def positions_in(
     reader: Any, field: str, term: str, docnums: list[int], blocks: dict[Any, Any] | None = None
 ) -> dict[int, bytes]:
@@ -185,29 +210,23 @@ def positions_in(
                     found[docnum + offset] = matcher.value()
             continue
         wanted = np.asarray(local, dtype=np.int64)
-        i = 0
-        while matcher.is_active() and i < wanted.size:
-            if matcher._maxid < wanted[i]:
-                matcher._next_block()
-                continue
-            key = (id(leaf), field, term, matcher._dataoffset)
+        maxids, offsets = _block_directory(matcher, (id(leaf), field, term), blocks)
+        for block in sorted(set(np.searchsorted(maxids, wanted).tolist())):
+            if block >= len(offsets):
+                break
+            key = (id(leaf), field, term, offsets[block])
             cached = blocks.get(key)
             if cached is None:
+                matcher._goto(offsets[block])
                 ids, _ = _block_arrays(matcher)
                 matcher._read_values()
                 cached = (ids, matcher._values)
-                if len(blocks) >= BLOCK_CACHE_SIZE:
-                    blocks.clear()
-                blocks[key] = cached
+                _remember(blocks, key, cached)
             ids, values = cached
-            upto = int(np.searchsorted(wanted, matcher._maxid, side="right"))
-            block_wanted = wanted[i:upto]
-            where = np.searchsorted(ids, block_wanted)
-            for docnum, at in zip(block_wanted.tolist(), where.tolist(), strict=True):
+            where = np.searchsorted(ids, wanted)
+            for docnum, at in zip(local, where.tolist(), strict=True):
                 if at < ids.size and ids[at] == docnum:
                     found[docnum + offset] = values[at]
-            i = upto
-            matcher._next_block()
     return found
 
 
