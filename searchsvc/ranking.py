@@ -19,6 +19,8 @@ SECONDS_PER_DAY = 86400.0
 # Only the best few matches are checked for exact accents in the body: it needs the stored text.
 BODY_DEPTH = 20
 MAX_PAIR_EVIDENCE = 3
+WHOLE_RUN = 0.9
+WHOLE_RUN_EVIDENCE = 1.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ def rerank(
     adjusted: list[tuple[float, int, int]] = []
     for rank, cand in enumerate(candidates):
         factor = 1.0 + settings.proximity_boost * evidence * proximity(cand.adjacency, weights)
+        if pairs >= 2 and max(cand.adjacency.values(), default=0.0) >= WHOLE_RUN:
+            # Every query word in one run, in order, somewhere: the text the reader remembers.
+            factor += settings.proximity_boost * WHOLE_RUN_EVIDENCE
         factor += settings.title_coverage_boost * cand.title_coverage**2
         if exact_words and rank < body_depth and cand.body:
             factor += settings.exact_boost * 0.5 * exact_body_share(exact_words, cand.body)
