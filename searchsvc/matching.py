@@ -56,35 +56,35 @@ def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray) -> np.ndar
     return idf * tfs * (K1 + 1.0) / (tfs + norm)
 
 
+def _words_in_fields(
+    store: Store, words_by_field: dict[str, list[str]], weights: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (mask, score) of documents having any of the folded words listed per field."""
+    size = store.columns.live.shape[0]
+    mask = np.zeros(size, dtype=bool)
+    score = np.zeros(size, dtype=np.float64)
+    for field, words in words_by_field.items():
+        for word in words:
+            ids, tfs = store.postings(field, word)
+            if ids.size:
+                mask[ids] = True
+                score[ids] += weights[field] * _bm25(store, field, ids, tfs)
+    return mask, score
+
+
 def _term_in_fields(
     store: Store, fields: tuple[str, ...], term: str, weights: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (mask, score) of one folded term in any of ``fields``."""
-    size = store.columns.live.shape[0]
-    mask = np.zeros(size, dtype=bool)
-    score = np.zeros(size, dtype=np.float64)
-    for field in fields:
-        ids, tfs = store.postings(field, term)
-        if ids.size:
-            mask[ids] = True
-            score[ids] += weights[field] * _bm25(store, field, ids, tfs)
-    return mask, score
+    return _words_in_fields(store, {field: [term] for field in fields}, weights)
 
 
 def _prefix_in_fields(
     store: Store, fields: tuple[str, ...], prefix: str, weights: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (mask, score) of the words starting with ``prefix`` in any of ``fields``."""
-    size = store.columns.live.shape[0]
-    mask = np.zeros(size, dtype=bool)
-    score = np.zeros(size, dtype=np.float64)
-    for field in fields:
-        for term in store.expand_prefix(field, prefix, MAX_PREFIX_TERMS):
-            ids, tfs = store.postings(field, term)
-            if ids.size:
-                mask[ids] = True
-                score[ids] += weights[field] * _bm25(store, field, ids, tfs)
-    return mask, score
+    expanded = {field: store.expand_prefix(field, prefix, MAX_PREFIX_TERMS) for field in fields}
+    return _words_in_fields(store, expanded, weights)
 
 
 def _phrase_in_fields(
