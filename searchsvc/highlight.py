@@ -129,8 +129,3 @@ def _word_end(text: str, end: int) -> int:
         return end
     space = text.rfind(" ", 0, end)
     return space if space > 0 else end
-
-
-def targets_for(words: list[str], prefixes: list[str]) -> Targets:
-    """Build highlight targets from folded words and folded prefixes."""
-    return Targets(frozenset(words), tuple(prefixes))

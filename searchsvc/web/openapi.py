@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from searchsvc.config import Settings
+from searchsvc.messages import FACET_NAMES
 from searchsvc.search import SORTS
 
 JSON = "application/json"
-FACET_NAMES = ("category", "source", "year", "month")
 
 
 def ref(name: str) -> dict[str, str]:
