@@ -93,6 +93,8 @@ class Progress:
         click.echo(
             f"\r[{bar}] {done}/{total} {rate:,.0f} docs/s ETA {eta:,.0f}s ", nl=done >= total, err=True
         )
+        if done >= total:
+            click.echo("finishing: writing index segments and the lexicon…", err=True)
 
 
 def _print_report(report: ReindexReport, action: str) -> None:
