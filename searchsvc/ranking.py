@@ -63,7 +63,12 @@ def exact_body_share(exact_words: Sequence[str], body: str) -> float:
     if not exact_words or not body:
         return 0.0
     lowered = body.lower()
-    found = sum(1 for w in exact_words if _exact_pattern(w).search(lowered))
+    # A plain substring test first: the whole-word regex runs only where it can match.
+    found = sum(
+        1
+        for w in exact_words
+        if any(v in lowered for v in tone_variants(w)) and _exact_pattern(w).search(lowered)
+    )
     return found / len(exact_words)
 
 

@@ -197,7 +197,8 @@ def positions_in(
     blocks = {} if blocks is None else blocks
     found: dict[int, bytes] = {}
     for leaf, offset in reader.leaf_readers():
-        local = [d - offset for d in docnums if offset <= d < offset + leaf.doc_count_all()]
+        end = offset + leaf.doc_count_all()
+        local = [d - offset for d in docnums if offset <= d < end]
         if not local or (field, term) not in leaf:
             continue
         matcher = leaf.postings(field, term)

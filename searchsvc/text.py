@@ -96,6 +96,7 @@ _NEW_STYLE_PAIR = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def tone_variants(word: str) -> tuple[str, ...]:
     """Return ``word`` (canonical) and, if it differs, its spelling in the other tone style (`hòa`, `hoà`)."""
     other = _NEW_STYLE_PAIR.sub(lambda m: _TO_OLD_STYLE[m.group(1)], word)
