@@ -108,6 +108,7 @@ def _read_columns(reader: Any) -> Columns:
 
 POSTINGS_CACHE_ENTRIES = 20_000_000
 BLOCK_CACHE_SIZE = 20_000
+STORED_CACHE_SIZE = 256
 
 
 def _block_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -231,16 +232,22 @@ def positions_in(
     return found
 
 
-def read_postings(reader: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return a term's (docnums, weights) over all segments; empty arrays when absent."""
+def _gather(reader: Any, field: str, term: str, values: bool) -> tuple[list[np.ndarray], list[Any]]:
+    """Collect a term's ids (renumbered to the whole index) and weights or values, segment by segment."""
     ids: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
+    extra: list[Any] = []
     for leaf, offset in reader.leaf_readers():
         if (field, term) not in leaf:
             continue
-        leaf_ids, leaf_weights = _leaf_postings(leaf, field, term, values=False)
+        leaf_ids, leaf_extra = _leaf_postings(leaf, field, term, values)
         ids.extend(i + offset for i in leaf_ids)
-        weights.extend(leaf_weights)
+        extra.extend(leaf_extra)
+    return ids, extra
+
+
+def read_postings(reader: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a term's (docnums, weights) over all segments; empty arrays when absent."""
+    ids, weights = _gather(reader, field, term, values=False)
     if not ids:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
     # Half-size arrays: the cache holds millions of postings.
@@ -249,14 +256,7 @@ def read_postings(reader: Any, field: str, term: str) -> tuple[np.ndarray, np.nd
 
 def read_positions(reader: Any, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
     """Return a term's docnums and encoded position lists over all segments."""
-    ids: list[np.ndarray] = []
-    values: list[bytes] = []
-    for leaf, offset in reader.leaf_readers():
-        if (field, term) not in leaf:
-            continue
-        leaf_ids, leaf_values = _leaf_postings(leaf, field, term, values=True)
-        ids.extend(i + offset for i in leaf_ids)
-        values.extend(leaf_values)
+    ids, values = _gather(reader, field, term, values=True)
     if not ids:
         return np.zeros(0, dtype=np.int64), []
     return np.concatenate(ids), values
@@ -316,6 +316,7 @@ class Store:
         self._posting_entries = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._blocks: dict[Any, Any] = {}
+        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._averages: dict[str, float] = {}
         if self.warm_terms > 0:
             threading.Thread(target=self.warm, args=(self.warm_terms,), daemon=True, name="warm").start()
@@ -443,9 +444,14 @@ class Store:
         return found
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        """Return the stored fields of a document number."""
+        """Return the stored fields of a document number (the last few are kept: re-ranking and hits read the same)."""
         with self._lock:
-            return self.searcher.stored_fields(docnum)
+            found = self._stored.get(docnum)
+            if found is None:
+                found = self._stored[docnum] = self.searcher.stored_fields(docnum)
+                if len(self._stored) > STORED_CACHE_SIZE:
+                    self._stored.popitem(last=False)
+            return found
 
     def get_article(self, article_id: str) -> dict[str, Any]:
         """Return the stored article with this id, or raise ``NotFound``."""
