@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -227,7 +229,7 @@ def test_unexpected_exception_is_json_500(client, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("searchsvc.web.api.search", explode)
+    monkeypatch.setattr("searchsvc.search.search", explode)
     response = client.get("/api/search?q=x")
     assert response.status_code == 500
     assert response.get_json() == error_body("internal_error", "internal server error")
@@ -301,3 +303,40 @@ def test_no_input_gives_500_or_non_json(client, path, pairs, raw):
     if response.status_code != 200:
         assert set(body) == {"error"}
         assert set(body["error"]) == {"code", "message"}
+
+
+def tuned_client(index_dir: Path, **search: object):
+    """Return a test client of an app whose ``[search]`` settings differ from the defaults."""
+    settings = load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}, "search": search})
+    return create_app(settings).test_client()
+
+
+def plain_text(marked: str) -> str:
+    """Return highlight HTML as the text a reader sees."""
+    return html.unescape(re.sub(r"</?mark>", "", marked))
+
+
+def test_configured_snippet_chars_reach_the_api(client, demo_index_dir):
+    query = "/api/search?q=ha+noi+bao"
+    default = [plain_text(h["highlights"]["snippet"]) for h in client.get(query).get_json()["hits"]]
+    tuned = tuned_client(demo_index_dir, snippet_chars=60).get(query).get_json()
+    snippets = [plain_text(h["highlights"]["snippet"]) for h in tuned["hits"]]
+    assert max(map(len, default)) > 100
+    # 60 characters of passage, plus an ellipsis at either end.
+    assert max(map(len, snippets)) <= 62
+
+
+def test_configured_field_weights_reach_the_api(client, demo_index_dir):
+    query = "/api/search?q=ha+noi"
+    default = [(h["id"], h["score"]) for h in client.get(query).get_json()["hits"]]
+    tuned = tuned_client(demo_index_dir, title_weight=0.0, summary_weight=0.0, proximity_boost=0.0)
+    changed = [(h["id"], h["score"]) for h in tuned.get(query).get_json()["hits"]]
+    assert sorted(i for i, _ in changed) == sorted(i for i, _ in default)
+    assert changed != default
+
+
+def test_configured_settings_reach_the_search_page(demo_index_dir):
+    page = tuned_client(demo_index_dir, snippet_chars=60).get("/?q=ha+noi+bao").get_data(as_text=True)
+    snippets = re.findall(r'<p class="hit-snippet">(.*?)</p>', page, re.DOTALL)
+    assert snippets != []
+    assert max(len(plain_text(s.strip())) for s in snippets) <= 62

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from flask.json.provider import DefaultJSONProvider
 
 from searchsvc.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from searchsvc.messages import SearchResponse
 
 SETTINGS_KEY = "searchsvc.settings"
 STORE_KEY = "searchsvc.store"
@@ -79,6 +83,18 @@ def current_settings() -> Settings:
 def current_store() -> Any:
     """Return the app's refreshed store, raising ``IndexNotReady`` while there is no index."""
     return current_app.extensions[STORE_KEY].get()
+
+
+def run_search(params: Mapping[str, Sequence[str]]) -> SearchResponse:
+    """Validate query-string parameters and search with the app's ``[search]`` settings.
+
+    The one way a web view searches, so no front end can forget the configured
+    weights, boosts and snippet length (issue 8).
+    """
+    from searchsvc.search import request_from_params, search
+
+    limits = current_settings().search
+    return search(current_store(), request_from_params(params, limits), limits)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

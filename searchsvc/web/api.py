@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from searchsvc.errors import QueryError
-from searchsvc.search import request_from_params, search
-from searchsvc.web import current_settings, current_store
+from searchsvc.web import current_settings, current_store, run_search
 from searchsvc.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__)
@@ -42,10 +41,7 @@ def suggest_limit() -> int:
 @bp.get("/api/search")
 def search_articles() -> Response:
     """Search the index; the body is ``SearchResponse.to_dict()``."""
-    settings = current_settings()
-    search_request = request_from_params(request.args.to_dict(flat=False), settings.search)
-    response = search(current_store(), search_request)
-    return jsonify(response.to_dict())
+    return jsonify(run_search(request.args.to_dict(flat=False)).to_dict())
 
 
 @bp.get("/api/articles/<path:article_id>")

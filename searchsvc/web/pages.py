@@ -21,8 +21,8 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from searchsvc.errors import QueryError
-from searchsvc.search import SORTS, SearchResponse, request_from_params, search
-from searchsvc.web import current_settings, current_store
+from searchsvc.search import SORTS, SearchResponse
+from searchsvc.web import current_settings, current_store, run_search
 
 bp = Blueprint("pages", __name__)
 
@@ -248,11 +248,10 @@ def index() -> Response:
     args = request.args
     state = form_state(args)
     try:
-        search_request = request_from_params(args.to_dict(flat=False), settings.search)
+        response = run_search(args.to_dict(flat=False))
     except QueryError as exc:
         html_page = render_template("search.html", state=state, error=exc.message, results=None)
         return Response(html_page, status=400, mimetype="text/html")
-    response = search(current_store(), search_request)
     results = search_context(response, args, settings.search.max_page)
     return Response(
         render_template("search.html", state=state, error=None, results=results), mimetype="text/html"
