@@ -30,10 +30,12 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
+from searchsvc import codec
 from searchsvc.article import Article
 from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
 from searchsvc.ingest import IngestReport, Reject, expand_sources, iter_sources
 from searchsvc.lexicon import LexiconBuilder, save_lexicon
+from searchsvc.readmodel import model_path, remove_stale, write_model
 from searchsvc.schema import SCHEMA_VERSION, build_schema, to_document
 
 CURRENT = "CURRENT"
@@ -190,6 +192,7 @@ def _write_index(
         writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
     else:
         writer = ix.writer(limitmb=limitmb)
+    codec.hook_commit(writer, write_read_models)
     total = len(articles)
     try:
         for done, article in enumerate(articles, 1):
@@ -201,6 +204,28 @@ def _write_index(
         writer.cancel()
         raise
     writer.commit()
+    _remove_stale_models(build_dir)
+
+
+def write_read_models(storage: Any, schema: Any, segments: list[Any]) -> None:
+    """Write the read model of every segment that lacks one (called before Whoosh's TOC commit)."""
+    folder = Path(storage.folder)
+    for segment in segments:
+        path = model_path(folder, segment.segment_id())
+        if path.exists():
+            continue
+        reader = codec.open_segment(storage, schema, segment)
+        try:
+            write_model(reader, path, segment.segment_id())
+        finally:
+            reader.close()
+
+
+def _remove_stale_models(index_path: Path) -> None:
+    """Delete read models of segments that merges removed (readers that map them keep their pages)."""
+    storage = codec.open_storage(str(index_path))
+    _, segments = codec.read_segments(storage, codec.toc_generation(storage))
+    remove_stale(index_path, {s.segment_id for s in segments})
 
 
 def build_lexicon(articles: list[Article]) -> Any:
@@ -274,12 +299,14 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
             writer = ix.writer(timeout=timeout)
         except LockError:
             raise IndexBusy(f"the index in {index_dir} is locked by another writer") from None
+        codec.hook_commit(writer, write_read_models)
         try:
             yield writer
         except BaseException:
             writer.cancel()
             raise
         writer.commit()
+        _remove_stale_models(Path(ix.storage.folder))
         _update_manifest_count(index_dir, ix)
 
 

@@ -2,13 +2,15 @@
 
 Whoosh stores the postings; walking them one document at a time through its
 matcher tree costs about a second for a four-word query that matches 7,000
-articles. Reading each term's posting list once into arrays (cached per
-generation) makes AND/OR/NOT plain mask arithmetic and BM25F a vector formula.
-Phrases are verified by Whoosh's own phrase query, on positions.
+articles. The read model (``readmodel.py``) holds every term's posting list as
+mapped arrays, so AND/OR/NOT is plain mask arithmetic and BM25F a vector
+formula. Phrases and proximity are checked on the read model's positions, for
+the candidate documents only.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -220,35 +222,48 @@ class Nearness:
     coverage: np.ndarray  # share of the query words present
 
 
+def _present(owner: np.ndarray, count: int) -> np.ndarray:
+    """Return which of ``count`` documents own at least one occurrence."""
+    found = np.zeros(count, dtype=bool)
+    found[owner] = True
+    return found
+
+
+def _pair_within(
+    left: tuple[np.ndarray, np.ndarray], right: tuple[np.ndarray, np.ndarray], gap: int, count: int
+) -> np.ndarray:
+    """Return which documents have an occurrence of ``right`` exactly ``gap`` positions after ``left``."""
+    wanted = (left[0] << 32) | (left[1] + gap)
+    have = (right[0] << 32) | right[1]
+    return _present(wanted[np.isin(wanted, have)] >> 32, count)
+
+
 def nearness(store: Store, field: str, sequence: list[str], docnums: list[int]) -> Nearness:
     """Measure, per document, how close together and how complete the query words are in ``field``.
 
-    Positions come from the index, so no stored text is re-tokenized.
+    Positions come from the read model, and only the candidates' are read.
     """
-    adjacency = np.zeros(len(docnums), dtype=np.float64)
-    coverage = np.zeros(len(docnums), dtype=np.float64)
+    count = len(docnums)
+    adjacency = np.zeros(count, dtype=np.float64)
+    coverage = np.zeros(count, dtype=np.float64)
     if not sequence or not docnums:
         return Nearness(adjacency, coverage)
-    decode = store.searcher.schema[field].format.decode_positions
-    per_word: list[list[set[int] | None]] = []
-    for word in sequence:
-        encoded = store.positions_for(field, word, docnums)
-        per_word.append([set(decode(encoded[d])) if d in encoded else None for d in docnums])
-    distinct = {w: i for i, w in enumerate(sequence)}
+    unique, back = np.unique(np.asarray(docnums, dtype=np.int64), return_inverse=True)
+    # Occurrences per distinct word, renumbered from sorted documents to the caller's order.
+    sorted_to_caller = np.zeros(unique.size, dtype=np.int64)
+    sorted_to_caller[back] = np.arange(count)
+    occurrences: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for word in dict.fromkeys(sequence):
+        owner, where = store.term_positions(field, word, unique)
+        occurrences[word] = (sorted_to_caller[owner], where)
+    for owner, _ in occurrences.values():
+        coverage += _present(owner, count)
+    coverage /= len(occurrences)
     pairs = len(sequence) - 1
-    for j in range(len(docnums)):
-        coverage[j] = sum(per_word[i][j] is not None for i in distinct.values()) / len(distinct)
-        if not pairs:
-            adjacency[j] = coverage[j]
-            continue
-        together = 0.0
-        for i in range(pairs):
-            left, right = per_word[i][j], per_word[i + 1][j]
-            if left is None or right is None:
-                continue
-            if any(p + 1 in right for p in left):
-                together += 1.0
-            elif any(p + 2 in right for p in left):
-                together += 0.5
-        adjacency[j] = together / pairs
-    return Nearness(adjacency, coverage)
+    if not pairs:
+        return Nearness(coverage.copy(), coverage)
+    for left, right in itertools.pairwise(sequence):
+        adjacent = _pair_within(occurrences[left], occurrences[right], 1, count)
+        one_between = _pair_within(occurrences[left], occurrences[right], 2, count)
+        adjacency += np.where(adjacent, 1.0, np.where(one_between, 0.5, 0.0))
+    return Nearness(adjacency / pairs, coverage)

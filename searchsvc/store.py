@@ -1,26 +1,46 @@
-"""The read side of the index: the live generation, its searcher and in-memory columns.
+"""The read side of the index: the live generation's segments, mapped read models and columns.
 
-A ``Store`` is opened once per process and ``refresh``-ed before each request:
-it notices a new generation (``searchsvc reindex``) or new commits to the live
-one (``searchsvc index add/delete``) and reopens, so a running server serves
-the new index without a restart.
+A ``Store`` is opened once per process. Each Whoosh segment of the live
+generation comes with a read model (``readmodel.py``) that the store maps
+read-only: posting lists, positions and field lengths are read straight from
+pages every worker shares, so nothing is decoded or cached per process.
+Whoosh itself is only asked for stored fields (the hits' text).
+
+``refresh`` (called before each request, at most every ``refresh_interval``
+seconds) notices a new generation (``searchsvc reindex``) or a new TOC of the
+live one (``searchsvc index add/delete``). It builds the new state completely,
+mapping only segments it does not hold yet, and swaps it in one step; the
+calling thread then answers from that state until its next ``refresh``, so a
+request never sees two states.
 """
 
 from __future__ import annotations
 
+import logging
+import tempfile
 import threading
 import time
-from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import index as whoosh_index
 
+from searchsvc import codec
 from searchsvc.errors import IndexNotReady, NotFound
 from searchsvc.indexer import CURRENT, Generation, current_generation, directory_size
 from searchsvc.lexicon import Lexicon, load_lexicon
+from searchsvc.readmodel import (
+    LENGTH_FIELDS,
+    DamagedReadModel,
+    SegmentModel,
+    model_path,
+    open_model,
+    write_model,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,412 +71,370 @@ class Columns:
     live: np.ndarray  # False for deleted documents
 
 
-def _categorical(raw: list[str]) -> Column:
-    """Encode a list of strings ('' = none) as a ``Column``."""
-    values: dict[str, int] = {"": 0}
-    codes = np.empty(len(raw), dtype=np.int32)
-    for i, value in enumerate(raw):
-        code = values.get(value)
-        if code is None:
-            code = values[value] = len(values)
-        codes[i] = code
-    return Column(codes, tuple(values))
+@dataclass(frozen=True)
+class Part:
+    """One segment as a serving process holds it: its read model, Whoosh reader and place."""
+
+    info: codec.SegmentInfo
+    model: SegmentModel
+    reader: Any  # Whoosh segment reader, for stored fields only
+    offset: int  # docnum of the segment's first document in the whole index
+
+    @property
+    def end(self) -> int:
+        """Return one past the segment's last document number."""
+        return self.offset + self.info.doc_count
 
 
-def _column(reader: Any, name: str, default: Any) -> list[Any]:
-    """Return a column's value for every document, segment by segment.
+@dataclass(frozen=True)
+class State:
+    """Everything one generation's TOC serves; built whole, then swapped in."""
 
-    A segment written without any value for the column has no column at all
-    (an incremental add of undated articles), so each leaf is read on its own.
-    """
-    values: list[Any] = []
-    for leaf, _ in reader.leaf_readers():
-        count = leaf.doc_count_all()
-        if leaf.has_column(name):
-            values.extend(leaf.column_reader(name))
-        else:
-            values.extend([default] * count)
-    return values
+    generation: Generation
+    toc: int
+    parts: tuple[Part, ...]
+    columns: Columns
+    lengths: dict[str, np.ndarray]
+    averages: dict[str, float]
+    doc_count: int
+    lexicon: Lexicon
 
 
-def _text(value: Any) -> str:
-    """Return a column value as text ('' when missing)."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    return value or ""
+def _merged_column(parts: tuple[Part, ...], name: str, key: Any = None) -> Column:
+    """Concatenate one text column of every segment, re-coding values to one global table."""
+    table: dict[str, int] = {"": 0}
+    pieces = []
+    for part in parts:
+        values, codes = part.model.text_columns[name]
+        mapping = np.asarray(
+            [table.setdefault(key(v) if key else v, len(table)) if v else 0 for v in values], dtype=np.int32
+        )
+        pieces.append(mapping[codes] if codes.size else np.zeros(0, dtype=np.int32))
+    codes = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+    return Column(codes, tuple(table))
 
 
-def _read_columns(reader: Any) -> Columns:
-    """Read the sortable columns of every document into numpy arrays."""
-    total = reader.doc_count_all()
-    months = [_text(m) for m in _column(reader, "month", "")]
+def _live_mask(parts: tuple[Part, ...], total: int) -> np.ndarray:
+    """Return False for deleted documents."""
     live = np.ones(total, dtype=bool)
-    if reader.has_deletions():
-        for docnum in range(total):
-            if reader.is_deleted(docnum):
-                live[docnum] = False
+    for part in parts:
+        if part.info.deleted:
+            live[part.offset + np.fromiter(part.info.deleted, dtype=np.int64)] = False
+    return live
+
+
+def _build_columns(parts: tuple[Part, ...], total: int) -> Columns:
+    """Build the per-document columns of the whole index from its segments."""
+
+    def numbers(name: str) -> np.ndarray:
+        arrays = [p.model.number_columns[name] for p in parts]
+        return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+
     return Columns(
-        category=_categorical([_text(v) for v in _column(reader, "category", "")]),
-        source=_categorical([_text(v) for v in _column(reader, "source", "")]),
-        month=_categorical(months),
-        year=_categorical([m[:4] for m in months]),
-        published_ts=np.asarray(_column(reader, "published_ts", 0), dtype=np.int64),
-        day=np.asarray(_column(reader, "day", 0), dtype=np.int64),
-        live=live,
+        category=_merged_column(parts, "category"),
+        source=_merged_column(parts, "source"),
+        month=_merged_column(parts, "month"),
+        year=_merged_column(parts, "month", key=lambda month: month[:4]),
+        published_ts=numbers("published_ts"),
+        day=numbers("day"),
+        live=_live_mask(parts, total),
     )
 
 
-POSTINGS_CACHE_ENTRIES = 20_000_000
-BLOCK_CACHE_SIZE = 20_000
-STORED_CACHE_SIZE = 256
+def _lengths(parts: tuple[Part, ...]) -> dict[str, np.ndarray]:
+    """Concatenate each field's document lengths (float64, as BM25 computes with them)."""
+    return {
+        field: np.concatenate([p.model.lengths[field] for p in parts]).astype(np.float64)
+        if parts
+        else np.zeros(0, dtype=np.float64)
+        for field in LENGTH_FIELDS
+    }
 
 
-def _block_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Decode the current posting block's ids and weights with numpy.
-
-    Whoosh's own ``_read_ids`` delta-decodes id by id in Python, the largest cost of
-    reading a long posting list. The block layout is the W3 codec's, the same in
-    whoosh 2.7.4 and whoosh3.
-    """
-    if matcher._data is None:
-        matcher._read_data()
-    raw_ids, raw_weights = matcher._data[0], matcher._data[1]
-    ids = np.asarray(raw_ids, dtype=np.int64)
-    if not matcher._byteids:
-        ids = np.cumsum(ids)
-    if raw_weights is None:
-        weights = np.ones(ids.size, dtype=np.float64)
-    elif isinstance(raw_weights, float):
-        weights = np.full(ids.size, raw_weights, dtype=np.float64)
-    else:
-        weights = np.asarray(raw_weights, dtype=np.float64)
-    return ids, weights
+def _average(lengths: np.ndarray) -> float:
+    """Return the mean length over documents that have the field (1.0 when none has)."""
+    present = lengths[lengths > 0]
+    return float(present.mean()) if present.size else 1.0
 
 
-def _leaf_postings(leaf: Any, field: str, term: str, values: bool) -> tuple[list[Any], list[Any]]:
-    """Read one segment's posting list block by block: ids and weights, or ids and values.
-
-    Matchers without W3 blocks (inlined short lists) take the public per-posting path.
-    """
-    matcher = leaf.postings(field, term)
-    ids: list[Any] = []
-    extra: list[Any] = []
-    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():
-            block_ids, block_weights = _block_arrays(matcher)
-            ids.append(block_ids)
-            if values:
-                matcher._read_values()
-                extra.extend(matcher._values)
-            else:
-                extra.append(block_weights)
-            matcher._next_block()
-        return ids, extra
-    one_ids = []
-    while matcher.is_active():
-        one_ids.append(matcher.id())
-        extra.append(matcher.value() if values else matcher.weight())
-        matcher.next()
-    ids_array = np.asarray(one_ids, dtype=np.int64)
-    return [ids_array], (extra if values else [np.asarray(extra, dtype=np.float64)])
-
-
-def _remember(blocks: dict[Any, Any], key: Any, value: Any) -> None:
-    """Keep a decoded block or directory, forgetting everything when the cache is full."""
-    if len(blocks) >= BLOCK_CACHE_SIZE:
-        blocks.clear()
-    blocks[key] = value
-
-
-def _block_directory(matcher: Any, term_key: Any, blocks: dict[Any, Any]) -> tuple[np.ndarray, list[int]]:
-    """Return each posting block's highest id and file offset, walking the headers once per term."""
-    key = (*term_key, "directory")
-    found = blocks.get(key)
-    if found is None:
-        maxids: list[int] = []
-        offsets: list[int] = []
-        position = matcher._baseoffset
-        while matcher.is_active():
-            maxids.append(matcher._maxid)
-            offsets.append(position)
-            position = matcher._nextoffset
-            matcher._next_block()
-        found = (np.asarray(maxids, dtype=np.int64), offsets)
-        _remember(blocks, key, found)
-    return found
-
-
-def positions_in(
-    reader: Any, field: str, term: str, docnums: list[int], blocks: dict[Any, Any] | None = None
-) -> dict[int, bytes]:
-    """Return the encoded positions of a term for some (sorted) documents.
-
-    Blocks whose highest id lies before the next wanted document are skipped by
-    their header alone; the others are decoded with numpy, and kept in ``blocks``
-    (frequent words' blocks serve many queries).
-    """
-    blocks = {} if blocks is None else blocks
-    found: dict[int, bytes] = {}
-    for leaf, offset in reader.leaf_readers():
-        end = offset + leaf.doc_count_all()
-        local = [d - offset for d in docnums if offset <= d < end]
-        if not local or (field, term) not in leaf:
-            continue
-        matcher = leaf.postings(field, term)
-        if not (hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block")):
-            for docnum in local:
-                if not matcher.is_active():
-                    break
-                matcher.skip_to(docnum)
-                if matcher.is_active() and matcher.id() == docnum:
-                    found[docnum + offset] = matcher.value()
-            continue
-        wanted = np.asarray(local, dtype=np.int64)
-        maxids, offsets = _block_directory(matcher, (id(leaf), field, term), blocks)
-        for block in sorted(set(np.searchsorted(maxids, wanted).tolist())):
-            if block >= len(offsets):
-                break
-            key = (id(leaf), field, term, offsets[block])
-            cached = blocks.get(key)
-            if cached is None:
-                matcher._goto(offsets[block])
-                ids, _ = _block_arrays(matcher)
-                matcher._read_values()
-                cached = (ids, matcher._values)
-                _remember(blocks, key, cached)
-            ids, values = cached
-            where = np.searchsorted(ids, wanted)
-            for docnum, at in zip(local, where.tolist(), strict=True):
-                if at < ids.size and ids[at] == docnum:
-                    found[docnum + offset] = values[at]
-    return found
-
-
-def _gather(reader: Any, field: str, term: str, values: bool) -> tuple[list[np.ndarray], list[Any]]:
-    """Collect a term's ids (renumbered to the whole index) and weights or values, segment by segment."""
-    ids: list[np.ndarray] = []
-    extra: list[Any] = []
-    for leaf, offset in reader.leaf_readers():
-        if (field, term) not in leaf:
-            continue
-        leaf_ids, leaf_extra = _leaf_postings(leaf, field, term, values)
-        ids.extend(i + offset for i in leaf_ids)
-        extra.extend(leaf_extra)
-    return ids, extra
-
-
-def read_postings(reader: Any, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return a term's (docnums, weights) over all segments; empty arrays when absent."""
-    ids, weights = _gather(reader, field, term, values=False)
-    if not ids:
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
-    # Half-size arrays: the cache holds millions of postings.
-    return np.concatenate(ids).astype(np.int32), np.concatenate(weights).astype(np.float32)
-
-
-def read_positions(reader: Any, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
-    """Return a term's docnums and encoded position lists over all segments."""
-    ids, values = _gather(reader, field, term, values=True)
-    if not ids:
-        return np.zeros(0, dtype=np.int64), []
-    return np.concatenate(ids), values
-
-
-def read_lengths(reader: Any, field: str) -> np.ndarray:
-    """Return every document's stored field length."""
-    total = reader.doc_count_all()
-    lengths = np.zeros(total, dtype=np.float64)
-    for leaf, offset in reader.leaf_readers():
-        if field not in leaf.schema or not leaf.schema[field].scorable:
-            continue
-        dfl = leaf.doc_field_length
-        for docnum in range(leaf.doc_count_all()):
-            lengths[offset + docnum] = dfl(docnum, field, 0)
-    return lengths
+def _sorted_unique(docnums: Iterable[int]) -> np.ndarray:
+    """Return document numbers as a sorted array without repeats."""
+    return np.unique(np.fromiter(docnums, dtype=np.int64))
 
 
 class Store:
     """The live index generation of one index directory, ready to search.
 
-    Whoosh readers seek and read shared file objects, so every read holds the
-    store's lock: threads of one worker take turns on the index, never corrupt it.
+    Read models are shared memory maps, safe to read from any thread; Whoosh's
+    segment readers seek shared file objects, so stored-field reads and state
+    changes hold the store's lock.
     """
 
-    def __init__(self, index_dir: Path, refresh_interval: float = 0.5, warm_terms: int = 0) -> None:
+    def __init__(self, index_dir: Path, refresh_interval: float = 0.25) -> None:
+        codec.check_supported()
         self.index_dir = Path(index_dir)
         self.refresh_interval = refresh_interval
-        self.warm_terms = warm_terms
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._checked = 0.0
-        self._retired: Any = None
+        self._retired: list[Part] = []
         self._closed = False
-        self._open()
+        self._state = self._build(current_generation(self.index_dir), None)
 
-    def _open(self) -> None:
-        """Open the live generation and read its columns and lexicon."""
-        generation = current_generation(self.index_dir)
+    # ------------------------------------------------------------ state
+
+    def _build(self, generation: Generation, previous: State | None) -> State:
+        """Open ``generation``'s newest TOC, reusing the segments ``previous`` already maps."""
+        storage = codec.open_storage(str(generation.path))
         try:
-            ix = whoosh_index.open_dir(str(generation.path))
-        except (OSError, whoosh_index.EmptyIndexError) as exc:
+            toc = codec.toc_generation(storage)
+            if toc < 0:
+                raise IndexNotReady(
+                    f"index generation {generation.name} has no Whoosh index; run `searchsvc reindex`"
+                )
+            schema, infos = codec.read_segments(storage, toc)
+        except (OSError, EOFError, ValueError) as exc:
             raise IndexNotReady(
-                f"cannot open index {generation.path}: {exc}; run `searchsvc reindex`"
+                f"index generation {generation.name} cannot be opened ({type(exc).__name__}); "
+                "run `searchsvc reindex`"
             ) from exc
-        self._set(generation, ix, ix.searcher())
+        same = previous is not None and previous.generation.path == generation.path
+        held = {p.info.segment_id: p for p in previous.parts} if same and previous else {}
+        parts: list[Part] = []
+        offset = 0
+        for info in infos:
+            old = held.get(info.segment_id)
+            if old is not None:
+                parts.append(Part(info, old.model, old.reader, offset))
+            else:
+                parts.append(self._open_part(generation, storage, schema, info, offset))
+            offset += info.doc_count
+        frozen = tuple(parts)
+        lengths = _lengths(frozen)
+        columns = _build_columns(frozen, offset)
+        lexicon = previous.lexicon if same and previous else load_lexicon(generation.path)
+        return State(
+            generation=generation,
+            toc=toc,
+            parts=frozen,
+            columns=columns,
+            lengths=lengths,
+            averages={field: _average(values) for field, values in lengths.items()},
+            doc_count=int(columns.live.sum()),
+            lexicon=lexicon,
+        )
 
-    def _set(self, generation: Generation, ix: Any, searcher: Any) -> None:
-        """Install a newly opened generation/searcher pair."""
-        old = getattr(self, "searcher", None)
-        self.current = generation
-        self.ix = ix
-        self.searcher = searcher
-        self.columns = _read_columns(searcher.reader())
-        self.lexicon: Lexicon = load_lexicon(generation.path)
-        self.doc_freq_cache: dict[tuple[str, str], int] = {}
-        self._postings: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._posting_entries = 0
-        self._lengths: dict[str, np.ndarray] = {}
-        self._blocks: dict[Any, Any] = {}
-        self._stored: OrderedDict[int, dict[str, Any]] = OrderedDict()
-        self._averages: dict[str, float] = {}
-        if self.warm_terms > 0:
-            threading.Thread(target=self.warm, args=(self.warm_terms,), daemon=True, name="warm").start()
-        if old is not None and old is not searcher:
-            # Another thread may still be answering with the old searcher: close it
-            # one switch later instead of now.
-            if self._retired is not None:
-                self._retired.close()
-            self._retired = old
+    def _open_part(
+        self, generation: Generation, storage: Any, schema: Any, info: codec.SegmentInfo, offset: int
+    ) -> Part:
+        """Open one segment: map its read model (rebuilding a missing or damaged one) and its reader."""
+        try:
+            reader = codec.open_segment(storage, schema, info.segment)
+        except (OSError, EOFError, ValueError) as exc:
+            raise IndexNotReady(
+                f"segment {info.segment_id} of index generation {generation.name} is damaged "
+                f"({type(exc).__name__}); run `searchsvc reindex`"
+            ) from exc
+        path = model_path(generation.path, info.segment_id)
+        try:
+            model = open_model(path)
+        except DamagedReadModel as exc:
+            log.warning("%s: rebuilding it from its Whoosh segment", exc)
+            model = self._rebuild_model(reader, path, info.segment_id)
+        if model.doc_count != info.doc_count:
+            log.warning("read model %s does not match its segment: rebuilding it", path.name)
+            model = self._rebuild_model(reader, path, info.segment_id)
+        return Part(info, model, reader, offset)
+
+    def _rebuild_model(self, reader: Any, path: Path, segment_id: str) -> SegmentModel:
+        """Write a segment's read model again from Whoosh (in a temporary folder when the index is read-only)."""
+        try:
+            return open_model(write_model(reader, path, segment_id))
+        except OSError:
+            folder = Path(tempfile.mkdtemp(prefix="searchsvc-readmodel-"))
+            return open_model(write_model(reader, folder / path.name, segment_id))
+
+    @property
+    def state(self) -> State:
+        """Return the state this thread answers from (pinned by its last ``refresh``)."""
+        return getattr(self._local, "state", None) or self._state
+
+    @property
+    def current(self) -> Generation:
+        """Return the live generation."""
+        return self.state.generation
 
     @property
     def generation(self) -> str:
         """Return the live generation's name."""
-        return self.current.name
+        return self.state.generation.name
+
+    @property
+    def columns(self) -> Columns:
+        """Return the per-document columns."""
+        return self.state.columns
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """Return the generation's lexicon (suggestions, completions)."""
+        return self.state.lexicon
 
     @property
     def doc_count(self) -> int:
         """Return the number of searchable documents."""
-        return int(self.searcher.doc_count())
+        return self.state.doc_count
 
     def refresh(self, force: bool = False) -> None:
-        """Reopen when the live generation changed or was updated (checked at most every interval)."""
+        """Swap in a new generation or TOC when there is one, and pin the live state for this thread."""
         now = time.monotonic()
-        if not force and now - self._checked < self.refresh_interval:
-            return
-        with self._lock:
-            self._checked = now
-            try:
-                name = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
-            except FileNotFoundError:
-                return  # keep serving what we have; the pointer is replaced atomically
-            if name != self.current.name:
-                self._open()
-            elif not self.searcher.up_to_date():
-                # A fresh searcher, not searcher.refresh(): that one shares segment
-                # readers with the old searcher, which is closed later.
-                self._set(self.current, self.ix, self.ix.searcher())
-
-    def doc_frequency(self, field: str, term: str) -> int:
-        """Return the number of documents with ``term`` in ``field`` (cached per generation)."""
-        key = (field, term)
-        cached = self.doc_freq_cache.get(key)
-        if cached is None:
+        if force or now - self._checked >= self.refresh_interval:
             with self._lock:
-                cached = self.doc_freq_cache[key] = int(self.searcher.doc_frequency(field, term))
-        return cached
+                self._checked = now
+                self._swap_if_changed()
+        self._local.state = self._state
+
+    def _swap_if_changed(self) -> None:
+        """Build and install the new state when CURRENT or the live TOC moved on."""
+        state = self._state
+        try:
+            name = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return  # keep serving what we have; the pointer is replaced atomically
+        if name != state.generation.name:
+            fresh = self._build(current_generation(self.index_dir), state)
+        else:
+            toc = codec.toc_generation(codec.open_storage(str(state.generation.path)))
+            if toc == state.toc:
+                return
+            fresh = self._build(state.generation, state)
+        kept = {id(p.reader) for p in fresh.parts}
+        # Threads may still answer from the old state: close its readers one swap later.
+        for part in self._retired:
+            part.reader.close()
+        self._retired = [p for p in state.parts if id(p.reader) not in kept]
+        self._state = fresh
+
+    # ------------------------------------------------------------ postings
+
+    def _postings(self, field: str, term: str) -> list[tuple[Part, Any]]:
+        """Return each segment's postings of a term (segments without it left out)."""
+        key = term.encode("utf-8")
+        found = []
+        for part in self.state.parts:
+            model = part.model.fields.get(field)
+            if model is None:
+                continue
+            index = model.find(key)
+            if index is not None:
+                found.append((part, model.postings(index)))
+        return found
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return (docnums, term frequencies) of a term as arrays (LRU-cached per generation)."""
-        key = (field, term)
-        with self._lock:
-            found = self._postings.get(key)
-            if found is not None:
-                self._postings.move_to_end(key)
-                return found
-            found = read_postings(self.searcher.reader(), field, term)
-            self._postings[key] = found
-            self._posting_entries += found[0].size
-            while self._posting_entries > POSTINGS_CACHE_ENTRIES and len(self._postings) > 1:
-                _, (ids, _) = self._postings.popitem(last=False)
-                self._posting_entries -= ids.size
-        return found
+        """Return (docnums, term frequencies) of a term over the whole index (views where possible)."""
+        found = self._postings(field, term)
+        if not found:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        if len(found) == 1 and found[0][0].offset == 0:
+            return found[0][1].docs, found[0][1].weights
+        docs = np.concatenate([p.docs + np.int32(part.offset) for part, p in found])
+        return docs, np.concatenate([p.weights for _, p in found])
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """Return the number of documents with ``term`` in ``field`` (deleted ones included, as Whoosh)."""
+        return sum(p.docs.size for _, p in self._postings(field, term))
 
     def lengths(self, field: str) -> np.ndarray:
         """Return every document's length (in syllables) of a text field."""
-        found = self._lengths.get(field)
-        if found is None:
-            with self._lock:
-                found = self._lengths[field] = read_lengths(self.searcher.reader(), field)
-        return found
+        return self.state.lengths[field]
 
     def average_length(self, field: str) -> float:
         """Return the mean length of a text field over documents that have it."""
-        found = self._averages.get(field)
-        if found is None:
-            lengths = self.lengths(field)
-            present = lengths[lengths > 0]
-            found = self._averages[field] = float(present.mean()) if present.size else 1.0
-        return found
+        return self.state.averages[field]
 
     def expand_prefix(self, field: str, prefix: str, limit: int) -> list[str]:
-        """Return up to ``limit`` indexed words of ``field`` starting with ``prefix``."""
-        words = []
-        with self._lock:
-            for term in self.searcher.reader().expand_prefix(field, prefix):
-                words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-                if len(words) >= limit:
-                    break
-        return words
+        """Return up to ``limit`` indexed words of ``field`` starting with ``prefix``, in order."""
+        key = prefix.encode("utf-8")
+        words: set[bytes] = set()
+        for part in self.state.parts:
+            model = part.model.fields.get(field)
+            if model is not None:
+                words.update(model.prefixed(key, limit))
+        return [w.decode("utf-8") for w in sorted(words)[:limit]]
+
+    def term_positions(self, field: str, term: str, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (index into ``docnums``, position) for every occurrence of a term in those documents.
+
+        ``docnums`` must be sorted and unique; only their postings' positions are read.
+        """
+        owners: list[np.ndarray] = []
+        positions: list[np.ndarray] = []
+        for part, post in self._postings(field, term):
+            inside = np.nonzero((docnums >= part.offset) & (docnums < part.end))[0]
+            if not inside.size or not post.docs.size:
+                continue
+            local = docnums[inside] - part.offset
+            at = np.searchsorted(post.docs, local)
+            hit = at < post.docs.size
+            hit[hit] = post.docs[at[hit]] == local[hit]
+            if not hit.any():
+                continue
+            owner, where = part.model.term_positions(field, post, at[hit])
+            owners.append(inside[hit][owner])
+            positions.append(where)
+        if not owners:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(owners), np.concatenate(positions)
 
     def phrase_docs(self, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
-        """Return the documents (among ``candidates``) with ``words`` adjacent in ``field``."""
-        docnums = np.nonzero(candidates)[0]
-        decode = self.searcher.schema[field].format.decode_positions
-        lists = []
-        for word in words:
-            ids, values = self.positions(field, word)
-            lists.append((np.searchsorted(ids, docnums), values))
-        found = []
-        for j, docnum in enumerate(docnums):
-            starts: set[int] | None = None
-            for offset, (where, values) in enumerate(lists):
-                shifted = {p - offset for p in decode(values[where[j]])}
-                starts = shifted if starts is None else starts & shifted
-                if not starts:
-                    break
-            if starts:
-                found.append(docnum)
-        return np.asarray(found, dtype=np.int64)
+        """Return the documents (among ``candidates``) with ``words`` adjacent, in order, in ``field``."""
+        docnums = np.nonzero(candidates)[0].astype(np.int64)
+        starts: np.ndarray | None = None
+        for offset, word in enumerate(words):
+            owner, where = self.term_positions(field, word, docnums)
+            keep = where >= offset
+            # One key per (document, phrase start): the word's position minus its place in the phrase.
+            keys = np.unique((owner[keep] << 32) | (where[keep] - offset))
+            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+            if not starts.size:
+                return np.zeros(0, dtype=np.int64)
+        if starts is None:
+            return np.zeros(0, dtype=np.int64)
+        return docnums[np.unique(starts >> 32)]
 
-    def positions_for(self, field: str, term: str, docnums: list[int]) -> dict[int, bytes]:
-        """Return the encoded positions of a term in a few documents (reads only their blocks)."""
-        with self._lock:
-            return positions_in(self.searcher.reader(), field, term, sorted(docnums), self._blocks)
+    # ------------------------------------------------------------ documents
 
-    def positions(self, field: str, term: str) -> tuple[np.ndarray, list[bytes]]:
-        """Return a term's docnums and encoded positions (cached like postings)."""
-        key = ("positions:" + field, term)
-        with self._lock:
-            found = self._postings.get(key)
-            if found is None:
-                found = read_positions(self.searcher.reader(), field, term)
-                self._postings[key] = found
-                self._posting_entries += 4 * found[0].size
-        return found
+    def _part_of(self, docnum: int) -> Part:
+        """Return the segment holding a document number."""
+        for part in self.state.parts:
+            if part.offset <= docnum < part.end:
+                return part
+        raise NotFound(f"no document number {docnum}")
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        """Return the stored fields of a document number (the last few are kept: re-ranking and hits read the same)."""
+        """Return the stored fields of a document number."""
+        part = self._part_of(docnum)
         with self._lock:
-            found = self._stored.get(docnum)
-            if found is None:
-                found = self._stored[docnum] = self.searcher.stored_fields(docnum)
-                if len(self._stored) > STORED_CACHE_SIZE:
-                    self._stored.popitem(last=False)
-            return found
+            try:
+                return part.reader.stored_fields(docnum - part.offset)
+            except (OSError, EOFError, ValueError) as exc:
+                raise IndexNotReady(
+                    f"stored fields of segment {part.info.segment_id} cannot be read ({type(exc).__name__}); "
+                    "run `searchsvc reindex`"
+                ) from exc
+
+    def document_number(self, article_id: str) -> int | None:
+        """Return the live document number of an article id, or None."""
+        live = self.state.columns.live
+        for part, post in reversed(self._postings("id", article_id)):
+            for local in post.docs[::-1]:
+                docnum = part.offset + int(local)
+                if live[docnum]:
+                    return docnum
+        return None
 
     def get_article(self, article_id: str) -> dict[str, Any]:
         """Return the stored article with this id, or raise ``NotFound``."""
-        with self._lock:
-            docnum = self.searcher.document_number(id=article_id)
+        docnum = self.document_number(article_id)
         if docnum is None:
             raise NotFound(f"no article with id {article_id!r}")
         return article_view(self.stored(docnum))
@@ -465,49 +443,39 @@ class Store:
         """Return accent-insensitive completions of what is being typed."""
         return self.lexicon.complete(prefix, limit)
 
-    def warm(self, terms: int, fields: tuple[str, ...] = ("title", "summary", "body")) -> int:
-        """Read the posting lists of the ``terms`` most frequent words into the cache; return how many.
-
-        A word's first search decodes its whole posting list from Whoosh's blocks
-        (most of a cold query's time); the frequent words are worth reading once
-        up front. Safe beside requests: each read holds the store's lock.
-        """
-        generation = self.current
-        words = sorted(self.lexicon.words.items(), key=lambda item: -item[1][1])[:terms]
-        for done, (folded, _) in enumerate(words):
-            with self._lock:
-                # Stop when the store closed or moved on to another generation.
-                if self._closed or self.current is not generation:
-                    return done
-                for field in fields:
-                    self.postings(field, folded)
-        return len(words)
-
     def stats(self) -> dict[str, Any]:
         """Return documents, generation, size and per-category/source counts and date range."""
-        cols = self.columns
+        state = self.state
+        cols = state.columns
         live = cols.live
         dated = cols.published_ts[live & (cols.day > 0)]
         days = cols.day[live & (cols.day > 0)]
         return {
-            "generation": self.generation,
-            "schema_version": self.current.manifest.get("schema_version"),
-            "created": self.current.manifest.get("created"),
-            "documents": self.doc_count,
-            "size_bytes": directory_size(self.current.path),
+            "generation": state.generation.name,
+            "schema_version": state.generation.manifest.get("schema_version"),
+            "created": state.generation.manifest.get("created"),
+            "documents": state.doc_count,
+            "segments": len(state.parts),
+            "size_bytes": directory_size(state.generation.path),
             "dated_documents": int(dated.size),
             "date_range": [_day_text(int(days.min())), _day_text(int(days.max()))] if days.size else None,
             "categories": _value_counts(cols.category, live),
             "sources": _value_counts(cols.source, live),
         }
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
-        """Release the searcher's files."""
+        """Release the segment readers' files."""
         with self._lock:
             self._closed = True
-            if self._retired is not None:
-                self._retired.close()
-            self.searcher.close()
+            for part in self._retired + list(self._state.parts):
+                part.reader.close()
+            self._retired = []
 
 
 def _value_counts(column: Column, live: np.ndarray) -> dict[str, int]:
@@ -538,10 +506,6 @@ def article_view(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def open_store(index_dir: Path, refresh_interval: float = 0.5, warm_terms: int = 0) -> Store:
-    """Open the live index of ``index_dir`` for searching (raises ``IndexNotReady``).
-
-    With ``warm_terms``, a background thread reads the posting lists of that many
-    frequent words after each (re)open.
-    """
-    return Store(index_dir, refresh_interval, warm_terms)
+def open_store(index_dir: Path, refresh_interval: float = 0.25) -> Store:
+    """Open the live index of ``index_dir`` for searching (raises ``IndexNotReady``)."""
+    return Store(index_dir, refresh_interval)

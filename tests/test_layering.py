@@ -25,10 +25,12 @@ LEVELS = {
     "ranking": 1,
     "analysis": 2,
     "schema": 3,
+    "codec": 3,
     "ingest": 4,
     "indexer": 4,
     "query": 4,
     "facets": 4,
+    "readmodel": 4,
     "store": 4,
     "matching": 4,
     "readings": 4,
@@ -113,3 +115,23 @@ def test_no_module_imports_a_higher_layer(path):
     unit = unit_of(path)
     higher = {name for name in internal(MODULES[path]) if LEVELS.get(name, 99) > LEVELS[unit]}
     assert higher == set()
+
+
+def private_uses(path: Path) -> set[str]:
+    """Return ``obj._name`` attribute uses in a file where ``obj`` is not ``self``/``cls``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.add(node.attr)
+    return found
+
+
+def test_only_codec_touches_whoosh_internals():
+    """Whoosh's private attributes are read in ``codec.py`` alone (checked when an index opens)."""
+    whoosh_users = {p for p in MODULES if unit_of(p) in units_importing("whoosh") and p.name != "codec.py"}
+    assert {p.name: private_uses(p) for p in whoosh_users if private_uses(p)} == {}

@@ -58,10 +58,6 @@ class SearchsvcEngine:
         self._store = open_store(index_dir)
         self._highlight_off = _no_highlight()
 
-    def warm(self, terms: int) -> None:
-        """Read the frequent words' posting lists, as a serving process does at start (not timed)."""
-        self._store.warm(terms)
-
     def search(self, q: str, params: dict, k: int, facets: bool) -> EngineResult:
         """Run one SearchRequest and map its response."""
         from searchsvc.search import SearchRequest, search

@@ -65,7 +65,7 @@ class StoreHolder:
         """Open the store of the configured index directory (raises ``IndexNotReady``)."""
         from searchsvc.store import open_store
 
-        return open_store(self.settings.index_dir, warm_terms=self.settings.index.warm_terms)
+        return open_store(self.settings.index_dir)
 
     def close(self) -> None:
         """Close the store if this process opened one."""

@@ -1,0 +1,427 @@
+"""The read model: per-segment arrays the query path needs, in one file numpy can memory-map.
+
+Whoosh stays the system of record. Beside each Whoosh segment, ``readmodel/<segment
+id>.rm`` holds, derived from that segment: every searched field's sorted term
+dictionary, its posting lists (document ids and term frequencies), positions,
+field lengths, and the sort and facet columns. Serving processes map the file
+read-only, so all workers share the same pages through the OS page cache and
+nothing is decoded per process or per query.
+
+File layout (little-endian)::
+
+    MAGIC | array | array | ... | directory (JSON) | footer
+
+Arrays start on 64-byte boundaries. The footer holds the directory's offset and
+length, the file size and a CRC-32 of everything before it. A file is checked
+(size, footer, every array inside the file, optionally the CRC) before it is
+mapped: reading past the end of a mapped file kills the process with SIGBUS.
+Files are written once under a temporary name and renamed; never changed in place.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import mmap
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from searchsvc import codec
+from searchsvc.errors import IndexNotReady
+
+FORMAT_VERSION = 1
+MAGIC = b"SSRM\x01\r\n\x1a"
+FOOTER_MAGIC = b"SSRMEND1"
+FOOTER = struct.Struct("<8sQQQI4x")  # magic, directory offset, directory length, file size, crc32
+ALIGN = 64
+DIRECTORY = "readmodel"
+SUFFIX = ".rm"
+CRC_CHUNK = 1 << 22
+
+# Fields of the article schema the query path reads, and whether it needs positions.
+POSITION_FIELDS = ("title", "summary", "body", "author")
+TERM_FIELDS = ("title_x", "summary_x", "author_key", "tag_key", "category_key", "source_key", "id")
+LENGTH_FIELDS = ("title", "summary", "body", "author", "title_x", "summary_x")
+TEXT_COLUMNS = ("category", "source", "month")
+NUMBER_COLUMNS = ("published_ts", "day")
+
+
+class DamagedReadModel(IndexNotReady):
+    """A read-model file is missing, truncated or fails its checks."""
+
+
+def model_path(index_path: Path, segment_id: str) -> Path:
+    """Return where the read model of one segment lives."""
+    return Path(index_path) / DIRECTORY / f"{segment_id}{SUFFIX}"
+
+
+# ---------------------------------------------------------------- writing
+
+
+class _Writer:
+    """Stream arrays into a read-model file, recording where each one lands."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.offset = 0
+        self.crc = 0
+        self.arrays: dict[str, list[Any]] = {}
+        self.write(MAGIC)
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Append bytes, keeping the running CRC."""
+        self.handle.write(data)
+        self.crc = zlib.crc32(data, self.crc)
+        self.offset += len(data)
+
+    def pad(self) -> None:
+        """Pad to the next array boundary."""
+        extra = -self.offset % ALIGN
+        if extra:
+            self.write(b"\0" * extra)
+
+    def array(self, name: str, values: np.ndarray) -> None:
+        """Write one array (made contiguous little-endian) under ``name``."""
+        values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
+        self.pad()
+        self.arrays[name] = [values.dtype.str, int(values.size), self.offset]
+        self.write(memoryview(values).cast("B"))
+
+    def finish(self, meta: dict[str, Any]) -> None:
+        """Write the directory and the footer."""
+        directory = json.dumps(dict(meta, arrays=self.arrays), separators=(",", ":")).encode("utf-8")
+        start = self.offset
+        self.write(directory)
+        size = self.offset + FOOTER.size
+        # The CRC covers everything before the footer, the directory included.
+        self.handle.write(FOOTER.pack(FOOTER_MAGIC, start, len(directory), size, self.crc))
+
+
+def _blob(items: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the concatenated bytes of ``items`` and their offsets (len + 1)."""
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    if items:
+        np.cumsum([len(b) for b in items], out=offsets[1:])
+    return np.frombuffer(b"".join(items), dtype=np.uint8), offsets
+
+
+def _positions(deltas: np.ndarray, weights: np.ndarray, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Turn the deltas of consecutive postings into absolute positions and per-posting counts."""
+    counts = weights.astype(np.int64)
+    if int(counts.sum()) != deltas.size:
+        raise DamagedReadModel(f"{path}: position counts do not match term frequencies")
+    running = np.cumsum(deltas)
+    ends = np.cumsum(counts)
+    before = np.zeros(counts.size, dtype=np.int64)
+    before[1:] = running[ends[:-1] - 1] if counts.size > 1 else before[1:]
+    return running - np.repeat(before, counts), counts
+
+
+def _write_field(out: _Writer, source: Any, field: str, positions: bool) -> int:
+    """Write one field's term dictionary, postings and positions; return its term count."""
+    terms: list[bytes] = []
+    docs: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    where: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    for term, ids, tfs, deltas in codec.field_postings(source, field, positions):
+        terms.append(term)
+        docs.append(ids)
+        weights.append(tfs)
+        if positions:
+            absolute, per_posting = _positions(deltas, tfs, f"{field}:{term!r}")
+            where.append(absolute.astype(np.int32))
+            counts.append(per_posting)
+    blob, term_offsets = _blob(terms)
+    post_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    if terms:
+        np.cumsum([d.size for d in docs], out=post_offsets[1:])
+    out.array(f"{field}/terms", blob)
+    out.array(f"{field}/term_offsets", term_offsets)
+    out.array(f"{field}/post_offsets", post_offsets)
+    out.array(f"{field}/docs", _concat(docs, np.int32))
+    out.array(f"{field}/weights", _concat(weights, np.float32))
+    if positions:
+        pos_offsets = np.zeros(int(post_offsets[-1]) + 1, dtype=np.int64)
+        np.cumsum(_concat(counts, np.int64), out=pos_offsets[1:])
+        out.array(f"{field}/pos_offsets", pos_offsets)
+        out.array(f"{field}/positions", _concat(where, np.int32))
+    return len(terms)
+
+
+def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """Concatenate arrays (an empty array of ``dtype`` when there are none)."""
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def _text(value: Any) -> str:
+    """Return a column value as text ('' when missing)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value or ""
+
+
+def _write_columns(out: _Writer, source: Any) -> None:
+    """Write the sort and facet columns: text as value table plus codes, numbers as arrays."""
+    for name in TEXT_COLUMNS:
+        values: dict[str, int] = {"": 0}
+        raw = codec.column_values(source, name, "")
+        codes = np.fromiter(
+            (values.setdefault(_text(v), len(values)) for v in raw), dtype=np.int32, count=len(raw)
+        )
+        blob, offsets = _blob([v.encode("utf-8") for v in values])
+        out.array(f"col/{name}/values", blob)
+        out.array(f"col/{name}/value_offsets", offsets)
+        out.array(f"col/{name}/codes", codes)
+    for name in NUMBER_COLUMNS:
+        out.array(f"col/{name}", np.asarray(codec.column_values(source, name, 0), dtype=np.int64))
+
+
+def write_model(source: Any, path: Path, segment_id: str) -> Path:
+    """Write the read model of one open Whoosh segment reader to ``path`` (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fields: dict[str, dict[str, Any]] = {}
+    try:
+        with open(tmp, "wb") as handle:
+            out = _Writer(handle)
+            for field in POSITION_FIELDS + TERM_FIELDS:
+                count = _write_field(out, source, field, positions=field in POSITION_FIELDS)
+                fields[field] = {"positions": field in POSITION_FIELDS, "terms": count}
+            for field in LENGTH_FIELDS:
+                out.array(f"{field}/lengths", codec.field_lengths(source, field))
+            _write_columns(out, source)
+            out.finish(
+                {
+                    "format": FORMAT_VERSION,
+                    "segment": segment_id,
+                    "doc_count": int(source.doc_count_all()),
+                    "whoosh": codec.whoosh_version(),
+                    "fields": fields,
+                }
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def remove_stale(index_path: Path, keep: set[str]) -> None:
+    """Delete read models of segments no longer listed, and leftover temporary files."""
+    folder = Path(index_path) / DIRECTORY
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.name.startswith(".") or (path.suffix == SUFFIX and path.stem not in keep):
+            path.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _checked_footer(handle: Any, path: Path) -> tuple[int, int, int, int]:
+    """Return (directory offset, length, size, crc) after checking the file's size and footer."""
+    size = os.fstat(handle.fileno()).st_size
+    if size < len(MAGIC) + FOOTER.size:
+        raise DamagedReadModel(f"read model {path.name} is truncated ({size} bytes)")
+    handle.seek(0)
+    if handle.read(len(MAGIC)) != MAGIC:
+        raise DamagedReadModel(f"read model {path.name} has no read-model header")
+    handle.seek(size - FOOTER.size)
+    magic, start, length, recorded, crc = FOOTER.unpack(handle.read(FOOTER.size))
+    if magic != FOOTER_MAGIC or recorded != size or start + length + FOOTER.size != size:
+        raise DamagedReadModel(f"read model {path.name} is truncated or damaged (bad footer)")
+    return start, length, size, crc
+
+
+def _checksum(handle: Any, end: int) -> int:
+    """Return the CRC-32 of the first ``end`` bytes of a file."""
+    handle.seek(0)
+    crc, left = 0, end
+    while left > 0:
+        chunk = handle.read(min(CRC_CHUNK, left))
+        if not chunk:
+            break
+        crc = zlib.crc32(chunk, crc)
+        left -= len(chunk)
+    return crc
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One term's postings in one segment: local document ids and term frequencies."""
+
+    docs: np.ndarray
+    weights: np.ndarray
+    first: int  # index of the first posting in the field's arrays (for positions)
+
+
+class FieldModel:
+    """One field's term dictionary, postings and positions in one segment (views of the map)."""
+
+    def __init__(self, model: SegmentModel, field: str, positions: bool) -> None:
+        self.blob = model.array(f"{field}/terms")
+        self.term_offsets = model.array(f"{field}/term_offsets")
+        self._starts = memoryview(self.term_offsets).cast("B").cast("q")
+        self._blob = memoryview(self.blob).cast("B")
+        self.post_offsets = model.array(f"{field}/post_offsets")
+        self.docs = model.array(f"{field}/docs")
+        self.weights = model.array(f"{field}/weights")
+        self.pos_offsets = model.array(f"{field}/pos_offsets") if positions else None
+        self.positions = model.array(f"{field}/positions") if positions else None
+        self.count = self.term_offsets.size - 1
+
+    def term(self, index: int) -> bytes:
+        """Return the term at ``index`` of the sorted dictionary."""
+        return bytes(self._blob[self._starts[index] : self._starts[index + 1]])
+
+    def _bisect(self, key: bytes) -> int:
+        """Return the first term index whose term is >= ``key``."""
+        return bisect.bisect_left(_Terms(self), key)
+
+    def find(self, term: bytes) -> int | None:
+        """Return the index of ``term``, or None when this segment lacks it."""
+        at = self._bisect(term)
+        return at if at < self.count and self.term(at) == term else None
+
+    def postings(self, index: int) -> Postings:
+        """Return the postings of the term at ``index``."""
+        start, end = int(self.post_offsets[index]), int(self.post_offsets[index + 1])
+        return Postings(self.docs[start:end], self.weights[start:end], start)
+
+    def prefixed(self, prefix: bytes, limit: int) -> list[bytes]:
+        """Return up to ``limit`` terms starting with ``prefix``, in order."""
+        found = []
+        at = self._bisect(prefix)
+        while at < self.count and len(found) < limit:
+            term = self.term(at)
+            if not term.startswith(prefix):
+                break
+            found.append(term)
+            at += 1
+        return found
+
+
+class _Terms:
+    """A sequence view of a field's sorted terms, for ``bisect``."""
+
+    def __init__(self, field: FieldModel) -> None:
+        self.field = field
+
+    def __len__(self) -> int:
+        return self.field.count
+
+    def __getitem__(self, index: int) -> bytes:
+        return self.field.term(index)
+
+
+class SegmentModel:
+    """An opened, checked read-model file of one segment."""
+
+    def __init__(self, path: Path, verify: bool = True) -> None:
+        self.path = path
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; missing is its own error
+        except FileNotFoundError:
+            raise DamagedReadModel(f"read model {path.name} is missing") from None
+        with handle:
+            start, length, size, crc = _checked_footer(handle, path)
+            if verify and _checksum(handle, size - FOOTER.size) != crc:
+                raise DamagedReadModel(f"read model {path.name} fails its checksum")
+            handle.seek(start)
+            try:
+                self.meta = json.loads(handle.read(length))
+            except ValueError:
+                raise DamagedReadModel(f"read model {path.name} has a damaged directory") from None
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self._limit = start
+        if self.meta.get("format") != FORMAT_VERSION:
+            raise DamagedReadModel(f"read model {path.name} has format {self.meta.get('format')}")
+        self.doc_count = int(self.meta["doc_count"])
+        self.fields = {
+            name: FieldModel(self, name, info["positions"]) for name, info in self.meta["fields"].items()
+        }
+        self.lengths = {name: self.array(f"{name}/lengths") for name in LENGTH_FIELDS}
+        self.text_columns = {name: self._text_column(name) for name in TEXT_COLUMNS}
+        self.number_columns = {name: self.array(f"col/{name}") for name in NUMBER_COLUMNS}
+        self._check_sizes()
+
+    def array(self, name: str) -> np.ndarray:
+        """Return a named array as a read-only view of the map, after checking it lies inside the file."""
+        try:
+            dtype, count, offset = self.meta["arrays"][name]
+        except KeyError:
+            raise DamagedReadModel(f"read model {self.path.name} lacks {name}") from None
+        dt = np.dtype(dtype)
+        if offset < len(MAGIC) or offset + count * dt.itemsize > self._limit:
+            raise DamagedReadModel(f"read model {self.path.name}: {name} lies outside the file")
+        return np.frombuffer(self._map, dtype=dt, count=count, offset=offset)
+
+    def _text_column(self, name: str) -> tuple[tuple[str, ...], np.ndarray]:
+        """Return a text column's distinct values and per-document codes."""
+        blob = self.array(f"col/{name}/values").tobytes()
+        offsets = self.array(f"col/{name}/value_offsets").tolist()
+        values = tuple(blob[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets))
+        return values, self.array(f"col/{name}/codes")
+
+    def _check_sizes(self) -> None:
+        """Check that offsets stay inside their arrays, so no lookup can read past the map."""
+        for name, field in self.fields.items():
+            posts = field.docs.size
+            if field.post_offsets.size != field.count + 1 or (
+                field.count and field.post_offsets[-1] != posts
+            ):
+                raise DamagedReadModel(f"read model {self.path.name}: {name} postings do not add up")
+            if field.term_offsets[-1] != field.blob.size or field.weights.size != posts:
+                raise DamagedReadModel(f"read model {self.path.name}: {name} terms do not add up")
+            if (
+                field.pos_offsets is not None
+                and field.positions is not None
+                and (field.pos_offsets.size != posts + 1 or field.pos_offsets[-1] != field.positions.size)
+            ):
+                raise DamagedReadModel(f"read model {self.path.name}: {name} positions do not add up")
+            if posts and (field.docs.min() < 0 or field.docs.max() >= self.doc_count):
+                raise DamagedReadModel(f"read model {self.path.name}: {name} names unknown documents")
+        for name, lengths in self.lengths.items():
+            if lengths.size != self.doc_count:
+                raise DamagedReadModel(f"read model {self.path.name}: {name} lengths do not add up")
+        for name, (values, codes) in self.text_columns.items():
+            if codes.size != self.doc_count or (codes.size and codes.max() >= len(values)):
+                raise DamagedReadModel(f"read model {self.path.name}: column {name} does not add up")
+
+    def term_positions(
+        self, field: str, postings: Postings, picks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (posting pick index, position) pairs for some postings of one term."""
+        model = self.fields[field]
+        assert model.pos_offsets is not None and model.positions is not None
+        which = postings.first + picks
+        starts = model.pos_offsets[which]
+        counts = model.pos_offsets[which + 1] - starts
+        owner = np.repeat(np.arange(picks.size), counts)
+        # Index of every position: its posting's start plus its rank within the posting.
+        ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        return owner, model.positions[np.repeat(starts, counts) + ranks].astype(np.int64)
+
+
+def open_model(path: Path, verify: bool = True) -> SegmentModel:
+    """Open and check a segment's read model (raises ``DamagedReadModel``)."""
+    return SegmentModel(path, verify)
+
+
+def iter_models(index_path: Path) -> Iterator[Path]:
+    """Yield the read-model files of an index generation."""
+    folder = Path(index_path) / DIRECTORY
+    if folder.is_dir():
+        yield from sorted(folder.glob(f"*{SUFFIX}"))
