@@ -1,13 +1,15 @@
-"""Measure how indexing and search grow with corpus size: build time, size, latency, RSS.
+"""Measure how indexing and search grow with corpus size: build time, size, latency, memory.
 
-python -m bench.scaling [--sizes 10000,30000,all,4x] [--corpus FILE] [--out FILE]
+python -m bench.scaling [--sizes 10000,30000,all,4x,10x | --growth] [--corpus FILE] [--out FILE]
+python -m bench.scaling --write-archive FILE.jsonl.gz --copies 10
 
-Each size's build and search run in a fresh subprocess, so peak RSS is per size.
+Each size's build and search run in a fresh subprocess, so peak RSS and memory are per size.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import gzip
 import json
 import os
@@ -21,16 +23,21 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
-from bench import corpus, metrics
+from bench import corpus, metrics, procmem
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = "10000,30000,all"
+# The growth curve of issue #8: 10k, the corpus (58.8k), 4x (235k) and the 10x archive (588k).
+GROWTH_SIZES = "10000,all,4x,10x"
 PER_PAGE = 10
 BUILD_PHASE = "_build"
 SEARCH_PHASE = "_search"
-# Copies after the first get this suffix and their number, so every id stays unique.
+# Copy k >= 1 of a replicated archive gets this suffix and k, so every id stays unique.
 REPLICA_SUFFIX = "~r"
+# A replicated archive is written as gzip JSONL: level 1 is fast, and the file is temporary.
+ARCHIVE_COMPRESSLEVEL = 1
 
 
 class ScalingError(RuntimeError):
@@ -66,10 +73,11 @@ class SizeResult:
     queries: int
     errors: int
     first_error: str | None
+    search_memory: procmem.MemorySplit | None = None
 
 
 def parse_size(text: str) -> Size:
-    """Parse `N`, `all` or `Kx` (all articles K times, fresh ids for the copies)."""
+    """Parse `N`, `all` or `Kx` (all articles K times: fresh ids, dates k years back)."""
     text = text.strip().lower()
     if text == "all":
         return Size("all")
@@ -88,6 +96,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_SIZES,
         help="comma-separated: N, all, Kx (4x takes 20+ minutes on 2 cores; add it by hand)",
     )
+    ap.add_argument("--growth", action="store_true", help=f"the growth curve: --sizes {GROWTH_SIZES} (hours)")
+    ap.add_argument(
+        "--write-archive", type=Path, default=None, help="only write a replicated gzip JSONL here"
+    )
+    ap.add_argument("--copies", type=int, default=10, help="copies of the corpus for --write-archive")
     ap.add_argument("--corpus", type=Path, default=None, help="JSONL(.gz) corpus (default: shared)")
     ap.add_argument("--queries", type=Path, default=None, help="queries JSONL (default: shared eval)")
     ap.add_argument("--max-queries", type=int, default=None, help="search at most this many queries")
@@ -108,11 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     shared = corpus.default_shared_dir()
     source = args.corpus or shared / corpus.CORPUS_FILE
     queries = args.queries or shared / corpus.QUERIES_FILE
+    if args.write_archive:
+        return main_write_archive(source, args.write_archive, args.copies)
     try:
-        sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+        sizes = [parse_size(s) for s in (GROWTH_SIZES if args.growth else args.sizes).split(",") if s.strip()]
         for path in (source, queries):
             if not path.exists():
                 raise ScalingError(f"{path} not found")
+        if args.workdir:
+            refuse_repository_path(args.workdir)
         results = measure_all(sizes, source, queries, args)
     except ScalingError as exc:
         print(f"bench.scaling: {exc}", file=sys.stderr)
@@ -129,6 +146,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def main_write_archive(source: Path, target: Path, copies: int) -> int:
+    """Write the replicated archive only, and say where and how big."""
+    try:
+        if copies < 1:
+            raise ScalingError(f"--copies must be at least 1, got {copies}")
+        if not source.exists():
+            raise ScalingError(f"{source} not found")
+        refuse_repository_path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        written = write_slice(source, Size(f"{copies}x", copies=copies), target)
+    except ScalingError as exc:
+        print(f"bench.scaling: {exc}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - t0
+    print(
+        f"wrote {written} articles ({copies} copies) to {target}: {target.stat().st_size / 1e6:.0f} MB in {seconds:.0f} s"
+    )
+    return 0
+
+
+def refuse_repository_path(path: Path) -> None:
+    """Refuse to write corpus text inside the repository."""
+    resolved = path.resolve()
+    if resolved == REPO_ROOT or REPO_ROOT in resolved.parents:
+        raise ScalingError(f"{path} is inside the repository; write corpus copies elsewhere (e.g. /tmp)")
+
+
 def measure_all(sizes: list[Size], source: Path, queries: Path, args: argparse.Namespace) -> list[SizeResult]:
     """Write each slice, build it and search it, each phase in its own subprocess."""
     root = args.workdir or Path(tempfile.mkdtemp(prefix="bench-scaling-"))
@@ -137,7 +182,7 @@ def measure_all(sizes: list[Size], source: Path, queries: Path, args: argparse.N
         for size in sizes:
             work = root / size.label
             work.mkdir(parents=True, exist_ok=True)
-            jsonl = work / "articles.jsonl"
+            jsonl = slice_path(work, size)
             docs = write_slice(source, size, jsonl)
             print(f"== {size.label}: {docs} articles, building", flush=True)
             build = run_child([BUILD_PHASE, str(jsonl), str(work / "index"), str(args.procs)])
@@ -162,29 +207,58 @@ def iter_lines(path: Path) -> Iterator[str]:
                 yield line.rstrip("\n")
 
 
+def slice_path(work: Path, size: Size) -> Path:
+    """Return where a size's articles go: gzip JSONL for a replicated archive, plain JSONL otherwise."""
+    return work / ("archive.jsonl.gz" if size.copies > 1 else "articles.jsonl")
+
+
 def write_slice(source: Path, size: Size, target: Path) -> int:
-    """Write the articles of one size to a JSONL file and return how many."""
+    """Write the articles of one size to a JSONL file (gzip if it ends in .gz) and return how many.
+
+    Streams line by line: copy 0 is the source as is, copy k >= 1 is every article again with
+    a fresh id and its dates k years back, so a 10x archive never sits in memory.
+    """
     chosen: set[str] | None = None
     if size.count is not None:
         # The lowest SHA-1 of the id mixes every source, unlike the corpus order.
         ids = sorted((corpus.record_id(line) for line in iter_lines(source)), key=corpus.sample_key)
         chosen = set(ids[: size.count])
     written = 0
-    with target.open("w", encoding="utf-8") as out:
-        for copy in range(1, size.copies + 1):
+    with open_output(target) as out:
+        for copy in range(size.copies):
             for line in iter_lines(source):
                 if chosen is not None and corpus.record_id(line) not in chosen:
                     continue
-                out.write((line if copy == 1 else replica(line, copy)) + "\n")
+                out.write((replica(line, copy) if copy else line) + "\n")
                 written += 1
     return written
 
 
+def open_output(target: Path) -> TextIO:
+    """Open a JSONL file for writing text, gzip-compressed when its name ends in .gz."""
+    if target.suffix == ".gz":
+        return gzip.open(target, "wt", encoding="utf-8", compresslevel=ARCHIVE_COMPRESSLEVEL)
+    return target.open("w", encoding="utf-8")
+
+
 def replica(line: str, copy: int) -> str:
-    """Return the JSON line of an article's copy with a fresh id (title and text unchanged)."""
+    """Return the JSON line of an article's copy k: id `<id>~r<k>`, dates k years earlier."""
     record = json.loads(line)
     record["id"] = f"{record['id']}{REPLICA_SUFFIX}{copy}"
+    if isinstance(record.get("published"), str):
+        record["published"] = years_back(record["published"], copy)
     return json.dumps(record, ensure_ascii=False)
+
+
+def years_back(stamp: str, years: int) -> str:
+    """Return an ISO date or date-time `years` years earlier (29 February becomes the 28th)."""
+    if len(stamp) < 10 or not stamp[:4].isdigit() or stamp[4] != "-":
+        return stamp
+    year = int(stamp[:4]) - years
+    rest = stamp[4:]
+    if rest.startswith("-02-29") and not calendar.isleap(year):
+        rest = "-02-28" + rest[6:]
+    return f"{year:04d}{rest}"
 
 
 def run_child(phase_args: list[str]) -> dict:
@@ -244,6 +318,8 @@ def search_phase(index_dir: Path, queries_path: Path, limit: int | None) -> dict
             continue
         latencies.append((time.perf_counter() - t0) * 1000)
         took.append(response.took_ms)
+    # Read after the queries, with the store still open: what a searching process holds.
+    memory = procmem.memory_split(os.getpid(), "search")
     return {
         "open_s": open_s,
         "latencies_ms": latencies,
@@ -251,6 +327,7 @@ def search_phase(index_dir: Path, queries_path: Path, limit: int | None) -> dict
         "queries": len(queries),
         "errors": errors,
         "rss_mb": peak_rss_mb(resource.RUSAGE_SELF),
+        "memory": asdict(memory) if memory else None,
     }
 
 
@@ -280,6 +357,7 @@ def size_result(label: str, build: dict, found: dict) -> SizeResult:
         queries=found["queries"],
         errors=len(found["errors"]),
         first_error=found["errors"][0] if found["errors"] else None,
+        search_memory=procmem.MemorySplit(**found["memory"]) if found.get("memory") else None,
     )
 
 
@@ -342,11 +420,37 @@ def table(results: list[SizeResult]) -> list[list[str]]:
     return rows
 
 
-def terminal(results: list[SizeResult]) -> str:
-    """Return the sizes as an aligned text table, with first errors under it."""
-    rows = table(results)
+def memory_table(results: list[SizeResult]) -> list[list[str]]:
+    """Tabulate each size's searching-process memory split (MB), header row first."""
+    rows = [["size", *procmem.HEADER[2:]]]
+    rows += [[r.label, *r.search_memory.row()[2:]] for r in results if r.search_memory is not None]
+    return rows
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Render rows as right-aligned text lines."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+
+
+def _markdown_table(rows: list[list[str]]) -> list[str]:
+    """Render rows as Markdown table lines, header first."""
+    head, *body = rows
+    return [
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(r) + " |" for r in body),
+    ]
+
+
+def terminal(results: list[SizeResult]) -> str:
+    """Return the sizes as aligned text tables, with first errors under them."""
+    lines = _aligned(table(results))
+    lines += [
+        "",
+        "searching process memory after its queries (MB, smaps_rollup):",
+        *_aligned(memory_table(results)),
+    ]
     lines += [f"first error ({r.label}): {r.first_error}" for r in results if r.first_error]
     return "\n" + "\n".join(lines)
 
@@ -354,7 +458,6 @@ def terminal(results: list[SizeResult]) -> str:
 def markdown(results: list[SizeResult], meta: dict) -> str:
     """Return one Markdown section describing the sizes."""
     machine = meta["machine"]
-    head, *body = table(results)
     lines = [
         "",
         f"## Scaling with corpus size, {meta['date']}",
@@ -362,9 +465,9 @@ def markdown(results: list[SizeResult], meta: dict) -> str:
         f"- Command: `{meta['command']}`; git commit `{meta['git_commit']}`",
         (
             f"- Corpus `{meta['corpus']}`: a count N takes the N articles with the lowest SHA-1 of "
-            f"their id (every source mixed); `Kx` is every article K times, copies with ids "
-            f"`<id>{REPLICA_SUFFIX}2`…, titles and text unchanged. `reindex(procs={meta['procs']})`; "
-            "the slice JSONL is written before, untimed"
+            f"their id (every source mixed); `Kx` is every article K times (a gzip JSONL archive), "
+            f"copy k with id `<id>{REPLICA_SUFFIX}k` and `published` k years earlier, titles and "
+            f"text unchanged. `reindex(procs={meta['procs']})`; the slice is written before, untimed"
         ),
         (
             f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gb']} GB RAM, "
@@ -377,9 +480,16 @@ def markdown(results: list[SizeResult], meta: dict) -> str:
             "size's. Build RSS is the reindex process, (+ its indexing subprocesses' peak)."
         ),
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-        *("| " + " | ".join(row) + " |" for row in body),
+        *_markdown_table(table(results)),
+        "",
+        (
+            "Memory of each size's searching process after its queries (store still open), from "
+            "`/proc/self/smaps_rollup`, in MB (MiB): Private = Private_Clean + Private_Dirty; "
+            "Anonymous is the heap, as opposed to file-backed pages such as a memory-mapped index; "
+            "alone, Pss equals Rss less what it shares with other processes (libraries)."
+        ),
+        "",
+        *_markdown_table(memory_table(results)),
     ]
     lines += [f"- First error ({r.label}): `{r.first_error}`" for r in results if r.first_error]
     return "\n".join(lines) + "\n"
