@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from searchsvc.text import fold_in_place, forms, spans
@@ -29,27 +31,41 @@ class Targets:
         return folded in self.words or any(folded.startswith(p) for p in self.prefixes)
 
 
+# A letter, as the syllable splitter in ``searchsvc.text`` counts one.
+_LETTER = r"[^\W\d_]"
+
+
 @functools.lru_cache(maxsize=256)
-def _word_pattern(words: frozenset[str]) -> re.Pattern[str] | None:
-    """Compile a search for whole folded letter-words; None when a word is not all letters."""
-    if not words or not all(w.isalpha() and w.isascii() for w in words):
+def _target_pattern(targets: Targets) -> re.Pattern[str] | None:
+    """Compile a search for whole folded letter-words and letter prefixes; None when one has a digit."""
+    terms = (*targets.words, *targets.prefixes)
+    if not terms or not all(t.isalpha() and t.isascii() for t in terms):
         return None
-    alternation = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-    return re.compile(rf"(?<![^\W\d_])(?:{alternation})(?![^\W\d_])")
+    words = sorted(map(re.escape, targets.words), key=len, reverse=True)
+    prefixes = [re.escape(p) + _LETTER + "*" for p in sorted(targets.prefixes, key=len, reverse=True)]
+    alternation = "|".join(words + prefixes)
+    return re.compile(rf"(?<!{_LETTER})(?:{alternation})(?!{_LETTER})")
+
+
+def _iter_found(text: str, targets: Targets) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, folded word) of every matched syllable of ``text``, in order, in one pass.
+
+    Fast path: one regular expression over the folded text, whose offsets equal
+    the original's when folding kept every character one character (NFC
+    Vietnamese does). Prefixes take it only when the folded text is ASCII, so a
+    letter that folds to several (CJK via unidecode) is still compared folded.
+    """
+    pattern = _target_pattern(targets)
+    if pattern is not None:
+        folded = fold_in_place(text)
+        if len(folded) == len(text) and (not targets.prefixes or folded.isascii()):
+            return ((m.start(), m.end(), m.group()) for m in pattern.finditer(folded))
+    return ((s, e, forms(raw)[1]) for s, e, raw in spans(text) if targets.matches(forms(raw)[1]))
 
 
 def _found(text: str, targets: Targets) -> list[tuple[int, int, str]]:
-    """Return (start, end, folded word) of every matched syllable of ``text``.
-
-    Fast path: search the folded text, whose offsets equal the original's when
-    folding kept every character one character (NFC Vietnamese does).
-    """
-    pattern = None if targets.prefixes else _word_pattern(targets.words)
-    if pattern is not None:
-        folded = fold_in_place(text)
-        if len(folded) == len(text):
-            return [(m.start(), m.end(), m.group()) for m in pattern.finditer(folded)]
-    return [(s, e, forms(raw)[1]) for s, e, raw in spans(text) if targets.matches(forms(raw)[1])]
+    """Return (start, end, folded word) of every matched syllable of ``text``."""
+    return list(_iter_found(text, targets))
 
 
 def _matched_spans(text: str, targets: Targets) -> list[tuple[int, int]]:
@@ -59,7 +75,7 @@ def _matched_spans(text: str, targets: Targets) -> list[tuple[int, int]]:
 
 def contains(text: str, targets: Targets) -> bool:
     """Tell whether ``text`` has a syllable to mark."""
-    return bool(text) and bool(_found(text, targets))
+    return bool(text) and next(_iter_found(text, targets), None) is not None
 
 
 def mark(text: str, targets: Targets, start: int = 0, end: int | None = None) -> str:
@@ -97,18 +113,39 @@ def snippet(text: str, targets: Targets, width: int = 240) -> str:
     if not found:
         end = _word_end(text, min(len(text), width))
         return _render(text, [], 0, end) + (ELLIPSIS if end < len(text) else "")
-    best_start, best_score = found[0][0], -1
-    for i, (s, _, _) in enumerate(found):
-        window = {w for s2, e2, w in found[i:] if e2 <= s + width}
-        score = len(window) * 100 + sum(1 for s2, e2, _ in found[i:] if e2 <= s + width)
-        if score > best_score:
-            best_start, best_score = s, score
+    best_start = _best_window(found, width)
     start = _passage_start(text, best_start, width)
     end = _word_end(text, min(len(text), start + width))
     marked = [(s, e) for s, e, _ in found if s >= start and e <= end]
     prefix = ELLIPSIS if start > 0 else ""
     suffix = ELLIPSIS if end < len(text) else ""
     return prefix + _render(text, marked, start, end) + suffix
+
+
+def _best_window(found: list[tuple[int, int, str]], width: int) -> int:
+    """Return where the ``width``-character window with the most distinct matched words starts.
+
+    A window starts at a match and holds the matches ending within ``width`` of
+    it; it scores 100 per distinct word plus 1 per match, and the first best
+    wins. Two pointers slide over the matches, so this is linear in their
+    number (rescanning the rest per match took 95 s on a 1 MB body).
+    """
+    counts: Counter[str] = Counter()
+    best_start, best_score = found[0][0], -1
+    end = 0  # the window is found[i:end]
+    for i, (start, _, word) in enumerate(found):
+        end = max(end, i)
+        while end < len(found) and found[end][1] <= start + width:
+            counts[found[end][2]] += 1
+            end += 1
+        score = len(counts) * 100 + (end - i)
+        if score > best_score:
+            best_start, best_score = start, score
+        if end > i:
+            counts[word] -= 1
+            if not counts[word]:
+                del counts[word]
+    return best_start
 
 
 def _passage_start(text: str, first_match: int, width: int) -> int:
