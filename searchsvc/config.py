@@ -28,6 +28,7 @@ class IndexSettings:
     keep_generations: int = 2
     lock_timeout: float = 5.0
     warm_terms: int = 1000
+    max_article_chars: int = 200_000
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO
 
 from searchsvc.article import Article
+from searchsvc.config import IndexSettings
 from searchsvc.dates import parse_published
 from searchsvc.errors import IngestError
 
@@ -36,6 +37,14 @@ COLUMNS = (
 # fmt: on
 REQUIRED_FIELDS = ("id", "title", "body")
 PAGE_ID_PREFIX = "page-"
+REPLACEMENT = "\ufffd"
+# Lone surrogates cannot be encoded at all (a JSON "\ud800" escape makes one), and
+# the 66 Unicode non-characters must not be exchanged: both become U+FFFD.
+_UNENCODABLE = re.compile(
+    "[\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # Bodies over 50,000 characters exist; the csv default limit (131,072) is too
@@ -95,6 +104,22 @@ class IngestReport:
                 self.warnings.append(record)
 
 
+@dataclass(frozen=True)
+class IngestLimits:
+    """What an article may hold to enter the index (``[index]`` settings)."""
+
+    # Characters of text in all fields together; a longer body is cut (with a warning).
+    max_article_chars: int = IndexSettings.max_article_chars
+
+    @classmethod
+    def from_settings(cls, index: IndexSettings) -> IngestLimits:
+        """Return the limits of the ``[index]`` settings."""
+        return cls(max_article_chars=index.max_article_chars)
+
+
+DEFAULT_LIMITS = IngestLimits()
+
+
 class _BadRecord(ValueError):
     """A record's fields do not make an article; the message is the reject reason."""
 
@@ -103,20 +128,20 @@ class _BadRecord(ValueError):
 # Sources and formats
 
 
-def iter_sources(paths: Sequence[str | Path]) -> Iterator[Record]:
+def iter_sources(paths: Sequence[str | Path], limits: IngestLimits = DEFAULT_LIMITS) -> Iterator[Record]:
     """Return the records of every file and directory in paths, in order.
 
     All paths are checked before the first record is read, so a typo in the last
     argument fails fast instead of after a long ingest.
     """
     files = expand_sources(paths)
-    return _chain_records(files)
+    return _chain_records(files, limits)
 
 
-def _chain_records(files: Sequence[Path]) -> Iterator[Record]:
+def _chain_records(files: Sequence[Path], limits: IngestLimits) -> Iterator[Record]:
     """Yield the records of each file in turn."""
     for path in files:
-        yield from iter_records(path)
+        yield from iter_records(path, limits)
 
 
 def expand_sources(paths: Sequence[str | Path]) -> list[Path]:
@@ -164,16 +189,16 @@ def supported_suffixes() -> str:
     return ", ".join(suffix for suffix, _ in _SUFFIXES)
 
 
-def iter_records(path: str | Path) -> Iterator[Record]:
+def iter_records(path: str | Path, limits: IngestLimits = DEFAULT_LIMITS) -> Iterator[Record]:
     """Return the records of one source file; raise IngestError if it cannot be read."""
     source = Path(path)
     if not source.is_file():
         reason = "not a regular file" if source.exists() else "no such file"
         raise IngestError(str(path), reason)
-    return _reader_for(source)(source)
+    return _reader_for(source)(source, limits)
 
 
-def _reader_for(path: Path) -> Callable[[Path], Iterator[Record]]:
+def _reader_for(path: Path) -> Callable[[Path, IngestLimits], Iterator[Record]]:
     """Return the reader for path's format; raise IngestError for unknown formats."""
     format_name = detect_format(path)
     if format_name is None:
@@ -209,7 +234,7 @@ def _read_bytes(path: Path) -> bytes:
 
 def _excerpt(text: str) -> str:
     """Return the start of text, short enough for a rejects file."""
-    return text.rstrip("\r\n")[:EXCERPT_CHARS]
+    return _UNENCODABLE.sub(REPLACEMENT, text.rstrip("\r\n")[:EXCERPT_CHARS])
 
 
 def _json_problem(error: json.JSONDecodeError) -> str:
@@ -314,20 +339,96 @@ def _build(
     line: int | None,
     fields: Mapping[str, object],
     raw: str,
+    limits: IngestLimits = DEFAULT_LIMITS,
     date_line: int | None = None,
 ) -> Iterator[Record]:
-    """Yield the article fields describe (after its warning, if any) or a Reject.
+    """Yield the article fields describe (after its warnings, if any) or a Reject.
 
     date_line is where a page's date is written, when that differs from line.
     """
     try:
         article, warning = _article_from_fields(fields)
+        article, problems = _within_limits(*_encodable(article), limits)
     except _BadRecord as error:
         yield Reject(path, line, str(error), _excerpt(raw))
         return
     if warning is not None:
         yield IngestWarning(path, date_line or line, article.id, warning)
+    for problem in problems:
+        yield IngestWarning(path, line, article.id, problem)
     yield article
+
+
+_TEXT_FIELDS = ("title", "summary", "body", "author", "url", "category", "source")
+
+
+def _encodable(article: Article) -> tuple[Article, list[str]]:
+    """Replace lone surrogates and non-characters by U+FFFD; reject them in the id.
+
+    Such text cannot be written as UTF-8 (surrogates) or must not be exchanged
+    (non-characters): once indexed, every page showing it failed with a 500.
+    """
+    if _UNENCODABLE.search(article.id):
+        raise _BadRecord(
+            f"field 'id' has a character that cannot be encoded ({_first_unencodable(article.id)})"
+        )
+    changes: dict[str, object] = {}
+    problems: list[str] = []
+    for name in _TEXT_FIELDS:
+        value = getattr(article, name)
+        if value and _UNENCODABLE.search(value):
+            changes[name] = _UNENCODABLE.sub(REPLACEMENT, value)
+            problems.append(_replaced(name, value))
+    if any(_UNENCODABLE.search(tag) for tag in article.tags):
+        changes["tags"] = tuple(_UNENCODABLE.sub(REPLACEMENT, tag) for tag in article.tags)
+        problems.append(_replaced("tags", "".join(article.tags)))
+    return (replace(article, **changes) if changes else article), problems
+
+
+def _first_unencodable(text: str) -> str:
+    """Describe the first character of ``text`` that cannot be encoded, e.g. ``U+D800``."""
+    found = _UNENCODABLE.search(text)
+    return f"U+{ord(found.group()):04X}" if found else ""
+
+
+def _replaced(name: str, value: str) -> str:
+    """Return the warning for unencodable characters replaced in field ``name``."""
+    count = len(_UNENCODABLE.findall(value))
+    plural = "s" if count > 1 else ""
+    return (
+        f"field '{name}': {count} character{plural} that cannot be encoded "
+        f"(first {_first_unencodable(value)}) replaced by U+FFFD"
+    )
+
+
+def _within_limits(article: Article, problems: list[str], limits: IngestLimits) -> tuple[Article, list[str]]:
+    """Cut a body that makes the article longer than ``limits.max_article_chars``; reject what cannot fit.
+
+    One huge article must not cost every search that matches it: highlights and
+    re-ranking read the stored text. The rest of the article is kept whole, so a
+    record whose other fields alone exceed the limit is rejected.
+    """
+    limit = limits.max_article_chars
+    other = sum(len(getattr(article, name) or "") for name in _TEXT_FIELDS if name != "body")
+    other += len(article.id) + sum(map(len, article.tags))
+    if other + len(article.body) <= limit:
+        return article, problems
+    room = limit - other
+    if room < 1:
+        raise _BadRecord(
+            f"the fields besides 'body' have {other:,} characters, more than the "
+            f"index.max_article_chars limit of {limit:,}"
+        )
+    body = _cut(article.body, room)
+    cut = f"field 'body' cut from {len(article.body):,} to {len(body):,} characters"
+    return replace(article, body=body), [*problems, f"{cut} (index.max_article_chars is {limit:,})"]
+
+
+def _cut(text: str, limit: int) -> str:
+    """Return at most ``limit`` characters of ``text``, ending at a space when one is near."""
+    head = text[:limit]
+    space = head.rfind(" ", max(0, limit - 200))
+    return (head[:space] if space > 0 else head).rstrip()
 
 
 def _decode_utf8(raw: bytes, line: int) -> tuple[str, int | None]:
@@ -344,14 +445,14 @@ def _decode_utf8(raw: bytes, line: int) -> tuple[str, int | None]:
 # JSON lines (.jsonl, .jsonl.gz, .json)
 
 
-def _read_jsonl(path: Path) -> Iterator[Record]:
+def _read_jsonl(path: Path, limits: IngestLimits) -> Iterator[Record]:
     """Yield the records of a JSON-lines file, decoding and parsing each line alone."""
     name = str(path)
     line = 0
     with _open_binary(path) as stream:
         try:
             for line, raw in enumerate(stream, start=1):
-                yield from _jsonl_line(name, line, raw)
+                yield from _jsonl_line(name, line, raw, limits)
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             # Keep what was read; the reject tells the operator the rest is missing.
             yield Reject(
@@ -361,7 +462,7 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
             )
 
 
-def _jsonl_line(path: str, line: int, raw: bytes) -> Iterator[Record]:
+def _jsonl_line(path: str, line: int, raw: bytes, limits: IngestLimits) -> Iterator[Record]:
     """Yield the article or Reject one JSON line makes; blank lines make nothing."""
     text, bad_byte = _decode_utf8(raw, line)
     if bad_byte is not None:
@@ -383,19 +484,19 @@ def _jsonl_line(path: str, line: int, raw: bytes) -> Iterator[Record]:
     if not isinstance(data, dict):
         yield Reject(path, line, f"not a JSON object (got {_json_type(data)})", _excerpt(text))
         return
-    yield from _build(path, line, data, text)
+    yield from _build(path, line, data, text, limits)
 
 
-def _read_json(path: Path) -> Iterator[Record]:
+def _read_json(path: Path, limits: IngestLimits) -> Iterator[Record]:
     """Yield the records of a .json file: JSON lines, or one array of objects."""
     with _open_binary(path) as stream:
         start = stream.read(4096).lstrip(codecs.BOM_UTF8).lstrip()
     if start.startswith(b"["):
-        return _read_json_array(path)
-    return _read_jsonl(path)
+        return _read_json_array(path, limits)
+    return _read_jsonl(path, limits)
 
 
-def _read_json_array(path: Path) -> Iterator[Record]:
+def _read_json_array(path: Path, limits: IngestLimits) -> Iterator[Record]:
     """Yield the records of a file holding one JSON array of article objects."""
     name = str(path)
     data = _read_bytes(path)
@@ -423,7 +524,7 @@ def _read_json_array(path: Path) -> Iterator[Record]:
                 _excerpt(raw),
             )
             continue
-        for record in _build(name, None, item, raw):
+        for record in _build(name, None, item, raw, limits):
             yield _name_item(record, position)
 
 
@@ -441,7 +542,7 @@ def _name_item(record: Record, position: int) -> Record:
 # CSV
 
 
-def _read_csv(path: Path) -> Iterator[Record]:
+def _read_csv(path: Path, limits: IngestLimits) -> Iterator[Record]:
     """Yield the records of a CSV file with a header row naming the JSONL fields."""
     name = str(path)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
@@ -461,7 +562,7 @@ def _read_csv(path: Path) -> Iterator[Record]:
                 continue
             raw = source.consume()
             if row:
-                yield from _csv_row(name, start, reader.line_num, header, row, raw, source)
+                yield from _csv_row(name, start, reader.line_num, header, row, raw, source, limits)
 
 
 def _csv_header(path: str, row: list[str] | None) -> list[str]:
@@ -483,6 +584,7 @@ def _csv_row(
     row: list[str],
     raw: str,
     source: _CsvLines,
+    limits: IngestLimits,
 ) -> Iterator[Record]:
     """Yield the article or Reject one CSV record (lines start..end) makes."""
     bad = source.bad_byte(start, end)
@@ -513,7 +615,7 @@ def _csv_row(
     except _BadRecord as error:
         yield Reject(path, start, str(error), _excerpt(raw))
         return
-    yield from _build(path, start, fields, raw)
+    yield from _build(path, start, fields, raw, limits)
 
 
 def _split_tags(cell: str) -> list[str]:
@@ -649,7 +751,7 @@ def _page_body(title: str, lines: list[str]) -> list[str]:
     return body
 
 
-def _read_page_text(path: Path) -> Iterator[Record]:
+def _read_page_text(path: Path, limits: IngestLimits) -> Iterator[Record]:
     """Yield the one article (or Reject) of a saved article page text file."""
     name = str(path)
     text = _decode_document(name, _read_bytes(path))
@@ -664,7 +766,7 @@ def _read_page_text(path: Path) -> Iterator[Record]:
         "published": page.published,
         "body": page.body,
     }
-    yield from _build(name, None, fields, text, date_line=page.published_line)
+    yield from _build(name, None, fields, text, limits, date_line=page.published_line)
 
 
 _HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
@@ -881,7 +983,7 @@ def _html_encoding(data: bytes) -> str:
         return "utf-8"
 
 
-def _read_html(path: Path) -> Iterator[Record]:
+def _read_html(path: Path, limits: IngestLimits) -> Iterator[Record]:
     """Yield the one article (or Reject) of a saved HTML article page."""
     name = str(path)
     data = _read_bytes(path)
@@ -893,7 +995,7 @@ def _read_html(path: Path) -> Iterator[Record]:
     parser.feed(text)
     parser.close()
     fields, problems = _html_fields(path, parser)
-    records = list(_build(name, None, fields, text))
+    records = list(_build(name, None, fields, text, limits))
     article_id = str(fields["id"])
     if any(isinstance(record, Article) for record in records):
         for problem in problems:
@@ -934,7 +1036,7 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
     (".html", "html"),
     (".htm", "html"),
 )
-_READERS: dict[str, Callable[[Path], Iterator[Record]]] = {
+_READERS: dict[str, Callable[[Path, IngestLimits], Iterator[Record]]] = {
     "jsonl": _read_jsonl,
     "json": _read_json,
     "csv": _read_csv,

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from searchsvc.article import Article
+from searchsvc.config import IndexSettings
 from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import IngestError
 from searchsvc.ingest import (
+    IngestLimits,
     IngestReport,
     IngestWarning,
     Record,
@@ -702,3 +704,96 @@ def test_sample_corpus_with_broken_lines_keeps_all_good_records(tmp_path: Path) 
         (500, "invalid UTF-8 at byte 32"),
         (777, "not a JSON object (got array)"),
     ]
+
+
+# ---------------------------------------------------------------------------
+# Text that cannot be encoded, and the article size limit (issue 10)
+
+
+def test_lone_surrogates_and_non_characters_are_replaced_with_a_warning(tmp_path: Path) -> None:
+    # A JSON "\ud800" escape is the way a lone surrogate gets into a Python string.
+    source = write_lines(
+        tmp_path / "surrogates.jsonl",
+        [
+            GOOD_A,
+            b'{"id": "surr", "title": "a\\ud800b", "body": "x", "tags": ["t\\udfff"]}',
+            json_line(id="nonchar", title="Tin nóng", body="Giá vàng\ufffe tăng\ufdd0 mạnh"),
+            b'{"id": "bad\\ud800", "title": "Tin", "body": "x"}',
+        ],
+    )
+    records = read(source)
+    found = by_id(records)
+    assert (found["surr"].title, found["surr"].tags) == ("a\ufffdb", ("t\ufffd",))
+    assert found["nonchar"].body == "Giá vàng\ufffd tăng\ufffd mạnh"
+    assert warnings(records) == [
+        (2, "surr", "field 'title': 1 character that cannot be encoded (first U+D800) replaced by U+FFFD"),
+        (2, "surr", "field 'tags': 1 character that cannot be encoded (first U+DFFF) replaced by U+FFFD"),
+        (3, "nonchar", "field 'body': 2 characters that cannot be encoded (first U+FFFE) replaced by U+FFFD"),
+    ]
+    assert rejects(records) == [(4, "field 'id' has a character that cannot be encoded (U+D800)")]
+    for article in articles(records):
+        json.dumps(article.__dict__, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def test_rejects_file_with_unencodable_text_is_written(tmp_path: Path) -> None:
+    source = tmp_path / "array.json"
+    source.write_text('[{"id": "x\\ud800", "title": "t", "body": "b"}]', encoding="utf-8")
+    records = read(source)
+    assert rejects(records) == [(None, "item 1: field 'id' has a character that cannot be encoded (U+D800)")]
+    target = tmp_path / "rejects.jsonl"
+    assert write_rejects([r for r in records if isinstance(r, Reject)], target) == 1
+    assert (
+        json.loads(target.read_text(encoding="utf-8"))["raw"]
+        == '{"id": "x\ufffd", "title": "t", "body": "b"}'
+    )
+
+
+def long_body(chars: int) -> str:
+    """Return a Vietnamese body of about ``chars`` characters (no space at either end)."""
+    sentence = "Mưa lớn kéo dài ở Hà Nội, nhiều tuyến phố ngập sâu. "
+    return (sentence * (chars // len(sentence) + 1))[:chars].strip()
+
+
+def test_a_body_over_the_article_limit_is_cut_with_a_warning(tmp_path: Path) -> None:
+    source = write_lines(
+        tmp_path / "long.jsonl",
+        [
+            GOOD_A,
+            json_line(id="long", title="Mưa lớn", body=long_body(5_000)),
+            GOOD_A.replace(b'"a"', b'"c"'),
+        ],
+    )
+    records = list(iter_sources([source], IngestLimits(max_article_chars=1_000)))
+    long = by_id(records)["long"]
+    assert len(long.id) + len(long.title) + len(long.body) <= 1_000
+    assert len(long.body) > 800
+    assert long.body == long_body(5_000)[: len(long.body)]
+    assert long.body.endswith(("phố", "ngập", "sâu.", "lớn", "Nội,"))
+    assert warnings(records) == [
+        (
+            2,
+            "long",
+            f"field 'body' cut from {len(long_body(5_000)):,} to {len(long.body):,} characters (index.max_article_chars is 1,000)",
+        )
+    ]
+    assert sorted(by_id(records)) == ["a", "c", "long"]
+
+
+def test_a_record_whose_other_fields_exceed_the_limit_is_rejected(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "title.jsonl", [json_line(id="t", title="Tít " * 400, body="x"), GOOD_A])
+    records = list(iter_sources([source], IngestLimits(max_article_chars=1_000)))
+    assert rejects(records) == [
+        (
+            1,
+            "the fields besides 'body' have 1,600 characters, more than the index.max_article_chars limit of 1,000",
+        )
+    ]
+    assert sorted(by_id(records)) == ["a"]
+
+
+def test_default_article_limit_is_the_config_default(tmp_path: Path) -> None:
+    huge = long_body(IndexSettings().max_article_chars + 10_000)
+    source = write_lines(tmp_path / "huge.jsonl", [json_line(id="huge", title="T", body=huge)])
+    article = by_id(read(source))["huge"]
+    assert len(article.body) <= IndexSettings().max_article_chars
+    assert IngestLimits.from_settings(IndexSettings(max_article_chars=5)) == IngestLimits(5)
