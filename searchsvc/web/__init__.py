@@ -8,12 +8,13 @@ errors (``errors``).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from flask.json.provider import DefaultJSONProvider
 
 from searchsvc.config import Settings, load_settings
@@ -23,6 +24,30 @@ if TYPE_CHECKING:
 
 SETTINGS_KEY = "searchsvc.settings"
 STORE_KEY = "searchsvc.store"
+# Python strings may hold lone surrogates (from a JSON escape); UTF-8 cannot encode them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """Return ``text`` with lone surrogates replaced by U+FFFD, so it can be encoded as UTF-8."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+class TextResponse(Response):
+    """A response whose text body always encodes: lone surrogates become U+FFFD.
+
+    Ingest replaces them, but an index built before it did still holds some, and
+    one such title must not turn every page that shows it into a 500.
+    """
+
+    def set_data(self, value: bytes | str) -> None:
+        """Encode a text body as UTF-8, replacing what cannot be encoded."""
+        if isinstance(value, str):
+            try:
+                value = value.encode("utf-8")
+            except UnicodeEncodeError:
+                value = encodable(value).encode("utf-8")
+        super().set_data(value)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -103,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     settings = settings if settings is not None else load_settings()
     app = Flask(__name__)
+    app.response_class = TextResponse
     app.json = JSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.server.max_request_bytes
     app.extensions[SETTINGS_KEY] = settings

@@ -10,6 +10,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from searchsvc.errors import IndexNotReady, NotFound, QueryError
+from searchsvc.web import TextResponse
 
 # Only same-origin resources; no inline script or style; never framed.
 CONTENT_SECURITY_POLICY = (
@@ -73,7 +74,7 @@ def error_response(status: int, code: str, message: str) -> Response:
     html = render_template(
         "error.html", status=status, title=title, message=HTML_MESSAGES.get(status, message)
     )
-    return Response(html, status=status, mimetype="text/html")
+    return TextResponse(html, status=status, mimetype="text/html")
 
 
 def request_size() -> int:

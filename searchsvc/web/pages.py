@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup, escape
@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from searchsvc.errors import QueryError
 from searchsvc.search import SORTS, SearchResponse
-from searchsvc.web import current_settings, current_store, run_search
+from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 
 bp = Blueprint("pages", __name__)
 
@@ -83,7 +83,7 @@ def url_with(args: MultiDict, **changes: str | Sequence[str] | None) -> str:
             continue
         values = [value] if isinstance(value, str) else list(value)
         kept.extend((key, v) for v in values)
-    return "/?" + urlencode(kept) if kept else "/"
+    return "/?" + urlencode([(k, encodable(v)) for k, v in kept]) if kept else "/"
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,12 @@ def marked_filter(text: str | None) -> Markup:
     return marked_html(text)
 
 
+@bp.app_template_filter("urlencode")
+def urlencode_filter(value: str) -> str:
+    """Percent-encode ``value`` for a URL (Jinja's filter fails on a lone surrogate)."""
+    return quote(encodable(str(value)), safe="")
+
+
 @bp.app_template_filter("vietnam_time")
 def vietnam_time_filter(value: str | datetime | None) -> str:
     """Template filter for ``vietnam_time``."""
@@ -251,9 +257,9 @@ def index() -> Response:
         response = run_search(args.to_dict(flat=False))
     except QueryError as exc:
         html_page = render_template("search.html", state=state, error=exc.message, results=None)
-        return Response(html_page, status=400, mimetype="text/html")
+        return TextResponse(html_page, status=400, mimetype="text/html")
     results = search_context(response, args, settings.search.max_page)
-    return Response(
+    return TextResponse(
         render_template("search.html", state=state, error=None, results=results), mimetype="text/html"
     )
 
@@ -270,7 +276,7 @@ def article(article_id: str) -> Response:
         source_url=web_url(stored.get("url")),
         back_url=back_url,
     )
-    return Response(html_page, mimetype="text/html")
+    return TextResponse(html_page, mimetype="text/html")
 
 
 def _is_search_page(referrer: str | None) -> bool:

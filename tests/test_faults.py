@@ -1,0 +1,85 @@
+"""The fault suite of issue 10: each defect the hostile pass found, reproduced and held off.
+
+Kept fast: small indexes built here, no timed assertions. The slow-client case
+against a real ``searchsvc serve`` lives in ``test_server.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from searchsvc.config import load_settings
+from searchsvc.highlight import Targets, snippet
+from searchsvc.indexer import reindex
+from searchsvc.web import create_app
+
+SURROGATE_RECORDS = [
+    {
+        "id": "surr",
+        "title": "Tin a\ud800b Hà Nội",
+        "body": "Giày thủy \udfff tinh ở Hà Nội.",
+        "tags": ["x\ud800"],
+        "author": "Lan\ud800",
+    },
+    {"id": "tot", "title": "Hà Nội đón khách", "body": "Khách đến Hà Nội đông."},
+]
+
+
+@pytest.fixture(scope="module")
+def surrogate_client(tmp_path_factory: pytest.TempPathFactory):
+    """Serve an index that holds lone surrogates, as one built before ingest replaced them."""
+    directory = tmp_path_factory.mktemp("surrogates")
+    source = directory / "articles.jsonl"
+    # ensure_ascii keeps each lone surrogate as a "\ud800" escape, as a CMS export would.
+    source.write_text("".join(json.dumps(r) + "\n" for r in SURROGATE_RECORDS), encoding="ascii")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("searchsvc.ingest._encodable", lambda article: (article, []))
+        reindex([source], directory / "index")
+    settings = load_settings(environ={}, overrides={"index": {"dir": str(directory / "index")}})
+    return create_app(settings).test_client()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?q=",
+        "/?q=ha+noi",
+        "/api/search?q=",
+        "/api/search?q=tin+a",
+        "/api/suggest?q=t",
+        "/articles/surr",
+    ],
+)
+def test_lone_surrogates_in_an_index_never_give_500(surrogate_client, path):
+    response = surrogate_client.get(path)
+    assert response.status_code == 200
+    text = response.get_data().decode("utf-8")  # strict: the body is valid UTF-8
+    assert "\ufffd" in text or path.startswith("/api/suggest")
+
+
+def test_api_article_with_a_lone_surrogate_is_valid_json(surrogate_client):
+    body = surrogate_client.get("/api/articles/surr").get_json()
+    assert (body["title"], body["tags"]) == ("Tin a\ufffdb Hà Nội", ["x\ufffd"])
+
+
+def test_suggest_with_a_lone_surrogate_is_valid_json(surrogate_client):
+    body = surrogate_client.get("/api/suggest?q=tin").get_json()
+    assert body["suggestions"][0]["text"] == "Tin a\ufffdb Hà Nội"
+
+
+def test_snippet_of_a_one_megabyte_body_completes():
+    # Quadratic before: 95 s for this body and query; the worker was killed at 30 s.
+    body = ("Thủ tướng Chính phủ làm việc tại Hà Nội. " * 25_000)[:1_000_000]
+    targets = Targets(frozenset({"thu", "tuong", "chinh", "phu", "ha", "noi"}))
+    assert snippet(body, targets).startswith(
+        "<mark>Thủ tướng Chính phủ</mark> làm việc tại <mark>Hà Nội</mark>"
+    )
+
+
+def test_readme_names_this_suite():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "tests/test_faults.py" in readme
