@@ -53,9 +53,7 @@ def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray) -> np.ndar
     n = store.doc_count or 1
     df = ids.shape[0]
     idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-    lengths = store.lengths(field)
-    norm = K1 * ((1.0 - B) + B * lengths[ids] / store.average_length(field))
-    return idf * tfs * (K1 + 1.0) / (tfs + norm)
+    return idf * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
 
 
 def _words_in_fields(
@@ -229,13 +227,15 @@ def _present(owner: np.ndarray, count: int) -> np.ndarray:
     return found
 
 
-def _pair_within(
-    left: tuple[np.ndarray, np.ndarray], right: tuple[np.ndarray, np.ndarray], gap: int, count: int
-) -> np.ndarray:
-    """Return which documents have an occurrence of ``right`` exactly ``gap`` positions after ``left``."""
-    wanted = (left[0] << 32) | (left[1] + gap)
-    have = (right[0] << 32) | right[1]
-    return _present(wanted[np.isin(wanted, have)] >> 32, count)
+def _followed(left: np.ndarray, right: np.ndarray, gap: int) -> np.ndarray:
+    """Return the documents (key >> 32) where ``right`` has an occurrence ``gap`` after one of ``left``.
+
+    Keys are ``document << 32 | position``, ``right`` sorted.
+    """
+    wanted = left + gap
+    at = np.searchsorted(right, wanted)
+    at[at == right.size] = 0
+    return wanted[right[at] == wanted] >> 32 if right.size else wanted[:0]
 
 
 def nearness(store: Store, field: str, sequence: list[str], docnums: list[int]) -> Nearness:
@@ -244,26 +244,23 @@ def nearness(store: Store, field: str, sequence: list[str], docnums: list[int]) 
     Positions come from the read model, and only the candidates' are read.
     """
     count = len(docnums)
-    adjacency = np.zeros(count, dtype=np.float64)
-    coverage = np.zeros(count, dtype=np.float64)
     if not sequence or not docnums:
-        return Nearness(adjacency, coverage)
+        return Nearness(np.zeros(count), np.zeros(count))
     unique, back = np.unique(np.asarray(docnums, dtype=np.int64), return_inverse=True)
-    # Occurrences per distinct word, renumbered from sorted documents to the caller's order.
-    sorted_to_caller = np.zeros(unique.size, dtype=np.int64)
-    sorted_to_caller[back] = np.arange(count)
-    occurrences: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    # Work on sorted documents; ``back`` renumbers the answers to the caller's order.
+    keys: dict[str, np.ndarray] = {}
+    coverage = np.zeros(unique.size)
     for word in dict.fromkeys(sequence):
         owner, where = store.term_positions(field, word, unique)
-        occurrences[word] = (sorted_to_caller[owner], where)
-    for owner, _ in occurrences.values():
-        coverage += _present(owner, count)
-    coverage /= len(occurrences)
+        keys[word] = (owner << 32) | where  # sorted: by document, then position
+        coverage += _present(owner, unique.size)
+    coverage /= len(keys)
     pairs = len(sequence) - 1
     if not pairs:
-        return Nearness(coverage.copy(), coverage)
+        return Nearness(coverage[back], coverage[back])
+    adjacency = np.zeros(unique.size)
     for left, right in itertools.pairwise(sequence):
-        adjacent = _pair_within(occurrences[left], occurrences[right], 1, count)
-        one_between = _pair_within(occurrences[left], occurrences[right], 2, count)
+        adjacent = _present(_followed(keys[left], keys[right], 1), unique.size)
+        one_between = _present(_followed(keys[left], keys[right], 2), unique.size)
         adjacency += np.where(adjacent, 1.0, np.where(one_between, 0.5, 0.0))
-    return Nearness(adjacency / pairs, coverage)
+    return Nearness((adjacency / pairs)[back], coverage[back])

@@ -37,7 +37,7 @@ import numpy as np
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 MAGIC = b"SSRM\x01\r\n\x1a"
 FOOTER_MAGIC = b"SSRMEND1"
 FOOTER = struct.Struct("<8sQQQI4x")  # magic, directory offset, directory length, file size, crc32
@@ -146,15 +146,36 @@ def _write_field(out: _Writer, source: Any, field: str, positions: bool) -> int:
         np.cumsum([d.size for d in docs], out=post_offsets[1:])
     out.array(f"{field}/terms", blob)
     out.array(f"{field}/term_offsets", term_offsets)
+    out.array(f"{field}/term_table", _hash_table(terms))
     out.array(f"{field}/post_offsets", post_offsets)
     out.array(f"{field}/docs", _concat(docs, np.int32))
     out.array(f"{field}/weights", _concat(weights, np.float32))
     if positions:
-        pos_offsets = np.zeros(int(post_offsets[-1]) + 1, dtype=np.int64)
-        np.cumsum(_concat(counts, np.int64), out=pos_offsets[1:])
-        out.array(f"{field}/pos_offsets", pos_offsets)
+        # Where each term's positions start; within a term, a posting's positions follow
+        # the postings before it (their counts are the term frequencies).
+        term_pos = np.zeros(len(terms) + 1, dtype=np.int64)
+        if terms:
+            np.cumsum([int(c.sum()) for c in counts], out=term_pos[1:])
+        out.array(f"{field}/term_positions", term_pos)
         out.array(f"{field}/positions", _concat(where, np.int32))
     return len(terms)
+
+
+def _table_size(count: int) -> int:
+    """Return the slot count of a term table: a power of two, at most half full."""
+    return 1 << max(3, (2 * count).bit_length())
+
+
+def _hash_table(terms: list[bytes]) -> np.ndarray:
+    """Return an open-addressing table: slot (CRC-32 of the term, then linear probing) -> term index + 1."""
+    mask = _table_size(len(terms)) - 1
+    table = np.zeros(mask + 1, dtype=np.int32)
+    for index, term in enumerate(terms):
+        slot = zlib.crc32(term) & mask
+        while table[slot]:
+            slot = (slot + 1) & mask
+        table[slot] = index + 1
+    return table
 
 
 def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
@@ -264,7 +285,7 @@ class Postings:
 
     docs: np.ndarray
     weights: np.ndarray
-    first: int  # index of the first posting in the field's arrays (for positions)
+    term: int  # the term's index in the field's dictionary (for positions)
 
 
 class FieldModel:
@@ -278,9 +299,12 @@ class FieldModel:
         self.post_offsets = model.array(f"{field}/post_offsets")
         self.docs = model.array(f"{field}/docs")
         self.weights = model.array(f"{field}/weights")
-        self.pos_offsets = model.array(f"{field}/pos_offsets") if positions else None
+        self.term_pos = model.array(f"{field}/term_positions") if positions else None
         self.positions = model.array(f"{field}/positions") if positions else None
         self.count = self.term_offsets.size - 1
+        self.table = model.array(f"{field}/term_table")
+        self._slots = memoryview(self.table).cast("B").cast("i")
+        self._mask = self.table.size - 1
 
     def term(self, index: int) -> bytes:
         """Return the term at ``index`` of the sorted dictionary."""
@@ -291,14 +315,23 @@ class FieldModel:
         return bisect.bisect_left(_Terms(self), key)
 
     def find(self, term: bytes) -> int | None:
-        """Return the index of ``term``, or None when this segment lacks it."""
-        at = self._bisect(term)
-        return at if at < self.count and self.term(at) == term else None
+        """Return the index of ``term``, or None when this segment lacks it (hash table lookup)."""
+        slots, mask = self._slots, self._mask
+        slot = zlib.crc32(term) & mask
+        # The table is at most half full, so probing ends at an empty slot.
+        for _ in range(mask + 1):
+            entry = slots[slot]
+            if not entry:
+                return None
+            if self.term(entry - 1) == term:
+                return entry - 1
+            slot = (slot + 1) & mask
+        return None
 
     def postings(self, index: int) -> Postings:
         """Return the postings of the term at ``index``."""
         start, end = int(self.post_offsets[index]), int(self.post_offsets[index + 1])
-        return Postings(self.docs[start:end], self.weights[start:end], start)
+        return Postings(self.docs[start:end], self.weights[start:end], index)
 
     def prefixed(self, prefix: bytes, limit: int) -> list[bytes]:
         """Return up to ``limit`` terms starting with ``prefix``, in order."""
@@ -386,11 +419,19 @@ class SegmentModel:
             if field.term_offsets[-1] != field.blob.size or field.weights.size != posts:
                 raise DamagedReadModel(f"read model {self.path.name}: {name} terms do not add up")
             if (
-                field.pos_offsets is not None
+                field.term_pos is not None
                 and field.positions is not None
-                and (field.pos_offsets.size != posts + 1 or field.pos_offsets[-1] != field.positions.size)
+                and (
+                    field.term_pos.size != field.count + 1
+                    or field.term_pos[-1] != field.positions.size
+                    or field.term_pos[-1] != field.weights.sum(dtype=np.float64)
+                )
             ):
                 raise DamagedReadModel(f"read model {self.path.name}: {name} positions do not add up")
+            if field.table.size != _table_size(field.count) or (
+                field.count and (field.table.min() < 0 or field.table.max() > field.count)
+            ):
+                raise DamagedReadModel(f"read model {self.path.name}: {name} term table does not add up")
             if posts and (field.docs.min() < 0 or field.docs.max() >= self.doc_count):
                 raise DamagedReadModel(f"read model {self.path.name}: {name} names unknown documents")
         for name, lengths in self.lengths.items():
@@ -403,16 +444,16 @@ class SegmentModel:
     def term_positions(
         self, field: str, postings: Postings, picks: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return (posting pick index, position) pairs for some postings of one term."""
+        """Return (pick index, position) pairs for some postings (``picks``, ascending) of one term."""
         model = self.fields[field]
-        assert model.pos_offsets is not None and model.positions is not None
-        which = postings.first + picks
-        starts = model.pos_offsets[which]
-        counts = model.pos_offsets[which + 1] - starts
-        owner = np.repeat(np.arange(picks.size), counts)
+        assert model.term_pos is not None and model.positions is not None
+        counts = postings.weights.astype(np.int64)
+        wanted = counts[picks]
+        starts = int(model.term_pos[postings.term]) + np.cumsum(counts)[picks] - wanted
+        owner = np.repeat(np.arange(picks.size), wanted)
         # Index of every position: its posting's start plus its rank within the posting.
-        ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        return owner, model.positions[np.repeat(starts, counts) + ranks].astype(np.int64)
+        ranks = np.arange(int(wanted.sum())) - np.repeat(np.cumsum(wanted) - wanted, wanted)
+        return owner, model.positions[np.repeat(starts, wanted) + ranks].astype(np.int64)
 
 
 def open_model(path: Path, verify: bool = True) -> SegmentModel:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -98,6 +98,7 @@ class State:
     averages: dict[str, float]
     doc_count: int
     lexicon: Lexicon
+    norms: dict[tuple[str, float, float], np.ndarray]  # BM25 length norms, filled on first use
 
 
 def _merged_column(parts: tuple[Part, ...], name: str, key: Any = None) -> Column:
@@ -222,6 +223,7 @@ class Store:
             averages={field: _average(values) for field, values in lengths.items()},
             doc_count=int(columns.live.sum()),
             lexicon=lexicon,
+            norms={},
         )
 
     def _open_part(
@@ -351,6 +353,15 @@ class Store:
         """Return the mean length of a text field over documents that have it."""
         return self.state.averages[field]
 
+    def length_norm(self, field: str, k1: float, b: float) -> np.ndarray:
+        """Return BM25's per-document length normalisation ``k1 * (1 - b + b * len / avg)`` of a field."""
+        state = self.state
+        key = (field, k1, b)
+        found = state.norms.get(key)
+        if found is None:
+            found = state.norms[key] = k1 * ((1.0 - b) + b * state.lengths[field] / state.averages[field])
+        return found
+
     def expand_prefix(self, field: str, prefix: str, limit: int) -> list[str]:
         """Return up to ``limit`` indexed words of ``field`` starting with ``prefix``, in order."""
         key = prefix.encode("utf-8")
@@ -463,7 +474,7 @@ class Store:
             "sources": _value_counts(cols.source, live),
         }
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
