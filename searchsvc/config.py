@@ -60,9 +60,10 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
-    threads: int = 1
+    threads: int = 4
     timeout: int = 30
     max_request_bytes: int = 16384
+    header_timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,24 @@ class Settings:
     def index_dir(self) -> Path:
         """Return the index directory as a path."""
         return Path(self.index.dir)
+
+
+# Limits that must never be switched off or set so low that nothing works (issue 10).
+_MINIMUMS: dict[tuple[str, str], float] = {
+    ("index", "max_article_chars"): 1000,
+    ("server", "workers"): 1,
+    ("server", "threads"): 1,
+    ("server", "timeout"): 1,
+    ("server", "max_request_bytes"): 1024,
+    ("server", "header_timeout"): 0.1,
+}
+
+
+def _check_minimum(section: str, key: str, value: Any) -> None:
+    """Reject a value below the smallest that keeps a limit meaningful."""
+    low = _MINIMUMS.get((section, key))
+    if low is not None and value < low:
+        raise ConfigError(f"{section}.{key}: {value!r} is below the minimum {low:g}")
 
 
 def _coerce(section: str, key: str, raw: Any, kind: type) -> Any:
@@ -108,6 +127,7 @@ def _apply(section_obj: Any, section: str, values: Any) -> Any:
         if key not in known:
             raise ConfigError(f"unknown setting {section}.{key}")
         changes[key] = _coerce(section, key, raw, known[key])
+        _check_minimum(section, key, changes[key])
     return replace(section_obj, **changes)
 
 

@@ -120,3 +120,24 @@ def test_a_list_is_not_a_number(tmp_path):
 def test_wrong_toml_types_are_errors(tmp_path, text):
     with pytest.raises(ConfigError):
         load_settings(write(tmp_path, text), environ={})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[server]\nmax_request_bytes = 0\n", "server.max_request_bytes: 0 is below the minimum 1024"),
+        ("[server]\nthreads = 0\n", "server.threads: 0 is below the minimum 1"),
+        ("[server]\nheader_timeout = 0\n", "server.header_timeout: 0.0 is below the minimum 0.1"),
+        ("[index]\nmax_article_chars = -1\n", "index.max_article_chars: -1 is below the minimum 1000"),
+    ],
+)
+def test_limits_cannot_be_switched_off(tmp_path, text, message):
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, text), environ={})
+    assert str(error.value) == message
+
+
+def test_limits_cannot_be_switched_off_from_the_environment():
+    with pytest.raises(ConfigError) as error:
+        load_settings(environ={"SEARCHSVC_SERVER_MAX_REQUEST_BYTES": "0"})
+    assert str(error.value) == "server.max_request_bytes: 0 is below the minimum 1024"

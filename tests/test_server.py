@@ -18,6 +18,7 @@ import pytest
 
 from searchsvc.demo import demo_sources
 from searchsvc.indexer import reindex
+from searchsvc.web.server import BoundedLogger, SearchWorker
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
@@ -158,9 +159,177 @@ def test_gunicorn_options_follow_server_settings():
     )
     options = gunicorn_options(settings)
     assert (options["bind"], options["workers"], options["threads"]) == ("0.0.0.0:9000", 4, 8)
-    assert (options["worker_class"], options["timeout"], options["graceful_timeout"]) == ("gthread", 60, 30)
-    assert (options["accesslog"], options["preload_app"]) == ("-", False)
+    assert (options["worker_class"], options["timeout"], options["graceful_timeout"]) == (
+        SearchWorker,
+        60,
+        30,
+    )
+    assert (options["accesslog"], options["preload_app"], options["logger_class"]) == (
+        "-",
+        False,
+        BoundedLogger,
+    )
     assert "%(M)s" in options["access_log_format"]
-    # Requests up to max_request_bytes (16384) must reach the app, which answers 413 itself.
-    assert options["limit_request_line"] == 0
+    # gunicorn reads 0 as "no limit": the limits are always on, at most gunicorn's 8190.
+    limits = (
+        options["limit_request_line"],
+        options["limit_request_field_size"],
+        options["limit_request_fields"],
+    )
+    assert limits == (8190, 8190, 100)
     assert with_index_dir(settings, "/srv/index").index_dir == Path("/srv/index")
+
+
+@pytest.mark.parametrize(("max_bytes", "line"), [(1024, 1024), (8190, 8190), (1 << 20, 8190)])
+def test_request_line_limit_is_never_off(max_bytes, line):
+    from searchsvc.config import load_settings
+    from searchsvc.web.server import gunicorn_options
+
+    options = gunicorn_options(
+        load_settings(environ={}, overrides={"server": {"max_request_bytes": max_bytes}})
+    )
+    assert (options["limit_request_line"], options["limit_request_field_size"]) == (line, line)
+
+
+@pytest.mark.parametrize(
+    ("buffered", "state"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: x", None),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0),
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhel", None),
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 0),
+        (b"POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", None),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0),
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", 0),
+        (b"GET /" + b"a" * 2000, 413),
+    ],
+)
+def test_request_state(buffered, state):
+    from searchsvc.web.server import request_state
+
+    assert request_state(buffered, 1024) == state
+
+
+def raw_exchange(port: int, data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes, read until the server closes, and return (status line, headers, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return status, headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /api/search?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "request_too_large"),
+        (b"GET /api/search?q=" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 413, "request_too_large"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: " + b"b" * 9000 + b"\r\n\r\n", 431, "request_too_large"),
+        (
+            b"GET /healthz HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(120)) + b"\r\n",
+            431,
+            "request_too_large",
+        ),
+        (b"FOO\r\n\r\n", 400, "bad_request"),
+        (b"GET /healthz HTTP/1.1\nHost: x\n\n", 400, "bad_request"),
+    ],
+)
+def test_gunicorn_errors_have_the_json_shape(server, request_bytes, status, code):
+    from searchsvc.web.errors import SECURITY_HEADERS
+
+    base, _, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    status_line, headers, body = raw_exchange(port, request_bytes)
+    assert int(status_line.split()[1]) == status
+    assert headers["Content-Type"] == "application/json"
+    assert {name: headers[name] for name in SECURITY_HEADERS} == SECURITY_HEADERS
+    error = json.loads(body)
+    assert (set(error), set(error["error"]), error["error"]["code"]) == ({"error"}, {"code", "message"}, code)
+
+
+def test_access_log_lines_are_bounded(server):
+    base, process, _, log_path = server
+    long_query = "x" * 8000
+    status, _ = get(base + "/api/search?q=" + long_query)
+    assert status == 200
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=STOP_TIMEOUT) == 0
+    lines = [
+        line for line in log_path.read_text(encoding="utf-8").splitlines() if "/api/search?q=xxx" in line
+    ]
+    assert len(lines) == 1
+    assert len(lines[0]) < 600
+    assert "more]" in lines[0]
+
+
+SLOW_CLIENTS = 50
+SLOW_MAX_SECONDS = 60.0
+# Generous against the 1 s target; sync workers made /healthz wait 30 s behind two slow clients.
+ANSWER_TIMEOUT = 5.0
+
+
+def start_cli_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+    """Start ``searchsvc serve`` with the repository's default configuration on ``port``."""
+    code = "from searchsvc.cli import main; main()"
+    command = [sys.executable, "-c", code, "serve", "--index-dir", str(index_dir), "--port", str(port)]
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+
+
+def trickle(port: int, count: int, opened: threading.Event, stop: threading.Event) -> None:
+    """Hold ``count`` connections that send one header byte every 2 s until ``stop`` (at most a minute)."""
+    connections = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            connections.append(sock)
+            time.sleep(0.02)  # one at a time, so every worker gets its share
+        opened.set()
+        deadline = time.monotonic() + SLOW_MAX_SECONDS
+        while not stop.wait(2.0) and time.monotonic() < deadline:
+            for sock in connections:
+                try:
+                    sock.sendall(b"a")
+                except OSError:
+                    pass  # the server may close a connection that is too slow: that is fine
+    finally:
+        opened.set()
+        for sock in connections:
+            sock.close()
+
+
+def fetch(url: str) -> tuple[int, dict]:
+    """Fetch JSON from ``url`` within ``ANSWER_TIMEOUT`` seconds."""
+    with urllib.request.urlopen(url, timeout=ANSWER_TIMEOUT) as response:
+        return response.status, json.loads(response.read())
+
+
+def test_slow_clients_cannot_pin_the_workers(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    port = free_port()
+    process = start_cli_server(index_dir, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    opened, stop = threading.Event(), threading.Event()
+    slow = threading.Thread(target=trickle, args=(port, SLOW_CLIENTS, opened, stop))
+    try:
+        wait_healthy(base, process)
+        slow.start()
+        assert opened.wait(timeout=20)
+        time.sleep(2.5)  # every slow client has sent a byte since it connected
+        assert fetch(base + "/healthz")[0] == 200
+        status, body = fetch(base + "/api/search?q=ha+noi&per_page=1")
+        assert (status, body["hits"][0]["id"]) == (200, "demo-001")
+        assert process.poll() is None
+    finally:
+        stop.set()
+        if slow.is_alive():
+            slow.join(timeout=10)
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)

@@ -1,22 +1,297 @@
-"""Run the app: gunicorn in-process for production, Flask's server for development."""
+"""Run the app: gunicorn in-process for production, Flask's server for development.
+
+The front door holds against hostile clients without a proxy in front:
+
+- ``SearchWorker`` is gunicorn's threaded worker, except that its event loop
+  reads each request (head and small body) before a thread takes it, so a
+  client that sends a byte every few seconds costs a socket, never a thread;
+  a request not complete within ``server.header_timeout`` seconds is closed.
+- Request line and header limits are always on (gunicorn turns them off at 0).
+- Errors gunicorn answers itself (bad request line, 414, 431 ...) use the JSON
+  error shape and the security headers.
+- Access-log lines are cut to a bounded length.
+"""
 
 from __future__ import annotations
 
+import html
+import io
+import json
+import re
+import selectors
+import time
+from collections import deque
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from searchsvc.config import Settings
 from searchsvc.web import create_app
+from searchsvc.web.errors import HTTP_CODES, SECURITY_HEADERS
 
 # Client address, request line, status, bytes, time in milliseconds, user agent.
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
-# Gunicorn cannot accept request lines longer than this unless its limit is switched off (0).
+# gunicorn's largest request line and header field; 0 would mean "no limit", which we never pass.
 GUNICORN_MAX_LINE = 8190
 MAX_GRACEFUL_SECONDS = 30
+# Longest value of one access-log field (the request line, the user agent ...), in characters.
+LOG_FIELD_CHARS = 400
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_LENGTH = re.compile(
+    rb"^content-length[ \t]*:[ \t]*(\d{1,12})[ \t]*\r?$", re.IGNORECASE | re.MULTILINE
+)
+_CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.IGNORECASE | re.MULTILINE)
+_EXPECT = re.compile(rb"^expect[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_RECV_BYTES = 65536
+REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    417: "Expectation Failed",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
+ERROR_CODES = {**HTTP_CODES, 408: "request_timeout", 414: "request_too_large", 431: "request_too_large"}
+
+
+def error_bytes(status: int, message: str) -> bytes:
+    """Return a whole HTTP response with the JSON error shape, for errors answered outside Flask."""
+    code = ERROR_CODES.get(status, "bad_request" if status < 500 else "internal_error")
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode("utf-8")
+    headers = [
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items()),
+    ]
+    return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body
+
+
+def bounded(value: str, limit: int = LOG_FIELD_CHARS) -> str:
+    """Return ``value`` with control characters escaped, cut to ``limit`` characters."""
+    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return value if len(value) <= limit else value[:limit] + f"...[{len(value) - limit} more]"
+
+
+class BoundedLogger(Logger):
+    """gunicorn's logger with every access-log field and warning cut to a bounded length."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        """Return the access-log fields, long text cut (a 12 MB request line was logged whole)."""
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: bounded(value) if isinstance(value, str) else value for key, value in atoms.items()}
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        """Log a warning (gunicorn quotes bad request lines in them) cut to a bounded length."""
+        text = str(msg) % args if args else str(msg)
+        super().warning(bounded(text, 4 * LOG_FIELD_CHARS), **kwargs)
+
+
+class _Capture:
+    """Stand in for a client socket to capture the response gunicorn writes for an error."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        """Look non-blocking, so gunicorn writes at once."""
+        return 0.0
+
+    def sendall(self, data: bytes) -> None:
+        """Keep what gunicorn would have sent."""
+        self.data += data
+
+
+class SearchWorker(ThreadWorker):
+    """gunicorn's threaded worker that buffers each request in its event loop before a thread takes it.
+
+    A gthread thread reads the request itself, blocking: fifty clients that each
+    send a header byte every two seconds held every thread. Here the loop reads
+    what is available whenever a socket is readable and hands the connection to
+    the thread pool only when its head (and a body up to ``max_request_bytes``)
+    is complete, so threads only ever run requests that are ready.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings: Settings | None = getattr(self.app, "settings", None)
+        # Connections whose request is still arriving, oldest (first deadline) first.
+        self.reading: deque[TConn] = deque()
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Return the largest request (head and body) this worker buffers."""
+        return self.settings.server.max_request_bytes if self.settings else 16384
+
+    @property
+    def header_timeout(self) -> float:
+        """Return the seconds a client has to send a whole request."""
+        return self.settings.server.header_timeout if self.settings else 10.0
+
+    def _buffers(self) -> bool:
+        """Tell whether requests are buffered: plain HTTP/1 only (TLS and h2c read their own way)."""
+        return not self.cfg.is_ssl and getattr(self.cfg, "http2_cleartext", "off") == "off"
+
+    def enqueue_req(self, conn: TConn) -> None:
+        """Hand a connection with a complete request to a thread; read the rest of it first otherwise."""
+        if not self._buffers() or getattr(conn, "searchsvc_head", None) is not None:
+            super().enqueue_req(conn)
+            return
+        pending = b""
+        if conn.parser is not None:  # a kept-alive connection may hold the start of its next request
+            pending = conn.parser.unreader.buf.getvalue()
+            conn.parser.unreader.buf = io.BytesIO()
+        conn.searchsvc_buffer = pending
+        conn.searchsvc_deadline = time.monotonic() + self.header_timeout
+        state = request_state(pending, self.max_request_bytes) if pending else None
+        if state is not None:
+            self._dispatch(conn, state)
+            return
+        conn.sock.setblocking(False)
+        self.reading.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+
+    def _on_readable(self, conn: TConn, _sock: Any) -> None:
+        """Read what the client has sent; hand the request on once it is complete."""
+        try:
+            data = conn.sock.recv(_RECV_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._stop_reading(conn)
+            self._close(conn)
+            return
+        conn.searchsvc_buffer += data
+        state = request_state(conn.searchsvc_buffer, self.max_request_bytes)
+        if state is not None:
+            # Out of the poller before a thread or a close can touch the socket.
+            self._stop_reading(conn)
+            self._dispatch(conn, state)
+
+    def _dispatch(self, conn: TConn, state: int) -> None:
+        """Hand a complete request to a thread (state 0), or refuse it with status ``state``."""
+        buffered: bytes = conn.searchsvc_buffer
+        conn.searchsvc_buffer = b""
+        if state == 0:
+            conn.searchsvc_head = buffered
+            conn.data_ready = True
+            super().enqueue_req(conn)
+            return
+        limit = self.max_request_bytes
+        self._refuse(conn, state, f"the request has more than {limit} bytes (server.max_request_bytes)")
+
+    def _stop_reading(self, conn: TConn) -> None:
+        """Take a connection out of the read loop."""
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        try:
+            self.reading.remove(conn)
+        except ValueError:
+            pass
+
+    def _refuse(self, conn: TConn, status: int, message: str) -> None:
+        """Answer an error in the JSON shape and close the connection."""
+        try:
+            conn.sock.send(error_bytes(status, message))
+        except OSError:
+            pass
+        self.log.warning("refused a request from %s: %s %s", conn.client, status, message)
+        self._close(conn)
+
+    def _close(self, conn: TConn) -> None:
+        """Close a connection this worker counted."""
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Close connections whose request did not arrive in time (all idle ones once stopping)."""
+        super().murder_pending()
+        if not self.alive:
+            for conn in [c for c in self.reading if not c.searchsvc_buffer]:
+                self._stop_reading(conn)
+                self._close(conn)
+        now = time.monotonic()
+        while self.reading and self.reading[0].searchsvc_deadline <= now:
+            conn = self.reading[0]
+            self._stop_reading(conn)
+            if conn.searchsvc_buffer:
+                self._refuse(conn, 408, f"the request was not complete within {self.header_timeout:g} s")
+            else:
+                self._close(conn)
+
+    def handle(self, conn: TConn) -> Any:
+        """Run one buffered request in a thread: the parser reads it from memory."""
+        head = getattr(conn, "searchsvc_head", None)
+        if head is not None:
+            conn.searchsvc_head = None
+            conn.sock.setblocking(True)
+            conn.init()
+            conn.parser.unreader.unread(head)
+        return super().handle(conn)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """Answer gunicorn's own errors (bad request line, 414, 431 ...) in the JSON error shape."""
+        capture = _Capture()
+        super().handle_error(req, capture, addr, exc)
+        status, message = parse_error(capture.data)
+        try:
+            client.sendall(error_bytes(status, message))
+        except OSError:
+            self.log.debug("Failed to send error message.")
+
+
+def request_state(buffered: bytes, limit: int) -> int | None:
+    """Return 0 when ``buffered`` holds a whole request, an error status, or None to read on.
+
+    A request is whole when its head is and, unless the client waits for
+    ``100 Continue``, its ``Content-Length`` body or its last chunk. Anything over
+    ``limit`` bytes is 413.
+    """
+    end = _HEAD_END.search(buffered)
+    if end is None:
+        return 413 if len(buffered) > limit else None
+    head = buffered[: end.end()]
+    if len(head) > limit:
+        return 413
+    if _EXPECT.search(head):
+        return 0
+    if _CHUNKED.search(head):
+        if buffered.endswith((b"0\r\n\r\n", b"0\n\n")):
+            return 0
+        return 413 if len(buffered) > limit else None
+    lengths = _CONTENT_LENGTH.findall(head)
+    if len(lengths) != 1:
+        return 0  # no body, or a malformed one that gunicorn's parser will refuse
+    total = len(head) + int(lengths[0])
+    if total > limit:
+        return 413
+    return 0 if len(buffered) >= total else None
+
+
+def parse_error(response: bytes) -> tuple[int, str]:
+    """Return the status and message of the HTML error response gunicorn wrote."""
+    text = response.decode("latin-1")
+    status_line = re.match(r"HTTP/1\.1 (\d{3}) ([^\r\n]*)", text)
+    status = int(status_line.group(1)) if status_line else 500
+    reason = status_line.group(2) if status_line else "Internal Server Error"
+    detail = re.search(r"</h1>(.*?)</body>", text, re.DOTALL)
+    message = html.unescape(detail.group(1)).strip() if detail else ""
+    return status, bounded(message or reason, 300)
 
 
 class SearchServer(BaseApplication):
@@ -48,13 +323,14 @@ def with_index_dir(settings: Settings, index_dir: str | Path | None) -> Settings
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """Return the gunicorn configuration for ``settings.server``."""
     server = settings.server
-    # Let requests up to our own limit reach the app, which answers 413 in the JSON error shape.
-    line_limit = 0 if server.max_request_bytes >= GUNICORN_MAX_LINE else GUNICORN_MAX_LINE
+    # Never 0: gunicorn reads 0 as "no limit". Above these, gunicorn answers 414/431 itself.
+    line_limit = min(GUNICORN_MAX_LINE, server.max_request_bytes)
     return {
         "bind": f"{server.host}:{server.port}",
         "workers": server.workers,
         "threads": server.threads,
-        "worker_class": "gthread" if server.threads > 1 else "sync",
+        "worker_class": SearchWorker,
+        "logger_class": BoundedLogger,
         "timeout": server.timeout,
         "graceful_timeout": min(server.timeout, MAX_GRACEFUL_SECONDS),
         "keepalive": 5,
@@ -62,7 +338,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "errorlog": "-",
         "access_log_format": ACCESS_LOG_FORMAT,
         "limit_request_line": line_limit,
-        "limit_request_field_size": max(GUNICORN_MAX_LINE, server.max_request_bytes),
+        "limit_request_field_size": line_limit,
+        "limit_request_fields": 100,
         "proc_name": "searchsvc",
         # Workers open the index lazily after the fork; never load the app in the arbiter.
         "preload_app": False,
