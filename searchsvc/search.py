@@ -56,26 +56,27 @@ def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
 
 
 def _int(params: Mapping[str, Sequence[str]], name: str, default: int, low: int, high: int) -> int:
-    """Parse an integer parameter within ``[low, high]``."""
+    """Parse an integer parameter of ASCII digits within ``[low, high]``; empty means ``default``."""
     raw = _one(params, name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise QueryError("invalid_parameter", f"'{name}' must be an integer, got {raw[:40]!r}") from None
+    # int() also takes "٣", "1_0", "+2" and " 2": the API promises digits.
+    if not (raw.isascii() and raw.isdigit()):
+        raise QueryError("invalid_parameter", f"'{name}' must be an integer, got {raw[:40]!r}")
+    # More than 18 digits is out of range anyway (and int() refuses 4,300).
+    value = int(raw) if len(raw) <= 18 else high + 1
     if not low <= value <= high:
-        raise QueryError("invalid_parameter", f"'{name}' must be between {low} and {high}, got {value}")
+        raise QueryError("invalid_parameter", f"'{name}' must be between {low} and {high}, got {raw[:40]}")
     return value
 
 
 def _date(params: Mapping[str, Sequence[str]], name: str) -> date | None:
-    """Parse a ``YYYY-MM-DD`` parameter."""
+    """Parse a ``YYYY-MM-DD`` parameter of ASCII digits; empty means no date."""
     raw = _one(params, name)
     if raw is None or raw == "":
         return None
     try:
-        if len(raw) != 10:
+        if len(raw) != 10 or not raw.isascii():
             raise ValueError
         return date.fromisoformat(raw)
     except ValueError:

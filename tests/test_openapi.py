@@ -90,3 +90,69 @@ def test_limits_come_from_settings(document, demo_settings):
 )
 def test_responses_match_their_schemas(client, document, url, schema_name):
     assert_matches(document, schema_name, client.get(url).get_json())
+
+
+def operation_of(document: dict, path: str, method: str) -> dict:
+    """Return the documented operation that serves ``path`` (article ids filled in)."""
+    template = "/api/articles/{article_id}" if path.startswith("/api/articles/") else path
+    return document["paths"][template][method.lower()]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "options"),
+    [
+        ("GET", "/api/search?page=%D9%A3", {}),
+        ("GET", "/api/search?date_from=2024-02-01&date_to=2024-01-01", {}),
+        ("GET", "/api/search?q=%ff%fe", {}),
+        ("GET", "/api/suggest?limit=1_0", {}),
+        ("GET", "/api/articles/nope", {}),
+        ("GET", "/api/openapi.json?x=%ff", {}),
+        ("GET", "/healthz", {"headers": {"X-Padding": "x" * 17_000}}),
+        ("POST", "/api/search", {}),
+        ("DELETE", "/api/articles/demo-001", {}),
+        ("OPTIONS", "/api/search", {}),
+        ("OPTIONS", "/api/articles/demo-001", {}),
+        ("OPTIONS", "/healthz", {}),
+    ],
+)
+def test_every_status_the_api_answers_is_documented(client, document, method, url, options):
+    response = client.open(url, method=method, **options)
+    path = url.split("?", 1)[0]
+    responses = operation_of(document, path, "OPTIONS" if method == "OPTIONS" else "GET")["responses"]
+    assert str(response.status_code) in responses
+    if response.status_code >= 400:
+        assert_matches(document, "Error", response.get_json())
+
+
+def test_no_index_503_and_unexpected_500_are_documented(tmp_path, document, client, monkeypatch):
+    from searchsvc.config import load_settings
+
+    empty = create_app(load_settings(environ={}, overrides={"index": {"dir": str(tmp_path)}})).test_client()
+    for path in ("/api/search", "/api/suggest?q=a", "/api/articles/x", "/healthz"):
+        response = empty.get(path)
+        assert response.status_code == 503
+        assert "503" in operation_of(document, path.split("?")[0], "GET")["responses"]
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("searchsvc.search.search", explode)
+    assert client.get("/api/search?q=x").status_code == 500
+    assert "500" in document["paths"]["/api/search"]["get"]["responses"]
+
+
+def test_date_order_400_is_described(document):
+    description = document["paths"]["/api/search"]["get"]["responses"]["400"]["description"]
+    assert "`date_from` after `date_to`" in description
+
+
+def test_single_valued_parameters_may_be_empty(document):
+    params = {p["name"]: p for p in document["paths"]["/api/search"]["get"]["parameters"]}
+    assert {name for name, p in params.items() if p.get("allowEmptyValue")} == {
+        "q",
+        "page",
+        "per_page",
+        "sort",
+        "date_from",
+        "date_to",
+    }

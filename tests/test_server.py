@@ -43,12 +43,13 @@ def get(url: str) -> tuple[int, dict | str]:
     return status, json.loads(text) if kind == "application/json" else text
 
 
-def start_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+def start_server(index_dir: Path, port: int, log_path: Path, **server: object) -> subprocess.Popen:
     """Start ``run_production`` on ``port`` in a subprocess logging to ``log_path``."""
+    server = {"port": port, "workers": 2, "threads": 2, **server}
     code = (
         "from searchsvc.config import load_settings\n"
         "from searchsvc.web.server import run_production\n"
-        f"settings = load_settings(environ={{}}, overrides={{'server': {{'port': {port}, 'workers': 2, 'threads': 2}}}})\n"
+        f"settings = load_settings(environ={{}}, overrides={{'server': {server!r}}})\n"
         f"run_production(settings, index_dir={str(index_dir)!r})\n"
     )
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
@@ -250,6 +251,10 @@ def test_gunicorn_errors_have_the_json_shape(server, request_bytes, status, code
     assert {name: headers[name] for name in SECURITY_HEADERS} == SECURITY_HEADERS
     error = json.loads(body)
     assert (set(error), set(error["error"]), error["error"]["code"]) == ({"error"}, {"code", "message"}, code)
+    from searchsvc.config import Settings
+    from searchsvc.web.openapi import openapi_document
+
+    assert str(status) in openapi_document(Settings())["paths"]["/healthz"]["get"]["responses"]
 
 
 def test_access_log_lines_are_bounded(server):
@@ -331,5 +336,24 @@ def test_slow_clients_cannot_pin_the_workers(tmp_path):
         stop.set()
         if slow.is_alive():
             slow.join(timeout=10)
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def test_a_request_that_never_completes_gets_408_in_the_json_shape(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    port = free_port()
+    process = start_server(index_dir, port, tmp_path / "server.log", header_timeout=1.0)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+        status_line, headers, body = raw_exchange(port, b"GET /api/search?q=ha HTTP/1.1\r\nHost: x\r\n")
+        assert (status_line, headers["Content-Type"]) == ("HTTP/1.1 408 Request Timeout", "application/json")
+        assert json.loads(body) == {
+            "error": {"code": "request_timeout", "message": "the request was not complete within 1 s"}
+        }
+        # An idle connection is closed without a word.
+        assert raw_exchange(port, b"")[0] == ""
+    finally:
         process.kill()
         process.wait(timeout=STOP_TIMEOUT)

@@ -340,3 +340,64 @@ def test_configured_settings_reach_the_search_page(demo_index_dir):
     snippets = re.findall(r'<p class="hit-snippet">(.*?)</p>', page, re.DOTALL)
     assert snippets != []
     assert max(len(plain_text(s.strip())) for s in snippets) <= 62
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("page=%D9%A3", "'page' must be an integer, got '٣'"),
+        ("page=1_0", "'page' must be an integer, got '1_0'"),
+        ("page=%2B2", "'page' must be an integer, got '+2'"),
+        ("page=+2", "'page' must be an integer, got ' 2'"),
+        ("per_page=%EF%BC%95", "'per_page' must be an integer, got '５'"),
+        ("per_page=0x10", "'per_page' must be an integer, got '0x10'"),
+        ("date_to=+", "'date_to' must be a date YYYY-MM-DD, got ' '"),
+        ("date_from=2024-0%D9%A3-01", "'date_from' must be a date YYYY-MM-DD, got '2024-0٣-01'"),
+        ("sort=+", "'sort' must be one of relevance, newest, oldest, got ' '"),
+    ],
+)
+def test_numbers_are_ascii_digits_only(client, query, message):
+    response = client.get(f"/api/search?{query}")
+    assert (response.status_code, response.get_json()) == (400, error_body("invalid_parameter", message))
+
+
+@pytest.mark.parametrize("query", ["limit=%D9%A3", "limit=1_0", "limit=+3", "limit=3.0"])
+def test_suggest_limit_is_ascii_digits_only(client, query):
+    response = client.get(f"/api/suggest?q=ha&{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_empty_single_valued_parameters_mean_the_default(client):
+    # An HTML form sends its empty fields: "date_to=" is "no end date", as documented.
+    plain = client.get("/api/search?q=ha+noi").get_json()
+    empty = client.get("/api/search?q=ha+noi&page=&per_page=&sort=&date_from=&date_to=").get_json()
+    assert [h["id"] for h in empty["hits"]] == [h["id"] for h in plain["hits"]]
+    assert (empty["page"], empty["per_page"], empty["sort"]) == (1, 10, "relevance")
+    assert len(client.get("/api/suggest?q=h&limit=").get_json()["suggestions"]) == 8
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/search?q=%ff%fe", "/api/search?q=ha&category=%C3", "/api/suggest?q=%ff", "/?q=%ff%fe"]
+)
+def test_invalid_utf8_after_percent_decoding_is_400(client, path):
+    response = client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.get_json() == error_body("bad_request", "the query string is not valid UTF-8")
+
+
+def test_invalid_utf8_in_the_path_is_400(client):
+    # As gunicorn passes "/api/articles/%ff": the raw bytes, as latin-1 text.
+    response = client.get("/", environ_overrides={"PATH_INFO": "/api/articles/\xff"})
+    assert (response.status_code, response.get_json()) == (
+        400,
+        error_body("bad_request", "the path is not valid UTF-8"),
+    )
+
+
+@pytest.mark.parametrize("path", ["/api/search", "/api/suggest", "/healthz", "/api/articles/demo-001", "/"])
+def test_options_answers_204_with_allow(client, path):
+    response = client.options(path)
+    assert (response.status_code, response.data) == (204, b"")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

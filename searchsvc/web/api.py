@@ -23,19 +23,17 @@ def single_param(name: str, default: str = "") -> str:
 
 
 def suggest_limit() -> int:
-    """Parse the optional ``limit`` of ``/api/suggest``."""
+    """Parse the optional ``limit`` of ``/api/suggest``: ASCII digits, 1 to 20; empty means 8."""
     raw = single_param("limit")
     if not raw:
         return SUGGEST_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise QueryError("invalid_parameter", f"'limit' must be an integer, got {raw[:40]!r}") from None
-    if not 1 <= limit <= MAX_SUGGEST_LIMIT:
+    if not (raw.isascii() and raw.isdigit()):
+        raise QueryError("invalid_parameter", f"'limit' must be an integer, got {raw[:40]!r}")
+    if len(raw) > 2 or not 1 <= int(raw) <= MAX_SUGGEST_LIMIT:
         raise QueryError(
-            "invalid_parameter", f"'limit' must be between 1 and {MAX_SUGGEST_LIMIT}, got {limit}"
+            "invalid_parameter", f"'limit' must be between 1 and {MAX_SUGGEST_LIMIT}, got {raw[:40]}"
         )
-    return limit
+    return int(raw)
 
 
 @bp.get("/api/search")

@@ -6,6 +6,8 @@ API paths always get it; browser pages get an HTML error page instead.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -100,12 +102,29 @@ def reject_large_requests() -> Response | None:
 
 
 def reject_undecodable_query() -> Response | None:
-    """Answer 400 when the raw query string is not UTF-8 (Werkzeug would fail parsing it)."""
+    """Answer 400 when the path or a query parameter is not UTF-8, raw or percent-encoded.
+
+    Werkzeug would keep ``%ff`` as text and search for it; the API promises 400.
+    """
     try:
-        request.query_string.decode("utf-8")
-    except UnicodeDecodeError:
+        request.environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return error_response(400, "bad_request", "the path is not valid UTF-8")
+    try:
+        query = request.query_string.decode("utf-8")
+        parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeError:
         return error_response(400, "bad_request", "the query string is not valid UTF-8")
     return None
+
+
+def answer_options(response: Response) -> Response:
+    """Answer ``OPTIONS`` with 204 and the ``Allow`` header, not an empty 200 ``text/html``."""
+    if request.method == "OPTIONS" and response.status_code == 200 and "Allow" in response.headers:
+        response.status_code = 204
+        response.set_data(b"")
+        del response.headers["Content-Type"]
+    return response
 
 
 def add_security_headers(response: Response) -> Response:
@@ -163,6 +182,7 @@ def init_app(app: Flask) -> None:
     """Register the error handlers, the size check and the headers on ``app``."""
     app.before_request(reject_large_requests)
     app.before_request(reject_undecodable_query)
+    app.after_request(answer_options)
     app.after_request(add_security_headers)
     app.register_error_handler(QueryError, handle_query_error)
     app.register_error_handler(NotFound, handle_not_found)

@@ -34,12 +34,14 @@ def error_reply(description: str) -> dict[str, Any]:
 def query_param(
     name: str, description: str, schema: dict[str, Any], repeatable: bool = False
 ) -> dict[str, Any]:
-    """Return a query parameter object."""
+    """Return a query parameter object; a single-valued one may be sent empty (meaning its default)."""
     if repeatable:
         schema = {"type": "array", "items": schema}
     param = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
     if repeatable:
         param |= {"style": "form", "explode": True}
+    else:
+        param["allowEmptyValue"] = True
     return param
 
 
@@ -89,8 +91,12 @@ def component_schemas() -> dict[str, Any]:
                             "type": "string",
                             "examples": [
                                 "invalid_parameter",
+                                "bad_request",
                                 "not_found",
+                                "method_not_allowed",
+                                "request_timeout",
                                 "request_too_large",
+                                "internal_error",
                                 "index_not_ready",
                             ],
                         },
@@ -213,18 +219,41 @@ def component_schemas() -> dict[str, Any]:
     }
 
 
+ERROR_DESCRIPTIONS = {
+    400: "`invalid_parameter`: a parameter is invalid (not ASCII digits, out of range, not a date, an "
+    "unknown sort, a single-valued parameter repeated, `date_from` after `date_to`); `bad_request`: the "
+    "path or query string is not valid UTF-8 (raw or percent-encoded), or the request line, method or "
+    "a header is malformed.",
+    404: "`not_found`: unknown article.",
+    405: "`method_not_allowed`: only GET, HEAD and OPTIONS.",
+    408: "`request_timeout`: the request did not arrive whole within `server.header_timeout` seconds.",
+    413: "`request_too_large`: the request (URL, headers and body) exceeds `server.max_request_bytes`.",
+    414: "`request_too_large`: the request line is longer than 8,190 bytes.",
+    431: "`request_too_large`: a header line is longer than 8,190 bytes, or there are more than 100.",
+    500: "`internal_error`: unexpected server error (logged).",
+    503: "`index_not_ready`: there is no usable index yet; run `searchsvc reindex`.",
+}
+# What any request can get, whatever its path: the front door and the app's edges answer these.
+ANY_REQUEST = (400, 405, 408, 413, 414, 431, 500)
+
+
 def common_errors(*statuses: int) -> dict[str, Any]:
     """Return the error responses every endpoint shares plus ``statuses``."""
-    descriptions = {
-        400: "Invalid parameter (bad date, page out of range, unknown sort, a single-valued parameter repeated).",
-        404: "Unknown article.",
-        405: "Method not allowed (only GET).",
-        413: "The request (URL, headers and body) exceeds `server.max_request_bytes`.",
-        500: "Unexpected server error.",
-        503: "There is no index yet; run `searchsvc reindex`.",
+    chosen = sorted({*statuses, *ANY_REQUEST})
+    return {str(status): error_reply(ERROR_DESCRIPTIONS[status]) for status in chosen}
+
+
+def options_operation(operation_id: str) -> dict[str, Any]:
+    """Return the ``OPTIONS`` operation of a path: 204 with the ``Allow`` header."""
+    allow = {
+        "description": "The methods of this path.",
+        "schema": {"type": "string", "const": "GET, HEAD, OPTIONS"},
     }
-    chosen = sorted({*statuses, 405, 413, 500, 503})
-    return {str(status): error_reply(descriptions[status]) for status in chosen}
+    return {
+        "operationId": operation_id,
+        "summary": "List the methods this path allows.",
+        "responses": {"204": {"description": "No content.", "headers": {"Allow": allow}}, **common_errors()},
+    }
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:
@@ -246,9 +275,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "parameters": search_parameters(settings),
                     "responses": {
                         "200": ok | {"content": {JSON: {"schema": ref("SearchResponse")}}},
-                        **common_errors(400),
+                        **common_errors(503),
                     },
-                }
+                },
+                "options": options_operation("searchOptions"),
             },
             "/api/articles/{article_id}": {
                 "get": {
@@ -259,9 +289,15 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": ok | {"content": {JSON: {"schema": ref("Article")}}},
-                        **common_errors(404),
+                        **common_errors(404, 503),
                     },
-                }
+                },
+                "options": options_operation("getArticleOptions")
+                | {
+                    "parameters": [
+                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ]
+                },
             },
             "/api/suggest": {
                 "get": {
@@ -281,9 +317,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": ok | {"content": {JSON: {"schema": ref("Suggestions")}}},
-                        **common_errors(400),
+                        **common_errors(503),
                     },
-                }
+                },
+                "options": options_operation("suggestOptions"),
             },
             "/healthz": {
                 "get": {
@@ -291,16 +328,21 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "summary": "Report the live index generation and its document count.",
                     "responses": {
                         "200": ok | {"content": {JSON: {"schema": ref("Health")}}},
-                        **common_errors(),
+                        **common_errors(503),
                     },
-                }
+                },
+                "options": options_operation("healthOptions"),
             },
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",
                     "summary": "This document.",
-                    "responses": {"200": ok | {"content": {JSON: {"schema": {"type": "object"}}}}},
-                }
+                    "responses": {
+                        "200": ok | {"content": {JSON: {"schema": {"type": "object"}}}},
+                        **common_errors(),
+                    },
+                },
+                "options": options_operation("openapiOptions"),
             },
         },
         "components": {"schemas": component_schemas()},
