@@ -130,8 +130,11 @@ class Lexicon:
     def _completion(self, index: int, key: str) -> Completion:
         """Build the completion for entry ``index`` with the typed part marked."""
         display, count = self.entries[index]
-        cut = _display_cut(display, len(key))
-        marked = f"<mark>{html.escape(display[:cut])}</mark>{html.escape(display[cut:])}"
+        start, cut = _display_span(display, len(key))
+        marked = (
+            f"{html.escape(display[:start])}<mark>{html.escape(display[start:cut])}</mark>"
+            f"{html.escape(display[cut:])}"
+        )
         return Completion(display, marked, count)
 
 
@@ -143,14 +146,32 @@ def prefix_key(text: str) -> str:
     return words
 
 
-def _display_cut(display: str, key_length: int) -> int:
-    """Return how many characters of ``display`` spell the first ``key_length`` folded characters."""
-    folded = 0
-    for i, ch in enumerate(display):
-        if folded >= key_length:
-            return i
-        folded += len(fold(ch)) if ch.isalnum() else 1
-    return len(display)
+def _display_span(display: str, key_length: int) -> tuple[int, int]:
+    """Return the characters of ``display`` that spell the first ``key_length`` characters of its key.
+
+    The key (``prefix_key``) is the folded syllables joined by single spaces, so
+    punctuation and runs of spaces in the display count for nothing, and the
+    mark starts at the first letter: `'Giày thủy tinh'` for `giay thuy` marks
+    `Giày thủy`, not the quote and one letter short.
+    """
+    found = list(spans(display))
+    if not found:
+        return 0, 0
+    consumed = 0
+    previous_end = found[0][0]
+    for number, (start, end, _) in enumerate(found):
+        if number:
+            consumed += 1  # the space between two syllables of the key
+            if consumed >= key_length:
+                return found[0][0], previous_end
+        for offset, ch in enumerate(display[start:end]):
+            if consumed >= key_length:
+                return found[0][0], start + offset
+            consumed += sum(c.isalnum() for c in fold(ch)) if ch.isalnum() else 0
+        previous_end = end
+        if consumed >= key_length:
+            return found[0][0], end
+    return found[0][0], len(display)
 
 
 def _edits(word: str) -> Iterable[str]:

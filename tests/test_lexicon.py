@@ -53,3 +53,28 @@ def test_save_and_load(lexicon, tmp_path):
         lexicon.pairs,
         lexicon.complete("ha n"),
     )
+
+
+@pytest.fixture(scope="module")
+def quoted():
+    """Build a lexicon of titles that start with punctuation or hold it between words."""
+    builder = LexiconBuilder()
+    builder.add("'Giày thủy tinh' trở lại sân khấu Hà Nội", None)
+    builder.add("“Đà Nẵng, mùa lễ hội” – phóng sự ảnh", None)
+    builder.add("COVID-19: Hà Nội thêm 2.000 ca", None)
+    return builder.build()
+
+
+@pytest.mark.parametrize(
+    ("typed", "html"),
+    [
+        ("giay thuy", "&#x27;<mark>Giày thủy</mark> tinh&#x27; trở lại sân khấu Hà Nội"),
+        ("giay thu", "&#x27;<mark>Giày thủ</mark>y tinh&#x27; trở lại sân khấu Hà Nội"),
+        ("GIÀY", "&#x27;<mark>Giày</mark> thủy tinh&#x27; trở lại sân khấu Hà Nội"),
+        ("da nang mua", "“<mark>Đà Nẵng, mùa</mark> lễ hội” – phóng sự ảnh"),
+        ("covid 19 ha", "<mark>COVID-19: Hà</mark> Nội thêm 2.000 ca"),
+        ("covid 19 ha noi them 20", "<mark>COVID-19: Hà Nội thêm 2.0</mark>00 ca"),
+    ],
+)
+def test_completion_marks_the_typed_letters_past_punctuation(quoted, typed, html):
+    assert [c.html for c in quoted.complete(typed)] == [html]

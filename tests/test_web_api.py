@@ -110,6 +110,12 @@ def test_unknown_article_is_404(client):
         ("HA NO", "Hà Nội", "<mark>Hà Nộ</mark>i"),
         ("da n", "Đà Nẵng", "<mark>Đà N</mark>ẵng"),
         ("Đà n", "Đà Nẵng", "<mark>Đà N</mark>ẵng"),
+        # Punctuation between words is not in the typed key: the mark must not fall one letter short.
+        (
+            "sau bao ha",
+            "Sau bão, Hà Nội dọn dẹp hàng trăm cây xanh gãy đổ",
+            "<mark>Sau bão, Hà</mark> Nội dọn dẹp hàng trăm cây xanh gãy đổ",
+        ),
     ],
 )
 def test_suggest_completes_without_accents(client, typed, first_text, first_html):
