@@ -94,6 +94,14 @@ def read_segments(storage: FileStorage, generation: int) -> tuple[Any, list[Segm
     return toc.schema, infos
 
 
+def writer_segments(writer: SegmentWriter) -> list[SegmentInfo]:
+    """Return the committed segments a writer works on, in document-number order."""
+    return [
+        SegmentInfo(seg.segment_id(), seg.doc_count_all(), frozenset(seg.deleted_docs()), seg)
+        for seg in writer.segments
+    ]
+
+
 def open_segment(storage: FileStorage, schema: Any, segment: Any) -> SegmentReader:
     """Open a reader over one segment (stored fields, terms, columns)."""
     return SegmentReader(storage, schema, segment)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,8 +35,8 @@ from searchsvc import codec
 from searchsvc.article import Article
 from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
 from searchsvc.ingest import IngestReport, Reject, expand_sources, iter_sources
-from searchsvc.lexicon import LexiconBuilder, save_lexicon
-from searchsvc.readmodel import model_path, remove_stale, write_model
+from searchsvc.lexicon import LexiconBuilder, load_lexicon, save_lexicon
+from searchsvc.readmodel import DamagedReadModel, model_path, open_model, remove_stale, write_model
 from searchsvc.schema import SCHEMA_VERSION, build_schema, to_document
 
 CURRENT = "CURRENT"
@@ -157,17 +158,23 @@ def reindex(
         name = GEN_PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         build_dir = index_dir / (BUILD_PREFIX + name)
         build_dir.mkdir(parents=True)
-        # The lexicon is counted while indexing subprocesses finish their segments.
-        _write_index(
-            build_dir,
-            articles,
-            procs,
-            limitmb,
-            progress,
-            lambda: save_lexicon(build_lexicon(articles), build_dir),
-        )
-        report.indexed = len(articles)
-        _write_manifest(build_dir, name, report, sources)
+        try:
+            # The lexicon is counted while indexing subprocesses finish their segments.
+            _write_index(
+                build_dir,
+                articles,
+                procs,
+                limitmb,
+                progress,
+                lambda: save_lexicon(build_lexicon(articles), build_dir),
+            )
+            report.indexed = len(articles)
+            _write_manifest(build_dir, name, report, sources)
+            verify_generation(build_dir)
+        except BaseException:
+            # A failed build (disk full, a kill is not caught here) never stays behind to fill the disk.
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
         final_dir = index_dir / name
         os.replace(build_dir, final_dir)
         _point_current(index_dir, name)
@@ -216,9 +223,31 @@ def write_read_models(storage: Any, schema: Any, segments: list[Any]) -> None:
             continue
         reader = codec.open_segment(storage, schema, segment)
         try:
-            write_model(reader, path, segment.segment_id())
+            # Read back with its checksum: a bad write fails the commit, not a later request.
+            open_model(write_model(reader, path, segment.segment_id()))
         finally:
             reader.close()
+
+
+def verify_generation(path: Path) -> None:
+    """Open every file a serving process will read (read models with their checksums, the lexicon).
+
+    Raises ``IndexNotReady`` naming the generation, never a server path.
+    """
+    try:
+        storage = codec.open_storage(str(path))
+        _, segments = codec.read_segments(storage, codec.toc_generation(storage))
+        for info in segments:
+            model = open_model(model_path(path, info.segment_id))
+            if model.doc_count != info.doc_count:
+                raise DamagedReadModel(f"read model {info.segment_id} does not match its segment")
+        load_lexicon(path)
+    except IndexNotReady as exc:
+        raise IndexNotReady(f"the new index generation {path.name} failed its check: {exc}") from exc
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise IndexNotReady(
+            f"the new index generation {path.name} failed its check ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _remove_stale_models(index_path: Path) -> None:
@@ -307,13 +336,15 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
             raise
         writer.commit()
         _remove_stale_models(Path(ix.storage.folder))
-        _update_manifest_count(index_dir, ix)
+        _update_manifest_count(index_dir)
 
 
-def _update_manifest_count(index_dir: Path, ix: Any) -> None:
-    """Keep the manifest's document count equal to the index after an update."""
+def _update_manifest_count(index_dir: Path) -> None:
+    """Keep the manifest's document count equal to the index after an update (counted from the TOC)."""
     generation = current_generation(index_dir)
-    manifest = dict(generation.manifest, documents=ix.doc_count())
+    storage = codec.open_storage(str(generation.path))
+    _, segments = codec.read_segments(storage, codec.toc_generation(storage))
+    manifest = dict(generation.manifest, documents=sum(s.doc_count - len(s.deleted) for s in segments))
     tmp = generation.path / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, generation.path / MANIFEST)
@@ -328,8 +359,14 @@ def add_articles(sources: Sequence[str | Path], index_dir: Path, timeout: float 
     if not articles:
         raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
     with _live_writer(Path(index_dir), timeout) as writer:
+        live = _live_docnums(writer, [a.id for a in articles])
         for article in articles:
-            writer.update_document(**to_document(article))
+            if live is None:
+                writer.update_document(**to_document(article))
+                continue
+            for docnum in live.get(article.id, ()):
+                writer.delete_document(docnum)
+            writer.add_document(**to_document(article))
     report.indexed = len(articles)
     report.generation = current_generation(Path(index_dir)).name
     report.seconds = time.perf_counter() - started
@@ -341,14 +378,41 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
     deleted: list[str] = []
     missing: list[str] = []
     with _live_writer(Path(index_dir), timeout) as writer:
-        with writer.searcher() as searcher:
-            present = {
-                article_id for article_id in ids if searcher.document_number(id=article_id) is not None
-            }
+        live = _live_docnums(writer, list(ids))
+        if live is None:
+            with writer.searcher() as searcher:
+                live = {i: [d] for i in ids if (d := searcher.document_number(id=i)) is not None}
         for article_id in ids:
-            if article_id in present:
-                writer.delete_by_term("id", article_id)
+            if live.get(article_id):
+                for docnum in live[article_id]:
+                    writer.delete_document(docnum)
                 deleted.append(article_id)
             else:
                 missing.append(article_id)
     return deleted, missing
+
+
+def _live_docnums(writer: Any, ids: list[str]) -> dict[str, list[int]] | None:
+    """Return the live document numbers of each id from the read models (None if one is unusable).
+
+    Finding ids in the mapped id dictionary spares opening Whoosh's term reader of
+    the whole archive, most of an ``index add``'s time.
+    """
+    found: dict[str, list[int]] = {}
+    folder = Path(writer.storage.folder)
+    offset = 0
+    for info in codec.writer_segments(writer):
+        try:
+            model = open_model(model_path(folder, info.segment_id), verify=False)
+        except DamagedReadModel:
+            return None
+        id_field = model.fields["id"]
+        for article_id in ids:
+            index = id_field.find(article_id.encode("utf-8"))
+            if index is None:
+                continue
+            for local in id_field.postings(index).docs.tolist():
+                if local not in info.deleted:
+                    found.setdefault(article_id, []).append(offset + local)
+        offset += info.doc_count
+    return found

@@ -17,10 +17,10 @@ request never sees two states.
 from __future__ import annotations
 
 import logging
+import pickle
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -158,9 +158,15 @@ def _average(lengths: np.ndarray) -> float:
     return float(present.mean()) if present.size else 1.0
 
 
-def _sorted_unique(docnums: Iterable[int]) -> np.ndarray:
-    """Return document numbers as a sorted array without repeats."""
-    return np.unique(np.fromiter(docnums, dtype=np.int64))
+def _load_lexicon(generation: Generation) -> Lexicon:
+    """Load a generation's lexicon, reporting a damaged one as ``IndexNotReady``."""
+    try:
+        return load_lexicon(generation.path)
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
+        raise IndexNotReady(
+            f"the lexicon of index generation {generation.name} is damaged ({type(exc).__name__}); "
+            "run `searchsvc reindex`"
+        ) from exc
 
 
 class Store:
@@ -180,6 +186,7 @@ class Store:
         self._checked = 0.0
         self._retired: list[Part] = []
         self._closed = False
+        self.problem: str | None = None  # why a newer generation or TOC is not being served
         self._state = self._build(current_generation(self.index_dir), None)
 
     # ------------------------------------------------------------ state
@@ -213,7 +220,7 @@ class Store:
         frozen = tuple(parts)
         lengths = _lengths(frozen)
         columns = _build_columns(frozen, offset)
-        lexicon = previous.lexicon if same and previous else load_lexicon(generation.path)
+        lexicon = previous.lexicon if same and previous else _load_lexicon(generation)
         return State(
             generation=generation,
             toc=toc,
@@ -286,6 +293,19 @@ class Store:
         """Return the number of searchable documents."""
         return self.state.doc_count
 
+    def health(self) -> dict[str, Any]:
+        """Return what this process serves: ok, or degraded with the reason (no server paths)."""
+        state = self.state
+        report: dict[str, Any] = {
+            "status": "degraded" if self.problem else "ok",
+            "generation": state.generation.name,
+            "documents": state.doc_count,
+            "segments": len(state.parts),
+        }
+        if self.problem:
+            report["problem"] = self.problem
+        return report
+
     def refresh(self, force: bool = False) -> None:
         """Swap in a new generation or TOC when there is one, and pin the live state for this thread."""
         now = time.monotonic()
@@ -296,19 +316,31 @@ class Store:
         self._local.state = self._state
 
     def _swap_if_changed(self) -> None:
-        """Build and install the new state when CURRENT or the live TOC moved on."""
+        """Build and install the new state when CURRENT or the live TOC moved on.
+
+        A new state that cannot be built (a damaged or missing generation) is not
+        installed: the old one keeps serving and ``problem`` says why.
+        """
         state = self._state
         try:
             name = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return  # keep serving what we have; the pointer is replaced atomically
-        if name != state.generation.name:
-            fresh = self._build(current_generation(self.index_dir), state)
-        else:
-            toc = codec.toc_generation(codec.open_storage(str(state.generation.path)))
-            if toc == state.toc:
-                return
-            fresh = self._build(state.generation, state)
+        try:
+            if name != state.generation.name:
+                fresh = self._build(current_generation(self.index_dir), state)
+            else:
+                toc = codec.toc_generation(codec.open_storage(str(state.generation.path)))
+                if toc == state.toc:
+                    self.problem = None
+                    return
+                fresh = self._build(state.generation, state)
+        except (IndexNotReady, OSError) as exc:
+            if self.problem is None:
+                log.error("keeping generation %s: %s", state.generation.name, exc)
+            self.problem = f"index generation {name} cannot be served ({type(exc).__name__}); still serving {state.generation.name}"
+            return
+        self.problem = None
         kept = {id(p.reader) for p in fresh.parts}
         # Threads may still answer from the old state: close its readers one swap later.
         for part in self._retired:

@@ -1,0 +1,108 @@
+"""The serving store: whole-state swaps, and what it does when a new generation is damaged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from searchsvc import indexer
+from searchsvc.demo import demo_sources
+from searchsvc.errors import IndexNotReady
+from searchsvc.indexer import CURRENT, current_generation, reindex
+from searchsvc.lexicon import LEXICON_FILE
+from searchsvc.search import SearchRequest, search
+from searchsvc.store import open_store
+
+
+@pytest.fixture()
+def two_generations(tmp_path: Path) -> Path:
+    """An index directory whose demo generation is live, with a second, smaller one beside it."""
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    return index_dir
+
+
+def _small_generation(index_dir: Path, tmp_path: Path) -> str:
+    """Build a one-article generation in another directory and move it beside the live one; return its name."""
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"id": "x1", "title": "Mưa lớn ở Huế", "body": "Huế mưa."}) + "\n", "utf-8")
+    other = tmp_path / "other"
+    name = reindex([source], other).generation
+    shutil.move(str(other / name), str(index_dir / name))
+    return name
+
+
+def _point(index_dir: Path, name: str) -> None:
+    """Switch CURRENT by hand, as an operator (or a bad copy) might."""
+    (index_dir / CURRENT).write_text(name + "\n", encoding="utf-8")
+
+
+def test_a_new_generation_is_swapped_in_whole(two_generations: Path, tmp_path: Path):
+    store = open_store(two_generations, refresh_interval=0)
+    try:
+        before = store.doc_count
+        name = _small_generation(two_generations, tmp_path)
+        _point(two_generations, name)
+        store.refresh()
+        assert (store.generation, store.doc_count) == (name, 1)
+        assert before > 1
+        assert store.health()["status"] == "ok"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("damage", ["missing", "lexicon", "toc"])
+def test_a_damaged_new_generation_is_not_served_and_health_says_so(
+    two_generations: Path, tmp_path: Path, damage: str
+):
+    store = open_store(two_generations, refresh_interval=0)
+    try:
+        live = store.generation
+        total = search(store, SearchRequest(q="")).total
+        if damage == "missing":
+            name = "gen-does-not-exist"
+        else:
+            name = _small_generation(two_generations, tmp_path)
+            target = two_generations / name
+            if damage == "lexicon":
+                data = (target / LEXICON_FILE).read_bytes()
+                (target / LEXICON_FILE).write_bytes(data[: len(data) // 2])
+            else:
+                for toc in target.glob("_MAIN_*.toc"):
+                    toc.write_bytes(toc.read_bytes()[:40])
+        _point(two_generations, name)
+        for _ in range(3):
+            store.refresh()
+            # Every request keeps answering from the generation that works.
+            assert store.generation == live
+            assert search(store, SearchRequest(q="")).total == total
+        health = store.health()
+        assert health["status"] == "degraded"
+        assert name in health["problem"] and live in health["problem"]
+        assert str(tmp_path) not in health["problem"]
+        _point(two_generations, live)
+        store.refresh()
+        assert store.health()["status"] == "ok"
+    finally:
+        store.close()
+
+
+def test_reindex_checks_the_new_generation_before_switching(
+    two_generations: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    live = current_generation(two_generations).name
+    real_save = indexer.save_lexicon
+
+    def truncated_save(lexicon, directory: Path) -> None:
+        real_save(lexicon, directory)
+        data = (directory / LEXICON_FILE).read_bytes()
+        (directory / LEXICON_FILE).write_bytes(data[:100])
+
+    monkeypatch.setattr(indexer, "save_lexicon", truncated_save)
+    with pytest.raises(IndexNotReady, match="failed its check"):
+        reindex([str(p) for p in demo_sources()], two_generations)
+    assert current_generation(two_generations).name == live
+    assert list(two_generations.glob(".build-*")) == []
