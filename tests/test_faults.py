@@ -83,3 +83,27 @@ def test_snippet_of_a_one_megabyte_body_completes():
 def test_readme_names_this_suite():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "tests/test_faults.py" in readme
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "code"),
+    [
+        ("/api/search?page=%D9%A3", 400, "invalid_parameter"),  # int() read it as 3
+        ("/api/search?page=1_0", 400, "invalid_parameter"),  # int() read it as 10
+        ("/api/suggest?q=ha&limit=%D9%A3", 400, "invalid_parameter"),
+        ("/api/search?q=%ff%fe", 400, "bad_request"),  # was searched as '%FF%FE'
+    ],
+)
+def test_parameters_are_as_strict_as_documented(client, url, status, code):
+    response = client.get(url)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
+
+
+def test_options_is_204_not_an_empty_page(client):
+    response = client.options("/api/search")
+    assert (response.status_code, response.data, "GET" in response.headers["Allow"]) == (204, b"", True)
+
+
+def test_autocomplete_marks_the_typed_letters_after_punctuation(client):
+    body = client.get("/api/suggest?q=sau+bao+ha").get_json()
+    assert body["suggestions"][0]["html"].startswith("<mark>Sau bão, Hà</mark> Nội")
