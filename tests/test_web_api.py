@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -67,7 +68,28 @@ def error_body(code: str, message: str) -> dict:
 def test_healthz_reports_generation_and_documents(client, store):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "generation": store.generation, "documents": 49}
+    assert response.get_json() == {
+        "status": "ok",
+        "generation": store.generation,
+        "documents": 49,
+        "segments": store.health()["segments"],
+    }
+
+
+def test_healthz_says_degraded_while_a_new_generation_cannot_be_served(tmp_path: Path):
+    index_dir = tmp_path / "index"
+    live = reindex([str(p) for p in demo_sources()], index_dir).generation
+    client = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}})).test_client()
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    (index_dir / "CURRENT").write_text("gen-does-not-exist\n", encoding="utf-8")
+    time.sleep(0.3)  # the store looks for a new generation at most every 0.25 s
+    response = client.get("/healthz")
+    body = response.get_json()
+    # Still serving the generation that works, and saying why the new one is not served.
+    assert (response.status_code, body["status"], body["generation"]) == (200, "degraded", live)
+    assert "gen-does-not-exist" in body["problem"]
+    assert str(tmp_path) not in body["problem"]
+    assert client.get("/api/search?q=ha+noi").status_code == 200
 
 
 def test_healthz_is_503_without_index_then_recovers_once_built(tmp_path: Path):
@@ -83,7 +105,8 @@ def test_healthz_is_503_without_index_then_recovers_once_built(tmp_path: Path):
     report = reindex([str(p) for p in demo_sources()], index_dir)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "generation": report.generation, "documents": 49}
+    assert response.get_json()["generation"] == report.generation
+    assert (response.get_json()["status"], response.get_json()["documents"]) == ("ok", 49)
 
 
 def test_article_is_the_stored_record(client):

@@ -64,9 +64,8 @@ def suggest() -> Response:
 
 @bp.get("/healthz")
 def health() -> Response:
-    """Report the live generation and document count (503 while there is no index)."""
-    store = current_store()
-    response = jsonify({"status": "ok", "generation": store.generation, "documents": store.doc_count})
+    """Report the generation this process serves: ok, or degraded with why (503 while there is no index)."""
+    response = jsonify(current_store().health())
     response.headers["Cache-Control"] = "no-store"
     return response
 

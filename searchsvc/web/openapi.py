@@ -214,7 +214,18 @@ def component_schemas() -> dict[str, Any]:
             }
         ),
         "Health": obj(
-            {"status": {"type": "string", "const": "ok"}, "generation": string, "documents": integer}
+            {
+                "status": {
+                    "type": "string",
+                    "enum": ["ok", "degraded"],
+                    "description": "`degraded`: a newer generation cannot be served; the one named is.",
+                },
+                "generation": {"type": "string", "description": "The generation this process serves."},
+                "documents": integer,
+                "segments": integer,
+                "problem": {"type": "string", "description": "Why it is degraded (no server paths)."},
+            },
+            required=["status", "generation", "documents"],
         ),
     }
 
@@ -325,7 +336,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/healthz": {
                 "get": {
                     "operationId": "health",
-                    "summary": "Report the live index generation and its document count.",
+                    "summary": "Report the generation this process serves, and whether a newer one failed.",
                     "responses": {
                         "200": ok | {"content": {JSON: {"schema": ref("Health")}}},
                         **common_errors(503),
