@@ -99,6 +99,8 @@ def test_healthz_is_503_without_index_then_recovers_once_built(tmp_path: Path):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "index_not_ready"
+    # The message tells the client what to do, never where the server keeps its files.
+    assert str(tmp_path) not in response.get_json()["error"]["message"]
     assert set(response.get_json()["error"]) == {"code", "message"}
     assert client.get("/api/search?q=ha+noi").status_code == 503
     assert client.get("/").status_code == 503

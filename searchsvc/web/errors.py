@@ -145,8 +145,17 @@ def handle_not_found(exc: NotFound) -> Response:
 
 
 def handle_index_not_ready(exc: IndexNotReady) -> Response:
-    """Answer 503 while there is no usable index; the next request retries."""
-    response = error_response(503, "index_not_ready", str(exc))
+    """Answer 503 while there is no usable index; the next request retries.
+
+    The exception names the index directory, for the operator's log: the client
+    gets a message without server paths.
+    """
+    from flask import current_app
+
+    current_app.logger.warning("index not ready: %s", exc)
+    response = error_response(
+        503, "index_not_ready", "the search index is not ready: run `searchsvc reindex SOURCE...`"
+    )
     response.headers["Retry-After"] = "5"
     return response
 
