@@ -71,7 +71,7 @@ def iso_time(value: str | datetime | None) -> str:
 
 def field_id(name: str, value: str) -> str:
     """Return a stable element id for a facet checkbox (kept across result swaps)."""
-    return f"f-{name}-" + hashlib.blake2s(value.encode("utf-8"), digest_size=5).hexdigest()
+    return f"f-{name}-" + hashlib.blake2s(value.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
 
 
 def url_with(args: MultiDict, **changes: str | Sequence[str] | None) -> str:
@@ -223,6 +223,12 @@ def marked_filter(text: str | None) -> Markup:
 def urlencode_filter(value: str) -> str:
     """Percent-encode ``value`` for a URL (Jinja's filter fails on a lone surrogate)."""
     return quote(encodable(str(value)), safe="")
+
+
+@bp.app_template_filter("encodable")
+def encodable_filter(value: str) -> str:
+    """Template filter for ``encodable``: text a URL can carry (no lone surrogates)."""
+    return encodable(str(value))
 
 
 @bp.app_template_filter("vietnam_time")
