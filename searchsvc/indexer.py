@@ -36,7 +36,16 @@ from searchsvc.article import Article
 from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
 from searchsvc.ingest import IngestReport, Reject, expand_sources, iter_sources
 from searchsvc.lexicon import LexiconBuilder, load_lexicon, save_lexicon
-from searchsvc.readmodel import DamagedReadModel, model_path, open_model, remove_stale, write_model
+from searchsvc.readmodel import (
+    LEXICON_MODEL,
+    DamagedReadModel,
+    LexiconModel,
+    model_path,
+    open_model,
+    remove_stale,
+    write_lexicon_model,
+    write_model,
+)
 from searchsvc.schema import SCHEMA_VERSION, build_schema, to_document
 
 CURRENT = "CURRENT"
@@ -166,7 +175,7 @@ def reindex(
                 procs,
                 limitmb,
                 progress,
-                lambda: save_lexicon(build_lexicon(articles), build_dir),
+                lambda: _save_lexicon(build_lexicon(articles), build_dir),
             )
             report.indexed = len(articles)
             _write_manifest(build_dir, name, report, sources)
@@ -242,6 +251,7 @@ def verify_generation(path: Path) -> None:
             if model.doc_count != info.doc_count:
                 raise DamagedReadModel(f"read model {info.segment_id} does not match its segment")
         load_lexicon(path)
+        LexiconModel(path / LEXICON_MODEL).lexicon()
     except IndexNotReady as exc:
         raise IndexNotReady(f"the new index generation {path.name} failed its check: {exc}") from exc
     except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
@@ -255,6 +265,12 @@ def _remove_stale_models(index_path: Path) -> None:
     storage = codec.open_storage(str(index_path))
     _, segments = codec.read_segments(storage, codec.toc_generation(storage))
     remove_stale(index_path, {s.segment_id for s in segments})
+
+
+def _save_lexicon(lexicon: Any, build_dir: Path) -> None:
+    """Write the lexicon (the pickle, its source of record) and its mapped form."""
+    save_lexicon(lexicon, build_dir)
+    write_lexicon_model(lexicon, build_dir)
 
 
 def build_lexicon(articles: list[Article]) -> Any:

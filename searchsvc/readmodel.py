@@ -23,11 +23,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+import logging
 import mmap
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,11 @@ import numpy as np
 
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady
+from searchsvc.lexicon import LEXICON_FILE, Lexicon, load_lexicon
 
-FORMAT_VERSION = 3
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 4
 MAGIC = b"SSRM\x01\r\n\x1a"
 FOOTER_MAGIC = b"SSRMEND1"
 FOOTER = struct.Struct("<8sQQQI4x")  # magic, directory offset, directory length, file size, crc32
@@ -140,13 +144,10 @@ def _write_field(out: _Writer, source: Any, field: str, positions: bool) -> int:
             absolute, per_posting = _positions(deltas, tfs, f"{field}:{term!r}")
             where.append(absolute.astype(np.int32))
             counts.append(per_posting)
-    blob, term_offsets = _blob(terms)
     post_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
     if terms:
         np.cumsum([d.size for d in docs], out=post_offsets[1:])
-    out.array(f"{field}/terms", blob)
-    out.array(f"{field}/term_offsets", term_offsets)
-    out.array(f"{field}/term_table", _hash_table(terms))
+    _write_strings(out, f"{field}/terms", terms)
     out.array(f"{field}/post_offsets", post_offsets)
     out.array(f"{field}/docs", _concat(docs, np.int32))
     out.array(f"{field}/weights", _concat(weights, np.float32))
@@ -176,6 +177,15 @@ def _hash_table(terms: list[bytes]) -> np.ndarray:
             slot = (slot + 1) & mask
         table[slot] = index + 1
     return table
+
+
+def _write_strings(out: _Writer, name: str, items: list[bytes], table: bool = True) -> None:
+    """Write a list of byte strings (blob and offsets), with a hash table for exact lookup."""
+    blob, offsets = _blob(items)
+    out.array(f"{name}/blob", blob)
+    out.array(f"{name}/offsets", offsets)
+    if table:
+        out.array(f"{name}/table", _hash_table(items))
 
 
 def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
@@ -288,45 +298,114 @@ class Postings:
     term: int  # the term's index in the field's dictionary (for positions)
 
 
-class FieldModel:
-    """One field's term dictionary, postings and positions in one segment (views of the map)."""
+class MappedFile:
+    """A read-model file, checked (size, footer, optionally its checksum) and then mapped read-only."""
 
-    def __init__(self, model: SegmentModel, field: str, positions: bool) -> None:
-        self.blob = model.array(f"{field}/terms")
-        self.term_offsets = model.array(f"{field}/term_offsets")
-        self._starts = memoryview(self.term_offsets).cast("B").cast("q")
-        self._blob = memoryview(self.blob).cast("B")
-        self.post_offsets = model.array(f"{field}/post_offsets")
-        self.docs = model.array(f"{field}/docs")
-        self.weights = model.array(f"{field}/weights")
-        self.term_pos = model.array(f"{field}/term_positions") if positions else None
-        self.positions = model.array(f"{field}/positions") if positions else None
-        self.count = self.term_offsets.size - 1
-        self.table = model.array(f"{field}/term_table")
-        self._slots = memoryview(self.table).cast("B").cast("i")
-        self._mask = self.table.size - 1
+    kind = "read model"
 
-    def term(self, index: int) -> bytes:
-        """Return the term at ``index`` of the sorted dictionary."""
-        return bytes(self._blob[self._starts[index] : self._starts[index + 1]])
+    def __init__(self, path: Path, verify: bool = True) -> None:
+        self.path = path
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; missing is its own error
+        except FileNotFoundError:
+            raise DamagedReadModel(f"{self.kind} {path.name} is missing") from None
+        with handle:
+            start, length, size, crc = _checked_footer(handle, path)
+            if verify and _checksum(handle, size - FOOTER.size) != crc:
+                raise DamagedReadModel(f"{self.kind} {path.name} fails its checksum")
+            handle.seek(start)
+            try:
+                self.meta = json.loads(handle.read(length))
+            except ValueError:
+                raise DamagedReadModel(f"{self.kind} {path.name} has a damaged directory") from None
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self._limit = start
+        if self.meta.get("format") != FORMAT_VERSION:
+            raise DamagedReadModel(f"{self.kind} {path.name} has format {self.meta.get('format')}")
 
-    def _bisect(self, key: bytes) -> int:
-        """Return the first term index whose term is >= ``key``."""
-        return bisect.bisect_left(_Terms(self), key)
+    def array(self, name: str) -> np.ndarray:
+        """Return a named array as a read-only view of the map, after checking it lies inside the file."""
+        try:
+            dtype, count, offset = self.meta["arrays"][name]
+        except KeyError:
+            raise DamagedReadModel(f"{self.kind} {self.path.name} lacks {name}") from None
+        dt = np.dtype(dtype)
+        if offset < len(MAGIC) or offset + count * dt.itemsize > self._limit:
+            raise DamagedReadModel(f"{self.kind} {self.path.name}: {name} lies outside the file")
+        return np.frombuffer(self._map, dtype=dt, count=count, offset=offset)
 
-    def find(self, term: bytes) -> int | None:
-        """Return the index of ``term``, or None when this segment lacks it (hash table lookup)."""
-        slots, mask = self._slots, self._mask
-        slot = zlib.crc32(term) & mask
+    def damaged(self, what: str) -> DamagedReadModel:
+        """Return the error for a part of this file that does not add up."""
+        return DamagedReadModel(f"{self.kind} {self.path.name}: {what} does not add up")
+
+
+class Strings:
+    """A mapped list of byte strings, in order, with an optional hash table for exact lookup."""
+
+    def __init__(self, source: MappedFile, name: str, table: bool = True) -> None:
+        self.blob = source.array(f"{name}/blob")
+        self.offsets = source.array(f"{name}/offsets")
+        self.count = self.offsets.size - 1
+        self._starts = memoryview(self.offsets).cast("B").cast("q")
+        self._bytes = memoryview(self.blob).cast("B")
+        self.table = source.array(f"{name}/table") if table else None
+        self._slots = memoryview(self.table).cast("B").cast("i") if table else None
+        if self.count < 0 or self.offsets[0] != 0 or self.offsets[-1] != self.blob.size:
+            raise source.damaged(name)
+        if np.any(np.diff(self.offsets) < 0):
+            raise source.damaged(name)
+        if self.table is not None and (
+            self.table.size != _table_size(self.count)
+            or (self.count and (self.table.min() < 0 or self.table.max() > self.count))
+        ):
+            raise source.damaged(f"{name} table")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> bytes:
+        return bytes(self._bytes[self._starts[index] : self._starts[index + 1]])
+
+    def find(self, key: bytes) -> int | None:
+        """Return the index of ``key``, or None (hash table lookup)."""
+        slots = self._slots
+        assert slots is not None
+        mask = len(slots) - 1
+        slot = zlib.crc32(key) & mask
         # The table is at most half full, so probing ends at an empty slot.
         for _ in range(mask + 1):
             entry = slots[slot]
             if not entry:
                 return None
-            if self.term(entry - 1) == term:
+            if self[entry - 1] == key:
                 return entry - 1
             slot = (slot + 1) & mask
         return None
+
+    def first_at_least(self, key: bytes) -> int:
+        """Return the first index whose string is >= ``key`` (the list is sorted)."""
+        return bisect.bisect_left(self, key)
+
+
+class FieldModel:
+    """One field's term dictionary, postings and positions in one segment (views of the map)."""
+
+    def __init__(self, model: SegmentModel, field: str, positions: bool) -> None:
+        self.terms = Strings(model, f"{field}/terms")
+        self.post_offsets = model.array(f"{field}/post_offsets")
+        self.docs = model.array(f"{field}/docs")
+        self.weights = model.array(f"{field}/weights")
+        self.term_pos = model.array(f"{field}/term_positions") if positions else None
+        self.positions = model.array(f"{field}/positions") if positions else None
+        self.count = self.terms.count
+
+    def term(self, index: int) -> bytes:
+        """Return the term at ``index`` of the sorted dictionary."""
+        return self.terms[index]
+
+    def find(self, term: bytes) -> int | None:
+        """Return the index of ``term``, or None when this segment lacks it."""
+        return self.terms.find(term)
 
     def postings(self, index: int) -> Postings:
         """Return the postings of the term at ``index``."""
@@ -336,9 +415,9 @@ class FieldModel:
     def prefixed(self, prefix: bytes, limit: int) -> list[bytes]:
         """Return up to ``limit`` terms starting with ``prefix``, in order."""
         found = []
-        at = self._bisect(prefix)
+        at = self.terms.first_at_least(prefix)
         while at < self.count and len(found) < limit:
-            term = self.term(at)
+            term = self.terms[at]
             if not term.startswith(prefix):
                 break
             found.append(term)
@@ -346,41 +425,11 @@ class FieldModel:
         return found
 
 
-class _Terms:
-    """A sequence view of a field's sorted terms, for ``bisect``."""
-
-    def __init__(self, field: FieldModel) -> None:
-        self.field = field
-
-    def __len__(self) -> int:
-        return self.field.count
-
-    def __getitem__(self, index: int) -> bytes:
-        return self.field.term(index)
-
-
-class SegmentModel:
+class SegmentModel(MappedFile):
     """An opened, checked read-model file of one segment."""
 
     def __init__(self, path: Path, verify: bool = True) -> None:
-        self.path = path
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; missing is its own error
-        except FileNotFoundError:
-            raise DamagedReadModel(f"read model {path.name} is missing") from None
-        with handle:
-            start, length, size, crc = _checked_footer(handle, path)
-            if verify and _checksum(handle, size - FOOTER.size) != crc:
-                raise DamagedReadModel(f"read model {path.name} fails its checksum")
-            handle.seek(start)
-            try:
-                self.meta = json.loads(handle.read(length))
-            except ValueError:
-                raise DamagedReadModel(f"read model {path.name} has a damaged directory") from None
-            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        self._limit = start
-        if self.meta.get("format") != FORMAT_VERSION:
-            raise DamagedReadModel(f"read model {path.name} has format {self.meta.get('format')}")
+        super().__init__(path, verify)
         self.doc_count = int(self.meta["doc_count"])
         self.fields = {
             name: FieldModel(self, name, info["positions"]) for name, info in self.meta["fields"].items()
@@ -389,17 +438,6 @@ class SegmentModel:
         self.text_columns = {name: self._text_column(name) for name in TEXT_COLUMNS}
         self.number_columns = {name: self.array(f"col/{name}") for name in NUMBER_COLUMNS}
         self._check_sizes()
-
-    def array(self, name: str) -> np.ndarray:
-        """Return a named array as a read-only view of the map, after checking it lies inside the file."""
-        try:
-            dtype, count, offset = self.meta["arrays"][name]
-        except KeyError:
-            raise DamagedReadModel(f"read model {self.path.name} lacks {name}") from None
-        dt = np.dtype(dtype)
-        if offset < len(MAGIC) or offset + count * dt.itemsize > self._limit:
-            raise DamagedReadModel(f"read model {self.path.name}: {name} lies outside the file")
-        return np.frombuffer(self._map, dtype=dt, count=count, offset=offset)
 
     def _text_column(self, name: str) -> tuple[tuple[str, ...], np.ndarray]:
         """Return a text column's distinct values and per-document codes."""
@@ -416,7 +454,7 @@ class SegmentModel:
                 field.count and field.post_offsets[-1] != posts
             ):
                 raise DamagedReadModel(f"read model {self.path.name}: {name} postings do not add up")
-            if field.term_offsets[-1] != field.blob.size or field.weights.size != posts:
+            if field.weights.size != posts:
                 raise DamagedReadModel(f"read model {self.path.name}: {name} terms do not add up")
             if (
                 field.term_pos is not None
@@ -428,10 +466,6 @@ class SegmentModel:
                 )
             ):
                 raise DamagedReadModel(f"read model {self.path.name}: {name} positions do not add up")
-            if field.table.size != _table_size(field.count) or (
-                field.count and (field.table.min() < 0 or field.table.max() > field.count)
-            ):
-                raise DamagedReadModel(f"read model {self.path.name}: {name} term table does not add up")
             if posts and (field.docs.min() < 0 or field.docs.max() >= self.doc_count):
                 raise DamagedReadModel(f"read model {self.path.name}: {name} names unknown documents")
         for name, lengths in self.lengths.items():
@@ -466,3 +500,166 @@ def iter_models(index_path: Path) -> Iterator[Path]:
     folder = Path(index_path) / DIRECTORY
     if folder.is_dir():
         yield from sorted(folder.glob(f"*{SUFFIX}"))
+
+
+# ---------------------------------------------------------------- the lexicon, mapped
+
+LEXICON_MODEL = "lexicon.rm"
+# An older index may hold lone surrogates; they round-trip, and the front ends escape them.
+TEXT_ERRORS = "surrogatepass"
+
+
+def write_lexicon_model(lexicon: Lexicon, directory: Path) -> Path:
+    """Write a lexicon as a mapped file beside a generation (atomically); return its path."""
+    path = Path(directory) / LEXICON_MODEL
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            out = _Writer(handle)
+            for name in ("words", "pairs"):
+                table: Mapping[str, tuple[str, int]] = getattr(lexicon, name)
+                keys = sorted(table, key=lambda k: k.encode("utf-8", TEXT_ERRORS))
+                _write_strings(out, f"{name}/keys", [k.encode("utf-8", TEXT_ERRORS) for k in keys])
+                _write_strings(
+                    out,
+                    f"{name}/forms",
+                    [table[k][0].encode("utf-8", TEXT_ERRORS) for k in keys],
+                    table=False,
+                )
+                out.array(f"{name}/counts", np.asarray([table[k][1] for k in keys], dtype=np.int64))
+            _write_strings(
+                out, "entries/keys", [k.encode("utf-8", TEXT_ERRORS) for k in lexicon.keys], table=False
+            )
+            _write_strings(
+                out,
+                "entries/displays",
+                [d.encode("utf-8", TEXT_ERRORS) for d, _ in lexicon.entries],
+                table=False,
+            )
+            out.array("entries/counts", np.asarray([c for _, c in lexicon.entries], dtype=np.int64))
+            prefixes = sorted(lexicon.short, key=lambda k: k.encode("utf-8", TEXT_ERRORS))
+            _write_strings(out, "short/keys", [k.encode("utf-8", TEXT_ERRORS) for k in prefixes])
+            lists = [np.asarray(lexicon.short[k], dtype=np.int32) for k in prefixes]
+            bounds = np.zeros(len(lists) + 1, dtype=np.int64)
+            np.cumsum([x.size for x in lists], out=bounds[1:])
+            out.array("short/bounds", bounds)
+            out.array("short/items", _concat(lists, np.int32))
+            out.finish({"format": FORMAT_VERSION, "kind": "lexicon"})
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+class _Texts(Sequence[str]):
+    """Mapped byte strings read as text."""
+
+    def __init__(self, strings: Strings) -> None:
+        self.strings = strings
+
+    def __len__(self) -> int:
+        return self.strings.count
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        return self.strings[index].decode("utf-8", TEXT_ERRORS)
+
+
+class _FormsAndCounts:
+    """A mapped ``key -> (written form, count)`` table (the lexicon's words and pairs)."""
+
+    def __init__(self, source: MappedFile, name: str) -> None:
+        self.keys = Strings(source, f"{name}/keys")
+        self.forms = Strings(source, f"{name}/forms", table=False)
+        self.counts = source.array(f"{name}/counts")
+        if not self.keys.count == self.forms.count == self.counts.size:
+            raise source.damaged(name)
+
+    def __len__(self) -> int:
+        return self.keys.count
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.keys.find(key.encode("utf-8", TEXT_ERRORS)) is not None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return (form, count) of ``key``, or ``default``."""
+        index = self.keys.find(key.encode("utf-8", TEXT_ERRORS))
+        if index is None:
+            return default
+        return self.forms[index].decode("utf-8", TEXT_ERRORS), int(self.counts[index])
+
+
+class _Entries(Sequence[tuple[str, int]]):
+    """The mapped autocomplete entries: (display text, count)."""
+
+    def __init__(self, source: MappedFile) -> None:
+        self.displays = Strings(source, "entries/displays", table=False)
+        self.counts = source.array("entries/counts")
+        if self.displays.count != self.counts.size:
+            raise source.damaged("entries")
+
+    def __len__(self) -> int:
+        return self.displays.count
+
+    def __getitem__(self, index: int) -> tuple[str, int]:  # type: ignore[override]
+        return self.displays[index].decode("utf-8", TEXT_ERRORS), int(self.counts[index])
+
+
+class _PrefixLists:
+    """The mapped ``short prefix -> best entry indexes`` table."""
+
+    def __init__(self, source: MappedFile, entries: int) -> None:
+        self.keys = Strings(source, "short/keys")
+        self.bounds = source.array("short/bounds")
+        self.items = source.array("short/items")
+        if (
+            self.bounds.size != self.keys.count + 1
+            or self.bounds[-1] != self.items.size
+            or (self.items.size and (self.items.min() < 0 or self.items.max() >= entries))
+        ):
+            raise source.damaged("short")
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the entry indexes listed for ``key``, or ``default``."""
+        index = self.keys.find(key.encode("utf-8", TEXT_ERRORS))
+        if index is None:
+            return default
+        return self.items[self.bounds[index] : self.bounds[index + 1]].tolist()
+
+
+class LexiconModel(MappedFile):
+    """A mapped lexicon file."""
+
+    kind = "lexicon"
+
+    def lexicon(self) -> Lexicon:
+        """Return a ``Lexicon`` whose tables read the map (nothing is copied into the process)."""
+        keys = _Texts(Strings(self, "entries/keys", table=False))
+        entries = _Entries(self)
+        if len(keys) != len(entries):
+            raise self.damaged("entries")
+        return Lexicon(
+            words=_FormsAndCounts(self, "words"),  # type: ignore[arg-type]
+            pairs=_FormsAndCounts(self, "pairs"),  # type: ignore[arg-type]
+            keys=keys,  # type: ignore[arg-type]
+            entries=entries,  # type: ignore[arg-type]
+            short=_PrefixLists(self, len(entries)),  # type: ignore[arg-type]
+        )
+
+
+def open_lexicon(directory: Path, verify: bool = True) -> Lexicon:
+    """Map a generation's lexicon; a missing or damaged map is written again from ``lexicon.pickle``."""
+    path = Path(directory) / LEXICON_MODEL
+    try:
+        return LexiconModel(path, verify).lexicon()
+    except DamagedReadModel as exc:
+        if not (Path(directory) / LEXICON_FILE).exists():
+            return Lexicon()
+        log.warning("%s: writing it again from %s", exc, LEXICON_FILE)
+        source = load_lexicon(Path(directory))
+    try:
+        return LexiconModel(write_lexicon_model(source, directory), verify).lexicon()
+    except OSError:
+        return source  # a read-only index: serve the unpickled lexicon from this process

@@ -30,12 +30,13 @@ import numpy as np
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady, NotFound
 from searchsvc.indexer import CURRENT, Generation, current_generation, directory_size
-from searchsvc.lexicon import Lexicon, load_lexicon
+from searchsvc.lexicon import Lexicon
 from searchsvc.readmodel import (
     LENGTH_FIELDS,
     DamagedReadModel,
     SegmentModel,
     model_path,
+    open_lexicon,
     open_model,
     write_model,
 )
@@ -161,7 +162,7 @@ def _average(lengths: np.ndarray) -> float:
 def _load_lexicon(generation: Generation) -> Lexicon:
     """Load a generation's lexicon, reporting a damaged one as ``IndexNotReady``."""
     try:
-        return load_lexicon(generation.path)
+        return open_lexicon(generation.path)
     except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise IndexNotReady(
             f"the lexicon of index generation {generation.name} is damaged ({type(exc).__name__}); "

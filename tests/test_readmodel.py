@@ -13,12 +13,15 @@ from whoosh.query import Phrase
 
 from searchsvc import codec
 from searchsvc.indexer import add_articles, current_generation, delete_articles, reindex
+from searchsvc.lexicon import load_lexicon
 from searchsvc.readmodel import (
+    LEXICON_MODEL,
     POSITION_FIELDS,
     TERM_FIELDS,
     DamagedReadModel,
     iter_models,
     model_path,
+    open_lexicon,
     open_model,
 )
 from searchsvc.search import SearchRequest, search
@@ -36,7 +39,8 @@ def _write_articles(path: Path, count: int, prefix: str = "a") -> Path:
                 "id": f"{prefix}{i}",
                 "title": f"Tin số {i}: " + " ".join(words[:5]),
                 "summary": " ".join(words[2:9]) if i % 3 else None,
-                "body": " ".join(words) + f". Bão số {i % 13} đổ bộ, người dân Hà Nội theo dõi. " * (1 + i % 4),
+                "body": " ".join(words)
+                + f". Bão số {i % 13} đổ bộ, người dân Hà Nội theo dõi. " * (1 + i % 4),
                 "author": ["Minh Anh", "Lê Văn Đức", None][i % 3],
                 "category": ["Thời sự", "Thế giới", "Kinh doanh"][i % 3],
                 "source": ["tuoitre", "vnexpress"][i % 2],
@@ -172,14 +176,18 @@ def test_truncated_read_model_never_maps_past_its_end(many_index: Path, tmp_path
             open_model(model, verify=False)
 
 
-def test_incremental_add_writes_a_small_segment_and_keeps_the_big_one_mapped(many_index: Path, tmp_path: Path):
+def test_incremental_add_writes_a_small_segment_and_keeps_the_big_one_mapped(
+    many_index: Path, tmp_path: Path
+):
     index_dir = _copy(many_index, tmp_path)
     store = open_store(index_dir, refresh_interval=0)
     try:
         (big,) = store.state.parts
         fresh = tmp_path / "fresh.jsonl"
         fresh.write_text(
-            json.dumps({"id": "moi1", "title": "Đà Nẵng khai trương cầu Rồng mới", "body": "Cầu Rồng ở Đà Nẵng."})
+            json.dumps(
+                {"id": "moi1", "title": "Đà Nẵng khai trương cầu Rồng mới", "body": "Cầu Rồng ở Đà Nẵng."}
+            )
             + "\n"
             + json.dumps({"id": "a3", "title": "Bài a3 được sửa: Huế mưa lớn", "body": "Mưa lớn ở Huế."})
             + "\n",
@@ -225,3 +233,31 @@ def test_unsupported_whoosh_is_named_when_an_internal_is_missing(monkeypatch: py
     monkeypatch.delattr(codec.whoosh3.W3LeafMatcher, "_read_data")
     with pytest.raises(codec.UnsupportedWhoosh, match="whoosh3 3.54.0"):
         codec.check_supported()
+
+
+def test_mapped_lexicon_answers_like_the_pickled_one(demo_index_dir: Path):
+    path = current_generation(demo_index_dir).path
+    pickled, mapped = load_lexicon(path), open_lexicon(path)
+    assert len(mapped.keys) == len(pickled.keys) > 100
+    for prefix in ("h", "ha", "ha n", "hà nội", "thu tuong", "bao", "zz", "đ", "Đà"):
+        assert mapped.complete(prefix, 8) == pickled.complete(prefix, 8)
+    for folded in list(pickled.words)[:200] + ["khongcotu"]:
+        assert (mapped.best_form(folded), mapped.count(folded)) == (
+            pickled.best_form(folded),
+            pickled.count(folded),
+        )
+    for key in list(pickled.pairs)[:200]:
+        first, _, second = key.partition(" ")
+        assert mapped.pair_count(first, second) == pickled.pair_count(first, second)
+    for words in (["ha", "noi"], ["thu", "tuong", "chinh", "phu"], ["bao", "lu"]):
+        assert mapped.restore_accents(words) == pickled.restore_accents(words)
+    for typo in ("hanoi", "chinnh", "tuonng", "baoo"):
+        assert mapped.correct(typo) == pickled.correct(typo)
+
+
+def test_damaged_lexicon_map_is_written_again_from_the_pickle(demo_index_dir: Path, tmp_path: Path):
+    index_dir = _copy(demo_index_dir, tmp_path)
+    path = current_generation(index_dir).path
+    (path / LEXICON_MODEL).write_bytes((path / LEXICON_MODEL).read_bytes()[:1000])
+    assert open_lexicon(path).complete("ha", 3) == load_lexicon(path).complete("ha", 3)
+    assert open_lexicon(path, verify=True).complete("ha", 3)

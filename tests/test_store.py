@@ -13,6 +13,7 @@ from searchsvc.demo import demo_sources
 from searchsvc.errors import IndexNotReady
 from searchsvc.indexer import CURRENT, current_generation, reindex
 from searchsvc.lexicon import LEXICON_FILE
+from searchsvc.readmodel import LEXICON_MODEL
 from searchsvc.search import SearchRequest, search
 from searchsvc.store import open_store
 
@@ -68,8 +69,10 @@ def test_a_damaged_new_generation_is_not_served_and_health_says_so(
             name = _small_generation(two_generations, tmp_path)
             target = two_generations / name
             if damage == "lexicon":
-                data = (target / LEXICON_FILE).read_bytes()
-                (target / LEXICON_FILE).write_bytes(data[: len(data) // 2])
+                # Both the pickle and its map: nothing is left to rebuild the lexicon from.
+                for file in (LEXICON_FILE, LEXICON_MODEL):
+                    data = (target / file).read_bytes()
+                    (target / file).write_bytes(data[: len(data) // 2])
             else:
                 for toc in target.glob("_MAIN_*.toc"):
                     toc.write_bytes(toc.read_bytes()[:40])
