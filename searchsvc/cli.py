@@ -22,6 +22,7 @@ import click
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import IndexBusy, SearchsvcError
 from searchsvc.indexer import ReindexReport
+from searchsvc.ingest import IngestLimits
 
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the index; try again later
@@ -160,6 +161,7 @@ def reindex(
         procs=procs or settings.index.procs,
         limitmb=settings.index.limitmb,
         keep_generations=settings.index.keep_generations,
+        limits=IngestLimits.from_settings(settings.index),
         progress=Progress(enabled=not quiet and sys.stderr.isatty()),
     )
     _print_report(report, "indexed")
@@ -186,7 +188,12 @@ def index_add(
     from searchsvc.indexer import add_articles
 
     settings = _settings(ctx, index_dir)
-    report = add_articles(list(sources), settings.index_dir, timeout=settings.index.lock_timeout)
+    report = add_articles(
+        list(sources),
+        settings.index_dir,
+        timeout=settings.index.lock_timeout,
+        limits=IngestLimits.from_settings(settings.index),
+    )
     _print_report(report, "added/updated")
     _write_rejects(report, rejects_path)
 

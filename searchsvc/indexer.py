@@ -34,7 +34,7 @@ from whoosh.index import LockError
 from searchsvc import codec
 from searchsvc.article import Article
 from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
-from searchsvc.ingest import IngestReport, Reject, expand_sources, iter_sources
+from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
 from searchsvc.lexicon import LexiconBuilder, load_lexicon, save_lexicon
 from searchsvc.readmodel import (
     LEXICON_MODEL,
@@ -132,11 +132,13 @@ def current_generation(index_dir: Path) -> Generation:
     return Generation(path, manifest)
 
 
-def read_articles(sources: Sequence[str | Path], report: ReindexReport) -> list[Article]:
+def read_articles(
+    sources: Sequence[str | Path], report: ReindexReport, limits: IngestLimits = DEFAULT_LIMITS
+) -> list[Article]:
     """Read every source, keep the later record of a duplicate id, and note rejects."""
     ingest = IngestReport()
     by_id: dict[str, Article] = {}
-    for article in ingest.collect(iter_sources(sources)):
+    for article in ingest.collect(iter_sources(sources, limits)):
         if article.id in by_id:
             report.duplicates += 1
             report.duplicate_ids.append(article.id)
@@ -153,6 +155,7 @@ def reindex(
     limitmb: int = 1024,
     keep_generations: int = 2,
     progress: Progress | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> ReindexReport:
     """Build a new generation from ``sources`` and make it live when complete."""
     started = time.perf_counter()
@@ -161,7 +164,7 @@ def reindex(
     report = ReindexReport()
     with write_lock(index_dir, timeout=0):
         _remove_stale_builds(index_dir)
-        articles = read_articles(sources, report)
+        articles = read_articles(sources, report, limits)
         if not articles:
             raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
         name = GEN_PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -366,12 +369,17 @@ def _update_manifest_count(index_dir: Path) -> None:
     os.replace(tmp, generation.path / MANIFEST)
 
 
-def add_articles(sources: Sequence[str | Path], index_dir: Path, timeout: float = 5.0) -> ReindexReport:
+def add_articles(
+    sources: Sequence[str | Path],
+    index_dir: Path,
+    timeout: float = 5.0,
+    limits: IngestLimits = DEFAULT_LIMITS,
+) -> ReindexReport:
     """Insert or replace the articles of ``sources`` in the live generation."""
     started = time.perf_counter()
     expand_sources(sources)
     report = ReindexReport()
-    articles = read_articles(sources, report)
+    articles = read_articles(sources, report, limits)
     if not articles:
         raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
     with _live_writer(Path(index_dir), timeout) as writer:

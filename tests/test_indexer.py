@@ -333,3 +333,21 @@ def test_store_refreshes_after_each_index_add(tmp_path):
         totals.append((store.doc_count, search(store, SearchRequest(q="tau cao toc")).total))
     store.close()
     assert totals == [(7, 1), (8, 2), (9, 3)]
+
+
+def test_configured_article_size_limit_reaches_reindex_and_index_add(tmp_path):
+    source = tmp_path / "long.jsonl"
+    body = "Mưa lớn ở Huế kéo dài nhiều ngày. " * 400
+    source.write_text(json.dumps({"id": "dai", "title": "Huế mưa", "body": body}, ensure_ascii=False) + "\n")
+    config = tmp_path / "small.toml"
+    config.write_text("[index]\nmax_article_chars = 2000\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    runner = CliRunner()
+    for command in (
+        ["reindex", "--index-dir", str(index_dir)],
+        ["index", "add", "--index-dir", str(index_dir)],
+    ):
+        result = runner.invoke(main, ["--config", str(config), *command, str(source)])
+        assert result.exit_code == 0, result.output
+        with open_store(index_dir) as store:
+            assert len(store.get_article("dai")["body"]) <= 2000
