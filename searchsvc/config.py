@@ -27,7 +27,6 @@ class IndexSettings:
     limitmb: int = 1024
     keep_generations: int = 2
     lock_timeout: float = 5.0
-    warm_terms: int = 1000
     max_article_chars: int = 200_000
 
 
