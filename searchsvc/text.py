@@ -85,9 +85,18 @@ def normalize(text: str) -> str:
         return text
     text = _compose(text)
     if not _PAIR_CHARS.isdisjoint(text):
-        text = _OPEN_PAIR.sub(lambda m: _TO_FIRST[m.group(1)], text)
-        text = _CLOSED_PAIR.sub(lambda m: _TO_SECOND[m.group(1)], text)
+        moved = _CLOSED_PAIR.sub(lambda m: _TO_SECOND[m.group(1)], _OPEN_PAIR.sub(_first, text))
+        if moved != text and not unicodedata.is_normalized("NFC", moved):
+            # A stray combining mark after the moved tone (`OÀ` + U+0300) composes anew;
+            # one more pass reaches the fixed point, so normalize stays idempotent.
+            return normalize(unicodedata.normalize("NFC", moved))
+        text = moved
     return text
+
+
+def _first(match: re.Match[str]) -> str:
+    """Return an open pair with its tone moved to the first vowel."""
+    return _TO_FIRST[match.group(1)]
 
 
 _TO_OLD_STYLE = {new: old for old, new in _TO_FIRST.items()}

@@ -297,3 +297,9 @@ def test_old_and_new_tone_style_agree(pairs, separator):
     old = separator.join(o for o, _ in pairs)
     new = separator.join(n for _, n in pairs)
     assert (fold(old), exact_terms(old), normalize(old)) == (fold(new), exact_terms(new), normalize(new))
+
+
+@pytest.mark.parametrize("text", ["OÀ\u0300", "Hoà\u0300", "oà\u0300\u0300", "khoẻ\u0301"])
+def test_normalize_is_idempotent_with_stray_combining_marks(text):
+    once = normalize(text)
+    assert normalize(once) == once
