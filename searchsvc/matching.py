@@ -61,15 +61,21 @@ def _words_in_fields(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (mask, score) of documents having any of the folded words listed per field."""
     size = store.columns.live.shape[0]
-    mask = np.zeros(size, dtype=bool)
-    score = np.zeros(size, dtype=np.float64)
+    found: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
     for field, words in words_by_field.items():
         for word in words:
             ids, tfs = store.postings(field, word)
             if ids.size:
-                mask[ids] = True
-                score[ids] += weights[field] * _bm25(store, field, ids, tfs)
-    return mask, score
+                found.append(ids)
+                scores.append(weights[field] * _bm25(store, field, ids, tfs))
+    mask = np.zeros(size, dtype=bool)
+    if not found:
+        return mask, np.zeros(size, dtype=np.float64)
+    ids = np.concatenate(found)
+    mask[ids] = True
+    # One pass that sums each document's contributions in field order, as ``+=`` per field did.
+    return mask, np.bincount(ids, weights=np.concatenate(scores), minlength=size)
 
 
 def _term_in_fields(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -47,11 +46,24 @@ def proximity(adjacency: Mapping[str, float], weights: Mapping[str, float]) -> f
     )
 
 
-@functools.lru_cache(maxsize=512)
-def _exact_pattern(word: str) -> re.Pattern[str]:
-    """Compile a whole-word search for an exact word in either tone style."""
-    alternation = "|".join(map(re.escape, tone_variants(word)))
-    return re.compile(rf"(?<![^\W\d_])(?:{alternation})(?![^\W\d_])")
+def _is_letter(ch: str) -> bool:
+    """Return whether ``ch`` is a letter as the regex class ``[^\\W\\d_]`` means it."""
+    return ch.isalnum() and not ch.isdecimal()
+
+
+def has_word(text: str, word: str) -> bool:
+    """Return whether ``word`` stands in ``text`` as a whole word (no letter on either side).
+
+    ``str.find`` scans in C; only the places where the word occurs are checked in Python.
+    """
+    size = len(word)
+    at = text.find(word)
+    while at >= 0:
+        end = at + size
+        if (at == 0 or not _is_letter(text[at - 1])) and (end == len(text) or not _is_letter(text[end])):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def exact_body_share(exact_words: Sequence[str], body: str) -> float:
@@ -63,13 +75,14 @@ def exact_body_share(exact_words: Sequence[str], body: str) -> float:
     if not exact_words or not body:
         return 0.0
     lowered = body.lower()
-    # A plain substring test first: the whole-word regex runs only where it can match.
-    found = sum(
-        1
-        for w in exact_words
-        if any(v in lowered for v in tone_variants(w)) and _exact_pattern(w).search(lowered)
-    )
+    found = sum(1 for w in exact_words if any(has_word(lowered, v) for v in _variants(w)))
     return found / len(exact_words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _variants(word: str) -> tuple[str, ...]:
+    """Return a word's spellings in both tone styles (cached: queries repeat words)."""
+    return tone_variants(word)
 
 
 def freshness(published_ts: int, now_ts: float, half_life_days: float) -> float:

@@ -481,9 +481,9 @@ class SegmentModel(MappedFile):
         """Return (pick index, position) pairs for some postings (``picks``, ascending) of one term."""
         model = self.fields[field]
         assert model.term_pos is not None and model.positions is not None
-        counts = postings.weights.astype(np.int64)
-        wanted = counts[picks]
-        starts = int(model.term_pos[postings.term]) + np.cumsum(counts)[picks] - wanted
+        wanted = postings.weights[picks].astype(np.int64)
+        ends = np.cumsum(postings.weights, dtype=np.int64)
+        starts = int(model.term_pos[postings.term]) + ends[picks] - wanted
         owner = np.repeat(np.arange(picks.size), wanted)
         # Index of every position: its posting's start plus its rank within the posting.
         ranks = np.arange(int(wanted.sum())) - np.repeat(np.cumsum(wanted) - wanted, wanted)

@@ -21,6 +21,7 @@ import pickle
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -42,6 +43,9 @@ from searchsvc.readmodel import (
 )
 
 log = logging.getLogger(__name__)
+
+# Stored documents kept per process: about 1 MB of text (bodies are capped at ingest).
+STORED_CACHE_CHARS = 500_000
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,11 @@ def _average(lengths: np.ndarray) -> float:
     return float(present.mean()) if present.size else 1.0
 
 
+def _chars(fields: dict[str, Any]) -> int:
+    """Return about how many characters a stored document holds (its text fields)."""
+    return sum(len(v) for v in fields.values() if isinstance(v, str)) + 64
+
+
 def _load_lexicon(generation: Generation) -> Lexicon:
     """Load a generation's lexicon, reporting a damaged one as ``IndexNotReady``."""
     try:
@@ -188,6 +197,8 @@ class Store:
         self._retired: list[Part] = []
         self._closed = False
         self.problem: str | None = None  # why a newer generation or TOC is not being served
+        self._stored: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._stored_chars = 0
         self._state = self._build(current_generation(self.index_dir), None)
 
     # ------------------------------------------------------------ state
@@ -413,10 +424,13 @@ class Store:
         owners: list[np.ndarray] = []
         positions: list[np.ndarray] = []
         for part, post in self._postings(field, term):
-            inside = np.nonzero((docnums >= part.offset) & (docnums < part.end))[0]
+            if part.offset == 0 and (not docnums.size or docnums[-1] < part.end):
+                inside, local = np.arange(docnums.size), docnums  # the common case: one segment
+            else:
+                inside = np.nonzero((docnums >= part.offset) & (docnums < part.end))[0]
+                local = docnums[inside] - part.offset
             if not inside.size or not post.docs.size:
                 continue
-            local = docnums[inside] - part.offset
             at = np.searchsorted(post.docs, local)
             hit = at < post.docs.size
             hit[hit] = post.docs[at[hit]] == local[hit]
@@ -455,16 +469,31 @@ class Store:
         raise NotFound(f"no document number {docnum}")
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        """Return the stored fields of a document number."""
+        """Return the stored fields of a document number.
+
+        The last few documents read are kept (at most ``STORED_CACHE_CHARS`` characters):
+        re-ranking reads the best matches' bodies and the hits then read most of them again.
+        """
         part = self._part_of(docnum)
+        key = (part.info.segment_id, docnum - part.offset)
         with self._lock:
+            found = self._stored.get(key)
+            if found is not None:
+                self._stored.move_to_end(key)
+                return found
             try:
-                return part.reader.stored_fields(docnum - part.offset)
+                found = part.reader.stored_fields(docnum - part.offset)
             except (OSError, EOFError, ValueError) as exc:
                 raise IndexNotReady(
                     f"stored fields of segment {part.info.segment_id} cannot be read ({type(exc).__name__}); "
                     "run `searchsvc reindex`"
                 ) from exc
+            self._stored[key] = found
+            self._stored_chars += _chars(found)
+            while self._stored_chars > STORED_CACHE_CHARS and len(self._stored) > 1:
+                _, dropped = self._stored.popitem(last=False)
+                self._stored_chars -= _chars(dropped)
+            return found
 
     def document_number(self, article_id: str) -> int | None:
         """Return the live document number of an article id, or None."""
