@@ -6,49 +6,136 @@ stderr and a non-zero exit code; no traceback reaches the user.
 
 from __future__ import annotations
 
+import errno
 import functools
 import html
 import json
+import logging
+import os
 import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from searchsvc.config import Settings, load_settings
-from searchsvc.errors import IndexBusy, SearchsvcError
+from searchsvc.errors import IndexBusy, QueryError, SearchsvcError
 from searchsvc.indexer import ReindexReport
 from searchsvc.ingest import IngestLimits
 
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 DEMO_INDEX = "index/demo"
+# Lone surrogates: from an index built before ingest replaced them, or from command-line
+# bytes that are not UTF-8 (Python decodes argv with surrogateescape). UTF-8 cannot print them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
-def _fail(exc: SearchsvcError) -> None:
+def _printable(text: str) -> str:
+    """Return ``text`` with lone surrogates replaced by U+FFFD, so any UTF-8 stream can take it."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def _echo(text: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print a line of text, whatever it holds."""
+    click.echo(_printable(text), err=err, nl=nl)
+
+
+def _one_line(text: str) -> str:
+    """Collapse a message onto one line."""
+    return " ".join(text.split())
+
+
+def _exit_with(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    """Print ``error: message`` as one line on stderr and exit with ``code``."""
+    _echo(f"error: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def _fail(exc: SearchsvcError) -> NoReturn:
     """Print a core error and exit non-zero."""
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(EXIT_BUSY if isinstance(exc, IndexBusy) else EXIT_ERROR)
+    _exit_with(str(exc), EXIT_BUSY if isinstance(exc, IndexBusy) else EXIT_ERROR)
+
+
+def _os_message(exc: OSError) -> str:
+    """Describe an operating-system error (disk full, permission, not a directory) in one line."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    reason = reason[:1].lower() + reason[1:]
+    where = f": {exc.filename}" if exc.filename else ""
+    hint = "; free some space and run the command again" if exc.errno in _DISK_FULL else ""
+    return f"{reason}{where}{hint}"
+
+
+def _stdout_gone() -> NoReturn:
+    """Exit quietly when the reader of our output went away (``searchsvc stats | head -1``)."""
+    try:
+        # Python flushes stdout once more at exit: let that go nowhere instead of failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_ERROR)
+
+
+def _wants_traceback() -> bool:
+    """Return True when ``--traceback`` was given before the command."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("traceback"))
 
 
 def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Translate searchsvc errors raised by a command into a message and exit code."""
+    """Translate errors raised by a command into a one-line message and an exit code.
+
+    Core errors (``SearchsvcError``) carry their own message; operating-system errors
+    (disk full, permission denied) name the file. Anything else is a defect of
+    searchsvc: the last resort below still prints one line, not a traceback (and
+    keeps click from turning an ``EOFError`` into a bare "Aborted!").
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except SearchsvcError as exc:
             _fail(exc)
+        except BrokenPipeError:
+            _stdout_gone()
+        except OSError as exc:
+            _exit_with(_os_message(exc))
         except KeyboardInterrupt:
-            click.echo("\ninterrupted: the live index is unchanged", err=True)
+            _echo("\ninterrupted: the live index is unchanged", err=True)
             sys.exit(130)
+        except Exception as exc:  # the documented last resort at the edge: one line, never a traceback
+            if _wants_traceback():
+                raise
+            _exit_with(
+                f"unexpected {type(exc).__name__}: {exc} (a searchsvc bug; "
+                "`searchsvc --traceback ...` shows where)"
+            )
 
     return wrapper
+
+
+class _StderrLines(logging.Handler):
+    """Print searchsvc's log records as ``warning: message`` lines on stderr, like the CLI's errors."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Print one record on one line."""
+        _echo(f"{record.levelname.lower()}: {_one_line(record.getMessage())}", err=True)
+
+
+def _log_to_stderr(ctx: click.Context) -> None:
+    """Show searchsvc's warnings (a read model rebuilt ...) on stderr while this command runs."""
+    logger = logging.getLogger("searchsvc")
+    handler = _StderrLines(logging.WARNING)
+    logger.addHandler(handler)
+    ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
 def _settings(ctx: click.Context, index_dir: str | None = None, **server: Any) -> Settings:
@@ -64,14 +151,17 @@ def _settings(ctx: click.Context, index_dir: str | None = None, **server: Any) -
 
 @click.group()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.option(
+    "--traceback", is_flag=True, help="Show the traceback of an unexpected error (for bug reports)."
+)
 @click.version_option(package_name="searchsvc")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
+@reports_errors
+def main(ctx: click.Context, config_path: str | None, traceback: bool) -> None:
     """Vietnamese news search: build the index, query it, serve it."""
-    try:
-        ctx.obj = {"settings": load_settings(config_path)}
-    except SearchsvcError as exc:
-        _fail(exc)
+    if ctx.invoked_subcommand not in ("serve", "demo"):  # gunicorn logs for the server
+        _log_to_stderr(ctx)
+    ctx.obj = {"settings": load_settings(config_path)}
 
 
 class Progress:
@@ -91,32 +181,30 @@ class Progress:
         width = 30
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
-        click.echo(
-            f"\r[{bar}] {done}/{total} {rate:,.0f} docs/s ETA {eta:,.0f}s ", nl=done >= total, err=True
-        )
+        _echo(f"\r[{bar}] {done}/{total} {rate:,.0f} docs/s ETA {eta:,.0f}s ", nl=done >= total, err=True)
         if done >= total:
-            click.echo("finishing: writing index segments and the lexicon…", err=True)
+            _echo("finishing: writing index segments and the lexicon…", err=True)
 
 
 def _print_report(report: ReindexReport, action: str) -> None:
     """Print the summary of a reindex or an incremental add."""
     size = f", index size {report.size_bytes / 1e6:,.1f} MB" if report.size_bytes else ""
-    click.echo(
+    _echo(
         f"{action} {report.indexed} articles into {report.generation} in {report.seconds:.1f}s"
         f" ({report.indexed / max(report.seconds, 1e-6):,.0f} docs/s){size}; "
         f"rejected {len(report.rejects)}, duplicates {report.duplicates}, warnings {len(report.warnings)}"
     )
     for reject in report.rejects[:20]:
         where = f"{reject.path}:{reject.line}" if reject.line is not None else reject.path
-        click.echo(f"  rejected {where}: {reject.reason}", err=True)
+        _echo(f"  rejected {where}: {reject.reason}", err=True)
     if len(report.rejects) > 20:
-        click.echo(f"  … and {len(report.rejects) - 20} more rejects", err=True)
+        _echo(f"  … and {len(report.rejects) - 20} more rejects", err=True)
     for warning in report.warnings[:10]:
         where = f"{warning.path}:{warning.line}" if warning.line is not None else warning.path
-        click.echo(f"  warning {where}: {warning.reason}", err=True)
+        _echo(f"  warning {where}: {warning.reason}", err=True)
     if report.duplicates:
         shown = ", ".join(report.duplicate_ids[:5])
-        click.echo(
+        _echo(
             f"  duplicate ids (the later record won): {shown}{' …' if report.duplicates > 5 else ''}",
             err=True,
         )
@@ -128,7 +216,7 @@ def _write_rejects(report: ReindexReport, path: str | None) -> None:
         from searchsvc.ingest import write_rejects
 
         write_rejects(report.rejects, Path(path))
-        click.echo(f"  rejects written to {path}", err=True)
+        _echo(f"  rejects written to {path}", err=True)
 
 
 @main.command()
@@ -209,9 +297,9 @@ def index_delete(ctx: click.Context, ids: tuple[str, ...], index_dir: str | None
 
     settings = _settings(ctx, index_dir)
     deleted, missing = delete_articles(list(ids), settings.index_dir, timeout=settings.index.lock_timeout)
-    click.echo(f"deleted {len(deleted)} article(s)")
+    _echo(f"deleted {len(deleted)} article(s)")
     if missing:
-        click.echo(f"not found: {', '.join(missing)}", err=True)
+        _echo(f"not found: {', '.join(missing)}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -230,19 +318,17 @@ def stats(ctx: click.Context, index_dir: str | None, as_json: bool) -> None:
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        _echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
-    click.echo(
-        f"generation   {data['generation']} (schema {data['schema_version']}, built {data['created']})"
-    )
-    click.echo(f"documents    {data['documents']:,} ({data['dated_documents']:,} dated)")
-    click.echo(f"size on disk {data['size_bytes'] / 1e6:,.1f} MB")
+    _echo(f"generation   {data['generation']} (schema {data['schema_version']}, built {data['created']})")
+    _echo(f"documents    {data['documents']:,} ({data['dated_documents']:,} dated)")
+    _echo(f"size on disk {data['size_bytes'] / 1e6:,.1f} MB")
     if data["date_range"]:
-        click.echo(f"dates        {data['date_range'][0]} … {data['date_range'][1]}")
+        _echo(f"dates        {data['date_range'][0]} … {data['date_range'][1]}")
     for title, key in (("categories", "categories"), ("sources", "sources")):
-        click.echo(f"{title}:")
+        _echo(f"{title}:")
         for value, count in data[key].items():
-            click.echo(f"  {count:>8,}  {value}")
+            _echo(f"  {count:>8,}  {value}")
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
@@ -303,6 +389,10 @@ def search(
     ):
         if value:
             params[name] = [value]
+    for name, values in params.items():
+        if any(_SURROGATES.search(value) for value in values):
+            # Bytes that are not UTF-8 on the command line; the API answers 400 for them.
+            raise QueryError("bad_request", f"{name!r} is not valid UTF-8")
     request = request_from_params(params, settings.search)
     store = open_store(settings.index_dir)
     try:
@@ -310,7 +400,7 @@ def search(
     finally:
         store.close()
     if as_json:
-        click.echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=1))
+        _echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=1))
         return
     _print_response(response, color=sys.stdout.isatty())
 
@@ -323,21 +413,21 @@ def _print_response(response: Any, color: bool) -> None:
         else f", read as {response.reading.mode}: {response.reading.text}"
     )
     partial = ", partial match (not every word found)" if response.partial else ""
-    click.echo(f"{response.total:,} results in {response.took_ms:.1f} ms{reading}{partial}")
+    _echo(f"{response.total:,} results in {response.took_ms:.1f} ms{reading}{partial}")
     if response.suggestion:
-        click.echo(f"did you mean: {response.suggestion.text}")
+        _echo(f"did you mean: {response.suggestion.text}")
     first = (response.page - 1) * response.per_page
     for rank, hit in enumerate(response.hits, first + 1):
         date = (hit.published or "")[:10] or "----------"
         meta = " · ".join(x for x in (hit.category, hit.source) if x)
-        click.echo(f"{rank:>4}. {_plain(hit.highlights.title, color)}")
-        click.echo(f"      {date}  {meta}  score {hit.score:.2f}  id {hit.id}")
-        click.echo(f"      {_plain(hit.highlights.snippet, color)}")
+        _echo(f"{rank:>4}. {_plain(hit.highlights.title, color)}")
+        _echo(f"      {date}  {meta}  score {hit.score:.2f}  id {hit.id}")
+        _echo(f"      {_plain(hit.highlights.snippet, color)}")
     for name in ("category", "source", "year"):
         values = response.facets.get(name) or ()
         if values:
             shown = ", ".join(f"{v.value} {v.count}" for v in values[:8])
-            click.echo(f"{name}: {shown}{' …' if len(values) > 8 else ''}")
+            _echo(f"{name}: {shown}{' …' if len(values) > 8 else ''}")
 
 
 @main.command()
@@ -362,9 +452,7 @@ def serve(
     from searchsvc.web.server import run_dev, run_production
 
     settings = _settings(ctx, index_dir, host=host, port=port, workers=workers)
-    click.echo(
-        f"serving {settings.index_dir} on http://{settings.server.host}:{settings.server.port}/", err=True
-    )
+    _echo(f"serving {settings.index_dir} on http://{settings.server.host}:{settings.server.port}/", err=True)
     (run_dev if dev else run_production)(settings)
 
 
@@ -392,7 +480,7 @@ def demo(
         return
     from searchsvc.web.server import run_production
 
-    click.echo(f"demo: open http://{settings.server.host}:{settings.server.port}/", err=True)
+    _echo(f"demo: open http://{settings.server.host}:{settings.server.port}/", err=True)
     run_production(settings)
 
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from searchsvc.cli import main
 from searchsvc.demo import ARTICLES_PATH
+from searchsvc.errors import IndexNotReady
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config" / "searchsvc.toml"
@@ -212,3 +213,82 @@ def test_real_process_exit_code_and_message(tmp_path):
     )
     assert (completed.returncode, completed.stdout) == (1, "")
     assert completed.stderr == f"error: no index in {tmp_path}: run `searchsvc reindex SOURCE...` first\n"
+
+
+def test_query_bytes_that_are_not_utf8_are_an_error(demo_dir):
+    # Python reads the byte 0xff of argv as the lone surrogate U+DCFF; the API answers 400 for it.
+    result = cli("search", "h\udcffa", "--index-dir", str(demo_dir))
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", "error: 'q' is not valid UTF-8\n")
+    other = cli("search", "x", "--category", "\udcff", "--index-dir", str(demo_dir))
+    assert other.stderr == "error: 'category' is not valid UTF-8\n"
+
+
+def test_os_errors_name_the_file(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("", encoding="utf-8")
+    result = cli("stats", "--index-dir", str(not_a_dir))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: not a directory: {not_a_dir / 'CURRENT'}\n"
+
+
+def test_an_unexpected_error_is_one_line_and_traceback_shows_it(demo_dir, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something\nbroke")
+
+    monkeypatch.setattr("searchsvc.store.open_store", broken)
+    result = cli("stats", "--index-dir", str(demo_dir))
+    assert (type(result.exception), result.exit_code, result.stdout) == (SystemExit, 1, "")
+    assert result.stderr == (
+        "error: unexpected RuntimeError: something broke "
+        "(a searchsvc bug; `searchsvc --traceback ...` shows where)\n"
+    )
+    shown = CliRunner().invoke(
+        main, ["--config", str(CONFIG), "--traceback", "stats", "--index-dir", str(demo_dir)]
+    )
+    assert (type(shown.exception), str(shown.exception)) == (RuntimeError, "something\nbroke")
+
+
+def test_an_eof_error_is_not_a_bare_aborted(demo_dir, monkeypatch):
+    # click turns an EOFError into "Aborted!"; `index add` on a truncated TOC printed only that.
+    def truncated(*args, **kwargs):
+        raise EOFError("Ran out of input")
+
+    monkeypatch.setattr("searchsvc.store.open_store", truncated)
+    result = cli("search", "x", "--index-dir", str(demo_dir))
+    assert (result.exit_code, "Aborted!" in result.output) == (1, False)
+    assert result.stderr.startswith("error: unexpected EOFError: Ran out of input")
+
+
+def test_warnings_are_one_line_each_and_only_while_a_command_runs(demo_dir, monkeypatch):
+    import logging
+
+    def opened(index_dir, *args, **kwargs):
+        logging.getLogger("searchsvc.store").warning("read model %s\nis damaged", "x.rm")
+        raise IndexNotReady("no index")
+
+    monkeypatch.setattr("searchsvc.store.open_store", opened)
+    result = cli("stats", "--index-dir", str(demo_dir))
+    assert result.stderr == "warning: read model x.rm is damaged\nerror: no index\n"
+    assert [h for h in logging.getLogger("searchsvc").handlers if type(h).__name__ == "_StderrLines"] == []
+
+
+def test_output_to_a_closed_pipe_exits_quietly(demo_dir):
+    # `searchsvc stats | head -1`: the reader leaves; no BrokenPipeError traceback.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "searchsvc.cli",
+            "--config",
+            str(CONFIG),
+            "stats",
+            "--index-dir",
+            str(demo_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    process.stdout.close()
+    errors = process.stderr.read()
+    assert (process.wait(timeout=60), errors) == (1, b"")

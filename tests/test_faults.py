@@ -6,11 +6,23 @@ against a real ``searchsvc serve`` lives in ``test_server.py``.
 
 from __future__ import annotations
 
+import builtins
+import errno
+import io
 import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any, Self
 
 import pytest
+from click.testing import CliRunner
 
+from searchsvc.cli import main
 from searchsvc.config import load_settings
 from searchsvc.highlight import Targets, snippet
 from searchsvc.indexer import reindex
@@ -180,3 +192,254 @@ def test_options_is_204_not_an_empty_page(client):
 def test_autocomplete_marks_the_typed_letters_after_punctuation(client):
     body = client.get("/api/suggest?q=sau+bao+ha").get_json()
     assert body["suggestions"][0]["html"].startswith("<mark>Sau bão, Hà</mark> Nội")
+
+
+# ---------------------------------------------------------------- the command line (issue 10 #6, #7)
+
+CLI_CONFIG = Path(__file__).resolve().parents[1] / "config" / "searchsvc.toml"
+CORE_ARTICLES = Path(__file__).resolve().parent / "fixtures" / "core" / "articles.jsonl"
+
+
+def run_cli(*args: str | Path):
+    """Run the CLI in-process with the repository's config."""
+    return CliRunner().invoke(main, ["--config", str(CLI_CONFIG), *map(str, args)])
+
+
+def assert_one_line_error(result, starts: str = "error: ") -> None:
+    """Assert the command exited 1 with one ``error:`` line (after any ``warning:`` lines), no traceback."""
+    lines = result.stderr.splitlines()
+    # CliRunner turns an uncaught exception into exit code 1 too: only SystemExit is ours.
+    assert (type(result.exception), result.exit_code, result.stdout) == (SystemExit, 1, "")
+    assert lines[-1].startswith(starts)
+    assert [line for line in lines[:-1] if not line.startswith("warning: ")] == []
+    assert ("Traceback" in result.output, "Aborted!" in result.output) == (False, False)
+
+
+@pytest.fixture(scope="module")
+def pristine_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the six core articles into an index once; tests damage copies of it."""
+    index_dir = tmp_path_factory.mktemp("pristine") / "index"
+    reindex([CORE_ARTICLES], index_dir)
+    return index_dir
+
+
+@pytest.fixture()
+def live_copy(pristine_index: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Return (index directory, live generation directory) of a fresh copy of the core index."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(pristine_index, index_dir)
+    return index_dir, index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def truncate_half(*paths: Path) -> None:
+    """Cut each file to half its size, as a full disk or a torn copy leaves it."""
+    for path in paths:
+        os.truncate(path, path.stat().st_size // 2)
+
+
+def garble(*paths: Path) -> None:
+    """Overwrite each file with the same number of arbitrary bytes."""
+    for path in paths:
+        path.write_bytes(bytes(range(7, 256)) * (path.stat().st_size // 249 + 1))
+
+
+DAMAGES = {
+    "truncated segment": lambda gen: truncate_half(*gen.glob("*.seg")),
+    "truncated TOC": lambda gen: truncate_half(*gen.glob("_MAIN_*.toc")),
+    "truncated lexicon.pickle and lexicon.rm": lambda gen: truncate_half(
+        gen / "lexicon.pickle", gen / "lexicon.rm"
+    ),
+    "garbage lexicon.pickle and lexicon.rm": lambda gen: garble(gen / "lexicon.pickle", gen / "lexicon.rm"),
+    "CURRENT names a missing generation": lambda gen: (gen.parent / "CURRENT").write_text("gen-gone\n"),
+    "CURRENT is not text": lambda gen: (gen.parent / "CURRENT").write_bytes(b"\xff\xfe\x00"),
+    "manifest is not an object": lambda gen: (gen / "manifest.json").write_text("[1]"),
+    "manifest is garbage": lambda gen: garble(gen / "manifest.json"),
+}
+
+
+@pytest.mark.parametrize("command", [["stats"], ["stats", "--json"], ["search", "ha", "noi"], ["search"]])
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_index_is_one_line_and_exit_1(live_copy, command, damage):
+    index_dir, generation = live_copy
+    DAMAGES[damage](generation)
+    assert_one_line_error(run_cli(*command, "--index-dir", index_dir))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncated TOC",
+        "CURRENT names a missing generation",
+        "CURRENT is not text",
+        "manifest is not an object",
+        "manifest is garbage",
+    ],
+)
+def test_index_add_to_a_damaged_index_is_one_line_and_exit_1(live_copy, tmp_path, damage):
+    index_dir, generation = live_copy
+    DAMAGES[damage](generation)
+    result = run_cli("index", "add", CORE_ARTICLES, "--index-dir", index_dir)
+    assert_one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("damage", "warning"),
+    [
+        (lambda gen: truncate_half(*gen.glob("readmodel/*.rm")), "warning: read model MAIN_"),
+        (lambda gen: garble(*gen.glob("readmodel/*.rm")), "warning: read model MAIN_"),
+        (lambda gen: truncate_half(gen / "lexicon.rm"), "warning: read model lexicon.rm"),
+        (lambda gen: garble(gen / "lexicon.rm"), "warning: read model lexicon.rm"),
+    ],
+    ids=["truncated read model", "garbage read model", "truncated lexicon.rm", "garbage lexicon.rm"],
+)
+def test_a_damaged_read_model_is_rebuilt_with_a_one_line_warning(live_copy, damage, warning):
+    index_dir, generation = live_copy
+    damage(generation)
+    result = run_cli("search", "hoa", "binh", "--index-dir", index_dir, "--json")
+    assert (result.exception, result.exit_code) == (None, 0)
+    assert json.loads(result.stdout)["hits"][0]["id"] == "core-01"
+    assert result.stderr.startswith(warning)
+    assert (len(result.stderr.splitlines()), "Traceback" in result.output) == (1, False)
+
+
+def test_a_truncated_segment_is_one_line_from_a_real_process(live_copy):
+    # Before: both workers died of SIGBUS and the CLI printed only "Aborted!" (issue 10 #6).
+    index_dir, generation = live_copy
+    DAMAGES["truncated segment"](generation)
+    completed = subprocess.run(
+        [sys.executable, "-m", "searchsvc.cli", "--config", str(CLI_CONFIG), "search", "ha", "noi"]
+        + ["--index-dir", str(index_dir)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (completed.returncode, completed.stdout, completed.stderr.count("\n")) == (1, "", 1)
+    assert completed.stderr.startswith("error: segment MAIN_")
+    assert completed.stderr.endswith("is damaged (EOFError); run `searchsvc reindex`\n")
+
+
+class FullDisk:
+    """A disk under ``root`` with ``budget`` bytes left: writes beyond it fail with ENOSPC.
+
+    Every file opened for writing under ``root`` (Whoosh's segments and TOC, the read
+    models, the lexicon, the manifest) shares the budget, so raising it moves the
+    failure through each stage of a build.
+    """
+
+    real_open = staticmethod(builtins.open)
+
+    def __init__(self, root: Path, budget: int) -> None:
+        self.root = str(root)
+        self.left = budget
+
+    def spend(self, size: int) -> None:
+        """Take ``size`` bytes from the budget, or fail as a full disk does."""
+        if size > self.left:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.left -= size
+
+    def open(self, file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        """Open like ``open``; a file written under ``root`` is metered."""
+        handle = self.real_open(file, mode, *args, **kwargs)
+        inside = isinstance(file, str | os.PathLike) and os.fspath(file).startswith(self.root)
+        return MeteredFile(handle, self) if inside and set(mode) & set("wax+") else handle
+
+
+class MeteredFile:
+    """A writable file whose writes spend the budget of a ``FullDisk``."""
+
+    def __init__(self, handle: Any, disk: FullDisk) -> None:
+        self._handle = handle
+        self._disk = disk
+
+    def write(self, data: Any) -> int:
+        """Write ``data`` if the disk has room for it."""
+        self._disk.spend(len(data))
+        return self._handle.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+
+@pytest.fixture()
+def full_disk(monkeypatch):
+    """Return a function that leaves ``budget`` bytes free under ``root`` for the rest of the test."""
+
+    def fill(root: Path, budget: int) -> None:
+        disk = FullDisk(root, budget)
+        monkeypatch.setattr(builtins, "open", disk.open)
+        monkeypatch.setattr(io, "open", disk.open)  # pathlib's write_text opens through io.open
+
+    return fill
+
+
+# A reindex of the core articles writes about 147 KB, an index add of them about 137 KB:
+# these budgets stop each in Whoosh's writer and segment files, the read model and the
+# TOC commit.
+BUDGETS = [0, 2_000, 20_000, 60_000, 100_000, 125_000, 130_000]
+
+
+@pytest.mark.parametrize("budget", [*BUDGETS, 140_000, 146_000])
+def test_reindex_onto_a_full_disk_is_one_line_and_leaves_the_live_index(live_copy, full_disk, budget):
+    index_dir, generation = live_copy
+    full_disk(index_dir, budget)
+    result = run_cli("reindex", CORE_ARTICLES, "--index-dir", index_dir, "--quiet")
+    assert_one_line_error(result, "error: no space left on device; free some space and run the command")
+    assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == generation.name
+    assert sorted(p.name for p in index_dir.iterdir()) == [".lock", "CURRENT", generation.name]
+    found = run_cli("search", "hoa", "binh", "--index-dir", index_dir, "--json")
+    assert (found.exit_code, json.loads(found.stdout)["total"]) == (0, 1)
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+def test_index_add_onto_a_full_disk_is_one_line_and_the_index_still_answers(live_copy, full_disk, budget):
+    index_dir, _ = live_copy
+    full_disk(index_dir, budget)
+    result = run_cli("index", "add", CORE_ARTICLES, "--index-dir", index_dir)
+    assert_one_line_error(result, "error: no space left on device; free some space and run the command")
+    found = run_cli("search", "hoa", "binh", "--index-dir", index_dir, "--json")
+    assert (found.exit_code, json.loads(found.stdout)["total"]) == (0, 1)
+
+
+def test_reindex_over_the_file_size_limit_is_one_line_from_a_real_process(live_copy):
+    # A real write failing in the kernel (EFBIG under RLIMIT_FSIZE, with SIGXFSZ ignored) rather
+    # than a simulated one; before, reindex onto a full disk printed a 51-line traceback.
+    index_dir, generation = live_copy
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "searchsvc.cli", "--config", str(CLI_CONFIG), "reindex", str(CORE_ARTICLES)]
+        + ["--index-dir", str(index_dir), "--quiet"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit_file_size,
+    )
+    assert (completed.returncode, completed.stdout) == (1, "")
+    assert completed.stderr == "error: file too large; free some space and run the command again\n"
+    assert sorted(p.name for p in index_dir.iterdir()) == [".lock", "CURRENT", generation.name]
+
+
+def test_search_prints_an_index_holding_lone_surrogates(tmp_path):
+    # Before: `searchsvc search` printed a UnicodeEncodeError traceback (issue 10 #2).
+    source = tmp_path / "articles.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in SURROGATE_RECORDS), encoding="ascii")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("searchsvc.ingest._encodable", lambda article: (article, []))
+        reindex([source], tmp_path / "index")
+    table = run_cli("search", "tin", "a", "--index-dir", tmp_path / "index")
+    as_json = run_cli("search", "tin", "a", "--json", "--index-dir", tmp_path / "index")
+    assert (table.exit_code, table.stderr, as_json.exit_code, as_json.stderr) == (0, "", 0, "")
+    assert table.stdout.splitlines()[1] == "   1. Tin a\ufffdb Hà Nội"
+    assert json.loads(as_json.stdout)["hits"][0]["title"] == "Tin a\ufffdb Hà Nội"
