@@ -74,9 +74,12 @@ def check_supported() -> None:
             )
 
 
-def open_storage(path: str) -> FileStorage:
-    """Open an index directory for reading without mmap: a truncated file raises, never SIGBUS."""
-    return FileStorage(path, supports_mmap=False)
+def open_storage(path: str, mmap: bool = False) -> FileStorage:
+    """Open an index directory; without mmap (serving) a truncated file raises instead of SIGBUS.
+
+    Only a writer reading the segments it has just written maps them (faster).
+    """
+    return FileStorage(path, supports_mmap=mmap)
 
 
 def toc_generation(storage: FileStorage) -> int:

@@ -16,12 +16,15 @@ a half-built index and a killed build leaves the live one untouched.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
+import multiprocessing
 import os
 import pickle
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -211,7 +214,7 @@ def _write_index(
         writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
     else:
         writer = ix.writer(limitmb=limitmb)
-    codec.hook_commit(writer, write_read_models)
+    codec.hook_commit(writer, functools.partial(write_read_models, procs=procs))
     total = len(articles)
     try:
         for done, article in enumerate(articles, 1):
@@ -226,19 +229,31 @@ def _write_index(
     _remove_stale_models(build_dir)
 
 
-def write_read_models(storage: Any, schema: Any, segments: list[Any]) -> None:
-    """Write the read model of every segment that lacks one (called before Whoosh's TOC commit)."""
+def write_read_models(storage: Any, schema: Any, segments: list[Any], procs: int = 1) -> None:
+    """Write the read model of every segment that lacks one (called before Whoosh's TOC commit).
+
+    With ``procs`` > 1 and several new segments, one process per segment writes them.
+    """
     folder = Path(storage.folder)
-    for segment in segments:
-        path = model_path(folder, segment.segment_id())
-        if path.exists():
-            continue
-        reader = codec.open_segment(storage, schema, segment)
-        try:
-            # Read back with its checksum: a bad write fails the commit, not a later request.
-            open_model(write_model(reader, path, segment.segment_id()))
-        finally:
-            reader.close()
+    missing = [s for s in segments if not model_path(folder, s.segment_id()).exists()]
+    if procs > 1 and len(missing) > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(procs, len(missing)), mp_context=context) as pool:
+            for done in [pool.submit(_write_segment_model, folder, schema, s) for s in missing]:
+                done.result()
+        return
+    for segment in missing:
+        _write_segment_model(folder, schema, segment)
+
+
+def _write_segment_model(folder: Path, schema: Any, segment: Any) -> None:
+    """Write one segment's read model and read it back with its checksum (a bad write fails the commit)."""
+    storage = codec.open_storage(str(folder), mmap=True)
+    reader = codec.open_segment(storage, schema, segment)
+    try:
+        open_model(write_model(reader, model_path(folder, segment.segment_id()), segment.segment_id()))
+    finally:
+        reader.close()
 
 
 def verify_generation(path: Path) -> None:

@@ -261,3 +261,16 @@ def test_damaged_lexicon_map_is_written_again_from_the_pickle(demo_index_dir: Pa
     (path / LEXICON_MODEL).write_bytes((path / LEXICON_MODEL).read_bytes()[:1000])
     assert open_lexicon(path).complete("ha", 3) == load_lexicon(path).complete("ha", 3)
     assert open_lexicon(path, verify=True).complete("ha", 3)
+
+
+def test_two_processes_write_a_read_model_for_every_segment(tmp_path: Path):
+    index_dir = tmp_path / "index"
+    reindex([str(_write_articles(tmp_path / "many.jsonl", 600))], index_dir, procs=2)
+    path = current_generation(index_dir).path
+    storage = codec.open_storage(str(path))
+    _, segments = codec.read_segments(storage, codec.toc_generation(storage))
+    assert len(segments) >= 2
+    assert sorted(p.stem for p in iter_models(path)) == sorted(s.segment_id for s in segments)
+    assert _check_equal_to_whoosh(index_dir) > 10_000
+    with open_store(index_dir) as store:
+        assert search(store, SearchRequest(q='"bão số"')).total == 600
