@@ -3,32 +3,88 @@
 Matching is on folded syllables, so ``da nang`` marks ``Đà Nẵng`` and an NFD or
 Telex query marks the same words as its accented spelling. Everything but the
 ``<mark>`` tags is escaped.
+
+Words that the query puts next to each other are marked where they stand
+together in the text:
+
+- a phrase (``"ha noi"``, or a word the tokenizer splits such as ``COVID-19``
+  or ``TP.HCM``) is marked only where all of it stands together;
+- neighbouring query words (``ha noi``) are marked as a run wherever two or more
+  of them stand together in query order (``Hà Nội``). Such a word is marked
+  alone (``nội`` in ``nội thành``) only when the text never has it together with
+  a query neighbour; ``Targets.settled`` extends that to a whole article, so a title
+  without ``Hà Nội`` marks no stray ``Nội`` when the body has ``Hà Nội``.
+
+Two syllables stand together when only spaces (no line break) or one of
+``- . /`` separate them. Everything is linear in the length of the text.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from searchsvc.text import fold_in_place, forms, spans
 
 ELLIPSIS = "…"
+# What may separate two syllables that stand together: spaces, or one joiner (COVID-19, TP.HCM, 24/7).
+_TOGETHER_GAP = re.compile(r"[^\S\n]+|[-./]")
+# A found syllable: (start, end, folded word).
+Found = tuple[int, int, str]
+# A syllable to mark: (start, end, folded word, stands together, joined to the next mark).
+Mark = tuple[int, int, str, bool, bool]
 
 
 @dataclass(frozen=True)
 class Targets:
-    """The folded words and prefixes to mark."""
+    """What to mark: folded words, prefixes, phrases and pairs of neighbouring query words."""
 
     words: frozenset[str]
     prefixes: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    pairs: frozenset[tuple[str, str]] = frozenset()
+
+    @functools.cached_property
+    def syllables(self) -> frozenset[str]:
+        """Return every folded word a mark can start from (words, phrase and pair syllables)."""
+        found = set(self.words)
+        for phrase in self.phrases:
+            found.update(phrase)
+        for pair in self.pairs:
+            found.update(pair)
+        return frozenset(found)
 
     def matches(self, folded: str) -> bool:
-        """Tell whether a folded syllable should be marked."""
-        return folded in self.words or any(folded.startswith(p) for p in self.prefixes)
+        """Tell whether a folded syllable may be marked (alone or in a run)."""
+        return folded in self.syllables or self.prefixed(folded)
+
+    def prefixed(self, folded: str) -> bool:
+        """Tell whether a folded syllable starts with one of the prefixes."""
+        return any(folded.startswith(p) for p in self.prefixes)
+
+    def settled(self, *texts: str) -> Targets:
+        """Return these targets without the lone words that stand together with a query neighbour in ``texts``.
+
+        Used per article (title, lead, body): where the article has ``Hà Nội``, a
+        ``nội`` elsewhere in it is a stray syllable, in its title too.
+        """
+        if not self.pairs:
+            return self
+        paired: set[str] = set()
+        for text in texts:
+            if text:
+                paired |= _links(text, _found(text, self), self)[1]
+        return dataclasses.replace(self, words=self.words - paired) if paired & self.words else self
+
+    @property
+    def runs(self) -> bool:
+        """Tell whether some words are marked only or preferably where they stand together."""
+        return bool(self.phrases or self.pairs)
 
 
 # A letter, as the syllable splitter in ``searchsvc.text`` counts one.
@@ -38,17 +94,17 @@ _LETTER = r"[^\W\d_]"
 @functools.lru_cache(maxsize=256)
 def _target_pattern(targets: Targets) -> re.Pattern[str] | None:
     """Compile a search for whole folded letter-words and letter prefixes; None when one has a digit."""
-    terms = (*targets.words, *targets.prefixes)
+    terms = (*targets.syllables, *targets.prefixes)
     if not terms or not all(t.isalpha() and t.isascii() for t in terms):
         return None
-    words = sorted(map(re.escape, targets.words), key=len, reverse=True)
+    words = sorted(map(re.escape, targets.syllables), key=len, reverse=True)
     prefixes = [re.escape(p) + _LETTER + "*" for p in sorted(targets.prefixes, key=len, reverse=True)]
     alternation = "|".join(words + prefixes)
     return re.compile(rf"(?<!{_LETTER})(?:{alternation})(?!{_LETTER})")
 
 
-def _iter_found(text: str, targets: Targets) -> Iterator[tuple[int, int, str]]:
-    """Yield (start, end, folded word) of every matched syllable of ``text``, in order, in one pass.
+def _iter_found(text: str, targets: Targets) -> Iterator[Found]:
+    """Yield (start, end, folded word) of every syllable of ``text`` that may be marked, in order, in one pass.
 
     Fast path: one regular expression over the folded text, whose offsets equal
     the original's when folding kept every character one character (NFC
@@ -63,38 +119,83 @@ def _iter_found(text: str, targets: Targets) -> Iterator[tuple[int, int, str]]:
     return ((s, e, forms(raw)[1]) for s, e, raw in spans(text) if targets.matches(forms(raw)[1]))
 
 
-def _found(text: str, targets: Targets) -> list[tuple[int, int, str]]:
-    """Return (start, end, folded word) of every matched syllable of ``text``."""
+def _found(text: str, targets: Targets) -> list[Found]:
+    """Return (start, end, folded word) of every syllable of ``text`` that may be marked."""
     return list(_iter_found(text, targets))
 
 
-def _matched_spans(text: str, targets: Targets) -> list[tuple[int, int]]:
-    """Return the character spans of ``text`` whose syllables match."""
-    return [(start, end) for start, end, _ in _found(text, targets)]
+def _links(text: str, found: list[Found], targets: Targets) -> tuple[list[bool], set[str]]:
+    """Return which found syllables stand together with the next as the query has them, and the paired words.
+
+    ``links[i]`` joins ``found[i]`` and ``found[i + 1]``: a pair of neighbouring
+    query words, or two syllables of one whole phrase occurrence. The set holds
+    the words that stand together with a query neighbour (pairs only).
+    """
+    together = [
+        _TOGETHER_GAP.fullmatch(text, found[i][1], found[i + 1][0]) is not None for i in range(len(found) - 1)
+    ]
+    links = [False] * len(together)
+    paired: set[str] = set()
+    if targets.pairs:
+        for i, joined in enumerate(together):
+            if joined and (found[i][2], found[i + 1][2]) in targets.pairs:
+                links[i] = True
+                paired.update((found[i][2], found[i + 1][2]))
+    if targets.phrases:
+        starts: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in targets.phrases:
+            starts.setdefault(phrase[0], []).append(phrase)
+        for i, (_, _, word) in enumerate(found):
+            for phrase in starts.get(word, ()):
+                # Phrases are at most max_terms long, so this stays linear in the text.
+                last = i + len(phrase) - 1
+                if last < len(found) and all(
+                    together[i + k] and found[i + k + 1][2] == phrase[k + 1] for k in range(len(phrase) - 1)
+                ):
+                    links[i:last] = [True] * (last - i)
+    return links, paired
+
+
+def _marks(text: str, targets: Targets) -> list[Mark]:
+    """Return the syllables of ``text`` to mark: runs where query neighbours stand together, and lone words."""
+    found = _found(text, targets)
+    if not targets.runs:
+        return [(s, e, w, False, False) for s, e, w in found]
+    links, paired = _links(text, found, targets)
+    lone = targets.words - paired
+    marks: list[Mark] = []
+    for i, (start, end, word) in enumerate(found):
+        joined = i < len(links) and links[i]
+        together = joined or (i > 0 and links[i - 1])
+        if together or word in lone or (targets.prefixes and targets.prefixed(word)):
+            marks.append((start, end, word, together, joined))
+    return marks
 
 
 def contains(text: str, targets: Targets) -> bool:
     """Tell whether ``text`` has a syllable to mark."""
-    return bool(text) and next(_iter_found(text, targets), None) is not None
+    if not text:
+        return False
+    if not targets.runs:
+        return next(_iter_found(text, targets), None) is not None
+    return bool(_marks(text, targets))
 
 
 def mark(text: str, targets: Targets, start: int = 0, end: int | None = None) -> str:
     """Return ``text[start:end]`` escaped, with ``<mark>`` around matched syllables."""
     end = len(text) if end is None else end
-    return _render(
-        text, [s for s in _matched_spans(text, targets) if s[0] >= start and s[1] <= end], start, end
-    )
+    return _render(text, [m for m in _marks(text, targets) if m[0] >= start and m[1] <= end], start, end)
 
 
-def _render(text: str, marked: list[tuple[int, int]], start: int, end: int) -> str:
-    """Escape ``text[start:end]`` and wrap the ``marked`` spans (adjacent ones merged)."""
+def _render(text: str, marked: list[Mark], start: int, end: int) -> str:
+    """Escape ``text[start:end]`` and wrap the ``marked`` syllables (neighbours merged into one mark)."""
     out: list[str] = []
     pos = start
     i = 0
     while i < len(marked):
-        first, last = marked[i]
-        # Merge marks separated only by spaces so a phrase reads as one highlight.
-        while i + 1 < len(marked) and text[last : marked[i + 1][0]].isspace():
+        first, last = marked[i][0], marked[i][1]
+        # Merge marks separated only by spaces, or joined in one run (COVID-19), so a phrase reads as one.
+        while i + 1 < len(marked) and (marked[i][4] or text[last : marked[i + 1][0]].isspace()):
             i += 1
             last = marked[i][1]
         out.append(html.escape(text[pos:first]))
@@ -106,46 +207,74 @@ def _render(text: str, marked: list[tuple[int, int]], start: int, end: int) -> s
 
 
 def snippet(text: str, targets: Targets, width: int = 240) -> str:
-    """Return the passage of about ``width`` characters with the most distinct matches, marked."""
-    if not text:
-        return ""
-    found = _found(text, targets)
-    if not found:
+    """Return the passage of about ``width`` characters with the most query words (together), marked."""
+    return best_snippet((text,), targets, width)
+
+
+def best_snippet(texts: Sequence[str], targets: Targets, width: int = 240) -> str:
+    """Return the best passage of ``texts`` (a lead, a body), marked; the first wins a tie.
+
+    The passage with the most distinct query words, then the most standing
+    together, is chosen across the texts (the number of marks only decides
+    within a text), so a lead holding one of three words loses to the body
+    sentence with all of them, and a lead as good as the body wins. Without a
+    mark anywhere, it is the start of the first non-empty text.
+    """
+    best: tuple[tuple[int, int, int], str, list[Mark], int] | None = None
+    for text in texts:
+        marks = _marks(text, targets) if text else []
+        if marks:
+            start, score = _best_window(marks, width)
+            if best is None or score[:2] > best[0][:2]:
+                best = (score, text, marks, start)
+    if best is None:
+        text = next((t for t in texts if t), "")
         end = _word_end(text, min(len(text), width))
         return _render(text, [], 0, end) + (ELLIPSIS if end < len(text) else "")
-    best_start = _best_window(found, width)
+    _, text, marks, best_start = best
     start = _passage_start(text, best_start, width)
     end = _word_end(text, min(len(text), start + width))
-    marked = [(s, e) for s, e, _ in found if s >= start and e <= end]
+    inside = [m for m in marks if m[0] >= start and m[1] <= end]
     prefix = ELLIPSIS if start > 0 else ""
     suffix = ELLIPSIS if end < len(text) else ""
-    return prefix + _render(text, marked, start, end) + suffix
+    return prefix + _render(text, inside, start, end) + suffix
 
 
-def _best_window(found: list[tuple[int, int, str]], width: int) -> int:
-    """Return where the ``width``-character window with the most distinct matched words starts.
+def _best_window(marks: list[Mark], width: int) -> tuple[int, tuple[int, int, int]]:
+    """Return where the ``width``-character window with the most query words, together, starts, and its score.
 
-    A window starts at a match and holds the matches ending within ``width`` of
-    it; it scores 100 per distinct word plus 1 per match, and the first best
-    wins. Two pointers slide over the matches, so this is linear in their
-    number (rescanning the rest per match took 95 s on a 1 MB body).
+    A window starts at a mark and holds the marks ending within ``width`` of it.
+    It scores, in order: distinct words, distinct words standing together with
+    a query neighbour, marks; the first best wins. Two pointers slide over the
+    marks, so this is linear in their number (rescanning the rest per mark took
+    95 s on a 1 MB body).
     """
     counts: Counter[str] = Counter()
-    best_start, best_score = found[0][0], -1
-    end = 0  # the window is found[i:end]
-    for i, (start, _, word) in enumerate(found):
+    together: Counter[str] = Counter()
+    best_start, best_score = marks[0][0], (-1, -1, -1)
+    end = 0  # the window is marks[i:end]
+    for i, (start, _, word, paired, _) in enumerate(marks):
         end = max(end, i)
-        while end < len(found) and found[end][1] <= start + width:
-            counts[found[end][2]] += 1
+        while end < len(marks) and marks[end][1] <= start + width:
+            counts[marks[end][2]] += 1
+            if marks[end][3]:
+                together[marks[end][2]] += 1
             end += 1
-        score = len(counts) * 100 + (end - i)
+        score = (len(counts), len(together), end - i)
         if score > best_score:
             best_start, best_score = start, score
         if end > i:
-            counts[word] -= 1
-            if not counts[word]:
-                del counts[word]
-    return best_start
+            _drop(counts, word)
+            if paired:
+                _drop(together, word)
+    return best_start, best_score
+
+
+def _drop(counts: Counter[str], word: str) -> None:
+    """Count one ``word`` less, forgetting it at zero."""
+    counts[word] -= 1
+    if not counts[word]:
+        del counts[word]
 
 
 def _passage_start(text: str, first_match: int, width: int) -> int:

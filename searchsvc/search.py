@@ -16,7 +16,7 @@ import numpy as np
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
-from searchsvc.highlight import Targets, contains, mark, snippet
+from searchsvc.highlight import Targets, best_snippet, mark
 from searchsvc.matching import evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
     SORTS,
@@ -226,16 +226,41 @@ def _by_date(store: Store, final: np.ndarray, newest: bool, limit: int) -> list[
 
 
 def highlight_targets(parsed: ParsedQuery) -> Targets:
-    """Return the folded words and prefixes to mark for a parsed query."""
+    """Return what to mark for a parsed query: words, prefixes, phrases and neighbouring words.
+
+    A phrase (quoted, or a word that splits into syllables such as ``COVID-19``)
+    is marked only where it stands whole. Plain words typed next to each other
+    (``ha noi``) form pairs, marked as a run where they stand together; a
+    negated, prefixed or ``OR`` clause between them breaks the sequence.
+    """
     words: list[str] = []
     prefixes: list[str] = []
-    for clause in parsed.positive:
+    phrases: list[tuple[str, ...]] = []
+    pairs: list[tuple[str, str]] = []
+    previous: str | None = None  # the plain word just before, for pairs
+    for clause in parsed.clauses:
+        if clause.negated:
+            previous = None
+            continue
         for part in clause.alternatives or (clause,):
             if part.field == "author":
                 continue
-            target = prefixes if part.prefix else words
-            target.extend(s.folded for s in part.syllables)
-    return Targets(frozenset(words), tuple(prefixes))
+            folded = tuple(s.folded for s in part.syllables)
+            if part.prefix:
+                prefixes.extend(folded)
+            elif part.is_phrase:
+                phrases.append(folded)
+            else:
+                words.extend(folded)
+        plain = not clause.alternatives and not clause.prefix and not clause.is_phrase
+        if plain and clause.field != "author" and clause.syllables:
+            word = clause.syllables[0].folded
+            if previous is not None:
+                pairs.append((previous, word))
+            previous = word
+        else:
+            previous = None
+    return Targets(frozenset(words), tuple(prefixes), tuple(dict.fromkeys(phrases)), frozenset(pairs))
 
 
 def _hit(
@@ -247,10 +272,11 @@ def _hit(
     lead = fields.get("summary") or ""
     body = fields.get("body", "")
     if highlight:
-        text = lead if lead and contains(lead, targets) else body
-        if lead and not contains(text, targets):
-            text = lead
-        highlights = Highlights(mark(title, targets), snippet(text, targets, settings.snippet_chars))
+        # Where the article has the query's words together, a lone one elsewhere is a stray syllable.
+        targets = targets.settled(title, lead, body)
+        highlights = Highlights(
+            mark(title, targets), best_snippet((lead, body), targets, settings.snippet_chars)
+        )
     else:
         highlights = Highlights(html.escape(title), html.escape((lead or body)[: settings.snippet_chars]))
     return Hit(
