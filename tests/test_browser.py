@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -153,7 +154,7 @@ def test_keyboard_autocomplete_chooses_accented_completion(browser, base_url, pa
 def test_year_bar_sets_date_range_and_article_view(browser, base_url, page_errors):
     page = open_page(browser, page_errors)
     page.goto(base_url + "/?q=ha+noi")
-    page.get_by_role("link", name="Năm 2024: ").click()
+    page.get_by_role("link", name="Năm 2024 có 4 bài viết", exact=True).click()
     page.wait_for_url("**date_to=2024-12-31**")
     assert query(page)["date_from"] == ["2024-01-01"]
     assert page.locator("#date_from").input_value() == "2024-01-01"
@@ -172,4 +173,135 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, base_url, page_errors):
     page.screenshot(path=str(ARTIFACTS / "search-375.png"), full_page=True)
     page.locator("#filters summary").click()
     page.screenshot(path=str(ARTIFACTS / "search-375-filters.png"), full_page=True)
+    assert page_errors == []
+
+
+def names_missing_their_text(page) -> list[str]:
+    """Return the controls whose aria-label does not contain their visible text (axe label-content-name-mismatch)."""
+    pairs = page.locator(
+        "a[aria-label], button[aria-label], input[aria-label], select[aria-label]"
+    ).evaluate_all("els => els.map(e => [e.getAttribute('aria-label'), e.innerText])")
+    return [label for label, text in pairs if " ".join(text.split()).lower() not in label.lower()]
+
+
+VISIBLE_TEXT = """e => Array.from(e.querySelectorAll('.bar-label, .count'))
+    .map(part => Array.from(part.childNodes).filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.data).join(''))"""
+
+
+def test_date_bars_are_named_by_their_visible_text(browser, base_url, page_errors):
+    page = open_page(browser, page_errors)
+    page.goto(base_url + "/?q=ha+noi")
+    bars = page.locator(".bar-link")
+    assert bars.count() > 5
+    for i in range(bars.count()):
+        bar = bars.nth(i)
+        label, count = bar.evaluate(VISIBLE_TEXT)
+        name = re.match(r'- link "([^"]*)"', bar.aria_snapshot()).group(1)
+        kind = "Năm" if len(label) == 4 else "Tháng"
+        # No aria-label: the name is the visible text with hidden words around it.
+        assert (bar.get_attribute("aria-label"), name) == (None, f"{kind} {label} có {count} bài viết")
+    assert names_missing_their_text(page) == []
+    assert page_errors == []
+
+
+def test_phone_ticking_a_facet_offers_the_results(browser, base_url, page_errors):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_page(browser, page_errors, width=375, height=812)
+    page.goto(base_url + "/?q=ha+noi")
+    filters = page.locator("#filters")
+    show = page.locator("[data-show-results]")
+    assert (filters.get_attribute("open"), show.text_content()) == (None, "Xem 10 kết quả")
+    page.locator("#filters summary").click()
+    assert show.is_visible()
+    page.get_by_label("Kinh doanh").check()
+    page.wait_for_url("**category=Kinh+doanh**")
+    # The panel stays open for more ticks; the button now offers the filtered results.
+    wait_until(lambda: show.inner_text() == "Xem 2 kết quả")
+    assert filters.get_attribute("open") is not None
+    assert show.is_visible()
+    box = show.bounding_box()
+    assert box["y"] + box["height"] <= 812  # kept in view at the bottom of the screen
+    assert page.locator("#live-status").inner_text().startswith("Tìm thấy 2 bài viết")
+    page.screenshot(path=str(ARTIFACTS / "phone-facet-ticked.png"))
+    show.click()
+    wait_until(lambda: filters.get_attribute("open") is None)
+    assert page.evaluate("document.activeElement.id") == "results-heading"
+    assert set(hit_categories(page)) == {"Kinh doanh"}
+    assert page.get_by_role("link", name="Bỏ lọc Chuyên mục: Kinh doanh").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "phone-facet-results.png"))
+    assert page_errors == []
+
+
+def test_dates_in_the_wrong_order_keep_the_page_with_a_message(browser, base_url, page_errors):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_page(browser, page_errors)
+    page.goto(base_url + "/?q=ha+noi")
+    page.locator("#date_from").fill("2024-12-31")
+    page.locator("#date_to").fill("2024-01-01")
+    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    page.wait_for_url("**date_to=2024-01-01**")
+    message = page.locator("#dates-error")
+    message.wait_for()
+    assert message.inner_text().startswith("“Từ ngày” đang sau “Đến ngày”")
+    assert page.locator("#date_from").get_attribute("aria-invalid") == "true"
+    assert page.locator("#date_from").get_attribute("aria-describedby") == "dates-error"
+    assert page.locator("#date_from").input_value() == "2024-12-31"  # kept as typed, to correct
+    assert page.locator("#q").input_value() == "ha noi"
+    assert page.get_by_role("alert").inner_text().startswith("Có tham số không hợp lệ")
+    assert page.locator(".hit").count() == 10  # the search ran without the dates
+    assert "must" not in page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "error-dates-desktop.png"), full_page=True)
+
+    phone = open_page(browser, page_errors, width=375, height=812)
+    phone.goto(base_url + "/?q=ha+noi&date_from=2024-12-31&date_to=2024-01-01")
+    # On a phone the panel with the field to correct stays open.
+    assert phone.locator("#filters").get_attribute("open") is not None
+    assert phone.locator("#dates-error").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.screenshot(path=str(ARTIFACTS / "error-dates-375.png"), full_page=True)
+    # The page is the normal one, but its status is 400 (the request was invalid); chromium logs that.
+    assert [e for e in page_errors if "status of 400 (BAD REQUEST)" not in e] == []
+
+
+def test_article_keeps_the_query_and_its_tag_link_is_a_removable_chip(browser, base_url, page_errors):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_page(browser, page_errors)
+    response = page.goto(base_url + "/?q=ha+noi")
+    assert response.all_headers().get("content-encoding") == "gzip"
+    page.locator(".hit-title a").first.click()
+    page.wait_for_url("**/articles/demo-001?q=ha+noi")
+    assert page.locator("#q").input_value() == "ha noi"
+    assert page.locator("h1 mark").all_inner_texts() == ["Hà Nội"]
+    # "nội thành" in the summary is not a stray match: only "Hà Nội" is marked.
+    assert set(page.locator("article mark").all_inner_texts()) == {"Hà Nội"}
+    page.screenshot(path=str(ARTIFACTS / "article-marked.png"))
+    page.get_by_role("link", name="bão", exact=True).click()
+    page.wait_for_url("**/?tag=**")
+    chip = page.get_by_role("link", name="Bỏ lọc Thẻ: bão")
+    assert chip.is_visible()
+    assert [h.split("\n")[0] for h in page.locator(".hit-title").all_inner_texts()] != []
+    page.screenshot(path=str(ARTIFACTS / "tag-chip.png"))
+    chip.click()
+    page.wait_for_url(base_url + "/")
+    wait_until(lambda: page.locator(".chip").count() == 0)
+    assert page_errors == []
+
+
+def test_blank_query_sort_and_a_page_past_the_end(browser, base_url, page_errors):
+    page = open_page(browser, page_errors)
+    page.goto(base_url + "/")
+    assert page.locator("#sort option:checked").inner_text() == "Mới nhất"
+    assert page.locator("#results-heading").inner_text() == "Bài viết mới nhất"
+    page.goto(base_url + "/?q=ha+noi&page=7")
+    assert (
+        page.locator("#result-count")
+        .inner_text()
+        .startswith("Trang 7 không có bài viết nào: 10 bài viết chỉ có 1 trang.")
+    )
+    assert page.locator(".hit").count() == 0
+    page.get_by_role("link", name="Xem trang 1").click()
+    page.wait_for_url(base_url + "/?q=ha+noi")
+    wait_until(lambda: page.locator(".hit").count() == 10)
+    stylesheet = page.locator("link[rel=stylesheet]").get_attribute("href")
+    assert re.fullmatch(r"/static/style\.css\?v=[0-9a-f]{12}", stylesheet)
     assert page_errors == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
@@ -12,8 +14,21 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
+from searchsvc.config import SearchSettings
 from searchsvc.web import create_app
-from searchsvc.web.pages import date_bars, marked_html, month_range, url_with, vietnam_time
+from searchsvc.web.errors import SECURITY_HEADERS
+from searchsvc.web.pages import (
+    Chip,
+    Problem,
+    date_bars,
+    filter_chips,
+    marked_html,
+    month_range,
+    parameter_problems,
+    url_with,
+    vietnam_time,
+    without_problems,
+)
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +136,9 @@ def test_search_page_has_vietnamese_interface(client):
 def test_search_page_highlights_accented_words(client):
     html = page(client, "/?q=ha+noi+bao")
     assert "<mark>Hà Nội</mark> khẩn trương ứng phó <mark>bão</mark>" in html
-    assert 'href="/articles/demo-001"' in html
-    assert 'href="/articles/demo-003"' in html
+    # The article link carries the query, so the article page keeps it and marks its words.
+    assert 'href="/articles/demo-001?q=ha+noi+bao"' in html
+    assert 'href="/articles/demo-003?q=ha+noi+bao"' in html
     assert "07/09/2024" in html  # demo-001, in Vietnam time
 
 
@@ -143,7 +159,14 @@ def test_facets_have_counts_and_date_histograms(client):
     html = page(client, "/")
     assert re.search(r">Thời sự <span class=\"count\">10</span>", html)
     assert re.search(r">VnExpress <span class=\"count\">12</span>", html)
-    assert 'aria-label="Năm 2024: 7 bài viết"' in html
+    # The bar's accessible name is its visible text with hidden words: "Năm 2024 có 7 bài viết".
+    assert (
+        '<span class="bar-label"><span class="visually-hidden">Năm </span>2024</span>'
+        '<span class="bar" aria-hidden="true"><span class="bar-fill w20"></span></span>'
+        '<span class="count"><span class="visually-hidden">có </span>7'
+        '<span class="visually-hidden"> bài viết</span></span>'
+    ) in html
+    assert re.findall(r'class="bar-link[^>]*aria-label', html) == []
     assert "date_from=2024-01-01&amp;date_to=2024-12-31" in html
     assert "Theo tháng" in html
 
@@ -169,10 +192,259 @@ def test_telex_reading_is_announced(client):
     assert "Hà Nội" in html
 
 
-def test_invalid_parameter_page_is_400_html(client):
-    html = page(client, "/?page=0", status=400)
-    assert "Yêu cầu tìm kiếm không hợp lệ" in html
-    assert "&#39;page&#39; must be between 1 and 1000, got 0" in html
+LIMITS = SearchSettings()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": ["bão"], "page": ["2"], "date_from": ["2024-01-01"]}, []),
+        (
+            {"page": ["0"]},
+            [Problem(("page",), None, "Số trang phải là một số từ 1 đến 1000; đang hiển thị trang 1.")],
+        ),
+        (
+            {"sort": ["popular"], "per_page": ["٣"]},
+            [
+                Problem(
+                    ("per_page",),
+                    None,
+                    "Số bài mỗi trang phải là một số từ 1 đến 100; đang hiển thị 10 bài mỗi trang.",
+                ),
+                Problem(("sort",), "sort", "Cách sắp xếp không hợp lệ; đang dùng cách sắp xếp mặc định."),
+            ],
+        ),
+        (
+            {"date_from": ["2024-12-31"], "date_to": ["2024-01-01"]},
+            [
+                Problem(
+                    ("date_from", "date_to"),
+                    "dates",
+                    "“Từ ngày” đang sau “Đến ngày”: hãy đổi lại. Kết quả dưới đây chưa lọc theo thời gian.",
+                )
+            ],
+        ),
+        (
+            {"date_from": ["07/09/2024"], "date_to": ["2024-01-01"]},
+            [
+                Problem(
+                    ("date_from",),
+                    "dates",
+                    "“Từ ngày” không phải một ngày hợp lệ (năm-tháng-ngày, ví dụ 2024-09-07); "
+                    "chưa lọc theo ngày này.",
+                )
+            ],
+        ),
+        (
+            {"q": ["hà nội", "bão"]},
+            [Problem(("q",), "q", "Địa chỉ có nhiều câu tìm kiếm; chỉ câu đầu tiên được dùng.", ("hà nội",))],
+        ),
+    ],
+)
+def test_parameter_problems_name_the_field_in_vietnamese(params, expected):
+    assert parameter_problems(params, LIMITS) == expected
+
+
+def test_without_problems_leaves_out_only_the_invalid_parameters():
+    args = MultiDict([("q", "a"), ("q", "b"), ("date_from", "x"), ("tag", "bão"), ("page", "0")])
+    problems = parameter_problems(args.to_dict(flat=False), LIMITS)
+    assert list(without_problems(args, problems).items(multi=True)) == [("tag", "bão"), ("q", "a")]
+
+
+def test_invalid_page_gives_the_normal_page_with_a_vietnamese_message(client):
+    html = page(client, "/?q=ha+noi&page=0", status=400)
+    assert 'value="ha noi"' in html
+    assert "Có tham số không hợp lệ trong địa chỉ trang:" in html
+    assert "Số trang phải là một số từ 1 đến 1000; đang hiển thị trang 1." in html
+    assert html.count('<li class="hit">') == 10
+    assert "must be" not in html
+
+
+def test_dates_in_the_wrong_order_are_shown_beside_the_date_fields(client):
+    html = page(client, "/?q=b%C3%A3o&date_from=2024-12-31&date_to=2024-01-01", status=400)
+    assert 'value="bão"' in html
+    assert (
+        'id="date_from" name="date_from" form="search-form" value="2024-12-31" aria-invalid="true" '
+        'aria-describedby="dates-error">'
+    ) in html
+    assert 'value="2024-01-01" aria-invalid="true" aria-describedby="dates-error">' in html
+    assert re.search(r'<p class="field-error" id="dates-error">“Từ ngày” đang sau “Đến ngày”', html)
+    assert '<a href="#date_from">Sửa ngày</a>' in html
+    assert '<li class="hit">' in html  # the search ran without the dates
+    assert "(đang lọc)" not in html  # and does not claim a filter
+    assert "is after" not in html
+
+
+def test_invalid_sort_is_shown_beside_the_sort_field(client):
+    html = page(client, "/?q=ha+noi&sort=popular", status=400)
+    assert (
+        '<select id="sort" name="sort" form="search-form" aria-invalid="true" aria-describedby="sort-error">'
+        in html
+    )
+    assert '<p class="field-error" id="sort-error">Cách sắp xếp không hợp lệ' in html
+    assert '<option value="relevance" selected>Liên quan nhất</option>' in html
+
+
+def test_repeated_query_searches_the_first(client):
+    html = page(client, "/?q=ha+noi&q=bao", status=400)
+    assert 'value="ha noi"' in html
+    assert '<p id="q-error" class="field-error">Địa chỉ có nhiều câu tìm kiếm' in html
+    assert 'aria-describedby="q-hint q-error"' in html
+    assert "Kết quả cho “ha noi”" in html
+
+
+def test_filter_chips_remove_one_filter_each():
+    args = MultiDict(
+        [
+            ("q", "bão"),
+            ("tag", "bão"),
+            ("tag", "Hà Nội"),
+            ("category", "Thời sự"),
+            ("date_from", "2024-01-01"),
+        ]
+    )
+    assert filter_chips(args) == [
+        Chip(
+            "Chuyên mục", "Thời sự", "/?q=b%C3%A3o&tag=b%C3%A3o&tag=H%C3%A0+N%E1%BB%99i&date_from=2024-01-01"
+        ),
+        Chip(
+            "Thẻ",
+            "bão",
+            "/?q=b%C3%A3o&category=Th%E1%BB%9Di+s%E1%BB%B1&date_from=2024-01-01&tag=H%C3%A0+N%E1%BB%99i",
+        ),
+        Chip(
+            "Thẻ", "Hà Nội", "/?q=b%C3%A3o&category=Th%E1%BB%9Di+s%E1%BB%B1&date_from=2024-01-01&tag=b%C3%A3o"
+        ),
+        Chip(
+            "Thời gian",
+            "từ 01/01/2024",
+            "/?q=b%C3%A3o&tag=b%C3%A3o&tag=H%C3%A0+N%E1%BB%99i&category=Th%E1%BB%9Di+s%E1%BB%B1",
+        ),
+    ]
+    assert filter_chips(MultiDict([("q", "x"), ("date_to", "2024-02-29"), ("author", " ")])) == [
+        Chip("Thời gian", "đến 29/02/2024", "/?q=x&author=+")
+    ]
+
+
+def test_tag_filter_from_an_article_is_a_removable_chip(client):
+    article = page(client, "/articles/demo-001")
+    assert '<a href="/?tag=b%C3%A3o">bão</a>' in article
+    html = page(client, "/?tag=b%C3%A3o")
+    assert (
+        '<a class="chip" href="/"><span class="visually-hidden">Bỏ lọc </span>Thẻ: <strong>bão</strong>'
+        '<span class="chip-remove" aria-hidden="true">×</span></a>'
+    ) in html
+    assert "Tìm thấy 1 bài viết" in html
+
+
+def test_page_past_the_end_says_so_without_claiming_results(client):
+    html = page(client, "/?q=ha+noi&page=7")
+    assert "Trang 7 không có bài viết nào: 10 bài viết chỉ có 1 trang." in html
+    assert '<a href="/?q=ha+noi">Xem trang 1</a>' in html
+    for claim in ("Tìm thấy", "hiển thị", "Không tìm thấy bài viết nào", '<li class="hit">'):
+        assert claim not in html
+    last = page(client, "/?page=9")  # 48 demo articles: 5 pages
+    assert ('<a href="/?page=5" rel="prev">Trang trước</a>' in last, "Xem trang 5 (trang cuối)" in last) == (
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize("url", ["/", "/?sort=relevance", "/?sort=newest", "/?q=+"])
+def test_blank_query_sort_says_newest(client, url):
+    html = page(client, url)
+    assert '<option value="" selected>Mới nhất</option>' in html
+    assert '<option value="oldest">Cũ nhất</option>' in html
+    assert "Liên quan nhất" not in html
+    assert "Bài viết mới nhất" in html
+
+
+def test_blank_query_oldest_first(client):
+    html = page(client, "/?sort=oldest")
+    assert '<option value="oldest" selected>Cũ nhất</option>' in html
+    assert "Bài viết cũ nhất" in html
+
+
+def test_article_page_keeps_the_query_and_marks_its_words(client):
+    html = page(client, "/articles/demo-001?q=ha+noi")
+    assert 'id="q" name="q" type="search" value="ha noi"' in html
+    assert "<h1><mark>Hà Nội</mark> khẩn trương ứng phó bão số 3, nhiều tuyến phố ngập sâu</h1>" in html
+    # "nội thành" is a stray syllable where the article has "Hà Nội": not marked.
+    assert "tuyến phố ở nội thành <mark>Hà Nội</mark> ngập sâu" in html
+    assert '<a href="/?q=ha+noi">← Quay lại kết quả tìm kiếm</a>' in html
+    plain = page(client, "/articles/demo-001")
+    assert "<mark>" not in plain
+
+
+def test_telex_query_reaches_the_article_as_read(client):
+    html = page(client, "/?q=haf+nooij")
+    assert re.search(r'href="/articles/demo-\d+\?q=h%C3%A0\+n%E1%BB%99i"', html)
+
+
+def gunzip(response) -> bytes:
+    """Return the body of a response, decompressed when it is gzip."""
+    data = response.get_data()
+    return gzip.decompress(data) if response.headers.get("Content-Encoding") == "gzip" else data
+
+
+@pytest.mark.parametrize(
+    "url", ["/?q=ha+noi", "/api/search?q=ha+noi", "/articles/demo-001", "/api/openapi.json"]
+)
+def test_responses_are_gzip_when_accepted(client, url):
+    plain = client.get(url)
+    packed = client.get(url, headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    assert (plain.headers.get("Content-Encoding"), packed.headers["Content-Encoding"]) == (None, "gzip")
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert int(packed.headers["Content-Length"]) == len(packed.get_data()) < len(plain.get_data())
+    if url.startswith("/api/search"):
+        assert json.loads(gunzip(packed))["hits"] == plain.get_json()["hits"]
+    else:
+        took = re.compile(rb"\(\d+ ms\)")  # the page says how long the search took
+        assert took.sub(b"", gunzip(packed)) == took.sub(b"", plain.get_data())
+    for name, value in SECURITY_HEADERS.items():
+        assert packed.headers[name] == value
+
+
+def test_gzip_keeps_the_json_error_shape_and_html_errors(client):
+    json_error = client.get("/api/search?page=0", headers={"Accept-Encoding": "gzip"})
+    assert json_error.status_code == 400
+    assert json.loads(gunzip(json_error)) == {
+        "error": {"code": "invalid_parameter", "message": "'page' must be between 1 and 1000, got 0"}
+    }
+    html_error = client.get("/nope", headers={"Accept-Encoding": "gzip"})
+    assert (html_error.status_code, html_error.headers["Content-Encoding"]) == (404, "gzip")
+    assert "Không tìm thấy trang" in gunzip(html_error).decode()
+    for response in (json_error, html_error):
+        assert {name: response.headers[name] for name in SECURITY_HEADERS} == SECURITY_HEADERS
+
+
+@pytest.mark.parametrize("accept", ["", "identity", "gzip;q=0", "br"])
+def test_no_gzip_unless_accepted(client, accept):
+    response = client.get("/?q=ha+noi", headers={"Accept-Encoding": accept})
+    assert "Content-Encoding" not in response.headers
+    assert response.headers["Vary"] == "Accept-Encoding"
+
+
+def test_static_files_have_versioned_urls_cached_for_a_year(client):
+    html = page(client, "/")
+    urls = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    assert [re.sub(r"v=[0-9a-f]{12}$", "v=V", u) for u in urls] == [
+        "/static/favicon.svg?v=V",
+        "/static/style.css?v=V",
+        "/static/search.js?v=V",
+    ]
+    css = urls[1]
+    versioned = client.get(css, headers={"Accept-Encoding": "gzip"})
+    assert versioned.status_code == 200
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert versioned.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(versioned.get_data()).startswith(b"/* searchsvc search page.")
+    for stale in ("/static/style.css", "/static/style.css?v=000000000000"):
+        assert client.get(stale).headers["Cache-Control"] == "no-cache"
+    etag = versioned.headers["ETag"]
+    assert client.get(css, headers={"If-None-Match": etag}).status_code == 304
+    for missing in ("/static/nope.css", "/static/../pages.py", "/static/%2e%2e/__init__.py"):
+        assert client.get(missing).status_code == 404
 
 
 def test_article_page_escapes_body_text(client):
@@ -193,7 +465,9 @@ def test_unknown_article_page_is_404_html(client):
     assert "Không tìm thấy trang" in html
 
 
-@pytest.mark.parametrize("url", ["/", "/?q=ha+noi", "/articles/demo-016", "/nope", "/?page=0"])
+@pytest.mark.parametrize(
+    "url", ["/", "/?q=ha+noi", "/articles/demo-016?q=script", "/nope", "/?page=0", "/?date_from=x&tag=b"]
+)
 def test_pages_have_no_inline_script_or_style(client, url):
     html = client.get(url).get_data(as_text=True)
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []

@@ -7,14 +7,18 @@ errors (``errors``).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import mimetypes
 import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, abort, current_app, request, url_for
 from flask.json.provider import DefaultJSONProvider
 
 from searchsvc.config import Settings, load_settings
@@ -24,6 +28,13 @@ if TYPE_CHECKING:
 
 SETTINGS_KEY = "searchsvc.settings"
 STORE_KEY = "searchsvc.store"
+ASSETS_KEY = "searchsvc.assets"
+STATIC_FOLDER = Path(__file__).resolve().parent / "static"
+# A versioned static URL never changes content, so browsers keep it for a year without asking.
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Bodies worth compressing: text, JSON, JavaScript, SVG; smaller ones gain nothing.
+COMPRESSIBLE_TYPES = ("application/json", "application/javascript", "image/svg+xml")
+MIN_COMPRESS_BYTES = 512
 # Python strings may hold lone surrogates (from a JSON escape); UTF-8 cannot encode them.
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
@@ -100,6 +111,57 @@ class StoreHolder:
             self._store = None
 
 
+class Assets:
+    """The static files, read once, each with a version (a hash of its bytes) to put in its URL."""
+
+    def __init__(self, folder: Path) -> None:
+        self.files: dict[str, tuple[bytes, str, str]] = {}
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                data = path.read_bytes()
+                mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                self.files[path.name] = (data, hashlib.sha256(data).hexdigest()[:12], mimetype)
+
+    def url(self, name: str) -> str:
+        """Return the versioned URL of a static file (``/static/style.css?v=…``)."""
+        return url_for("static", filename=name, v=self.files[name][1])
+
+    def response(self, filename: str) -> Response:
+        """Serve one static file: cached for a year under its current version, revalidated otherwise."""
+        found = self.files.get(filename)
+        if found is None:
+            abort(404)
+        data, version, mimetype = found
+        response = Response(data, mimetype=mimetype)
+        # Weak: the gzip and the plain bytes are the same file to a cache.
+        response.set_etag(version, weak=True)
+        response.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == version else "no-cache"
+        return response.make_conditional(request)
+
+
+def compress(response: Response) -> Response:
+    """Gzip a text, JSON, JavaScript or SVG body when the client accepts gzip; say it varies either way."""
+    mimetype = response.mimetype or ""
+    if not (mimetype.startswith("text/") or mimetype in COMPRESSIBLE_TYPES):
+        return response
+    response.vary.add("Accept-Encoding")
+    if (
+        response.direct_passthrough
+        or response.is_streamed
+        or "Content-Encoding" in response.headers
+        or response.status_code in (204, 304)
+        or not request.accept_encodings["gzip"]
+    ):
+        return response
+    data = response.get_data()
+    if len(data) < MIN_COMPRESS_BYTES:
+        return response
+    # mtime=0: the same body always compresses to the same bytes.
+    response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
 def current_settings() -> Settings:
     """Return the settings of the running app."""
     return current_app.extensions[SETTINGS_KEY]
@@ -127,12 +189,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     from searchsvc.web import api, errors, pages
 
     settings = settings if settings is not None else load_settings()
-    app = Flask(__name__)
+    # Static files are served by ``Assets``, with versioned URLs and cache headers.
+    app = Flask(__name__, static_folder=None)
     app.response_class = TextResponse
     app.json = JSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.server.max_request_bytes
     app.extensions[SETTINGS_KEY] = settings
     app.extensions[STORE_KEY] = StoreHolder(settings)
+    assets = Assets(STATIC_FOLDER)
+    app.extensions[ASSETS_KEY] = assets
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=assets.response)
+    app.add_template_global(assets.url, "asset_url")
+    # Registered first so it runs last, on the final body of every response, errors included.
+    app.after_request(compress)
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

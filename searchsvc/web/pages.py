@@ -20,8 +20,11 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
+from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
-from searchsvc.search import SORTS, SearchResponse
+from searchsvc.highlight import mark
+from searchsvc.query import parse_query
+from searchsvc.search import SORTS, SearchResponse, highlight_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 
 bp = Blueprint("pages", __name__)
@@ -29,6 +32,12 @@ bp = Blueprint("pages", __name__)
 # Vietnam has kept UTC+7 without daylight saving since 1975.
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
+# Without a query the results are by date: "" (the default, no parameter) means newest first.
+BLANK_QUERY_SORT_LABELS = {"": "Mới nhất", "oldest": "Cũ nhất"}
+CHIP_LABELS = {"category": "Chuyên mục", "source": "Nguồn", "author": "Tác giả", "tag": "Thẻ"}
+# Single-valued parameters the page checks one by one, with the core's own rules.
+CHECKED_PARAMS = ("q", "page", "per_page", "sort", "date_from", "date_to")
+GENERIC_PROBLEM = "Địa chỉ trang có tham số không hợp lệ."
 READING_LABELS = {"telex": "Telex", "vni": "VNI"}
 FILTER_PARAMS = ("category", "source", "author", "tag", "date_from", "date_to")
 MARK_TAGS = re.compile(r"(</?mark>|</?em>)")
@@ -117,6 +126,104 @@ class PageLink:
     current: bool
 
 
+@dataclass(frozen=True)
+class Chip:
+    """One filter in use, shown above the results as a link that removes it."""
+
+    label: str
+    value: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An invalid parameter: what the page did about it and what it tells the reader, in Vietnamese."""
+
+    params: tuple[str, ...]  # the parameters left out of the search
+    slot: str | None  # where the message also shows beside its field: "q", "sort", "dates"
+    message: str
+    kept: tuple[str, ...] = ()  # values still used (the first of a repeated ``q``)
+
+
+def problem_message(name: str, limits: SearchSettings) -> str:
+    """Return what the page tells the reader about an invalid ``name`` parameter."""
+    return {
+        "q": "Địa chỉ có nhiều câu tìm kiếm; chỉ câu đầu tiên được dùng.",
+        "page": f"Số trang phải là một số từ 1 đến {limits.max_page}; đang hiển thị trang 1.",
+        "per_page": (
+            f"Số bài mỗi trang phải là một số từ 1 đến {limits.max_per_page}; "
+            f"đang hiển thị {limits.per_page} bài mỗi trang."
+        ),
+        "sort": "Cách sắp xếp không hợp lệ; đang dùng cách sắp xếp mặc định.",
+        "date_from": "“Từ ngày” không phải một ngày hợp lệ (năm-tháng-ngày, ví dụ 2024-09-07); "
+        "chưa lọc theo ngày này.",
+        "date_to": "“Đến ngày” không phải một ngày hợp lệ (năm-tháng-ngày, ví dụ 2024-09-30); "
+        "chưa lọc theo ngày này.",
+    }[name]
+
+
+def parameter_problems(params: Mapping[str, Sequence[str]], limits: SearchSettings) -> list[Problem]:
+    """Check each single-valued parameter alone with the core's rules, then the date order.
+
+    Checking one at a time tells which field is wrong without reading the
+    core's (English) message, so the page can say it in Vietnamese beside that
+    field and still search with everything else.
+    """
+    problems = []
+    for name in CHECKED_PARAMS:
+        values = list(params.get(name) or [])
+        if not values:
+            continue
+        try:
+            request_from_params({name: values}, limits)
+        except QueryError:
+            slot = {"q": "q", "sort": "sort", "date_from": "dates", "date_to": "dates"}.get(name)
+            kept = (values[0],) if name == "q" else ()
+            problems.append(Problem((name,), slot, problem_message(name, limits), kept))
+    dates = {name: list(params.get(name) or []) for name in ("date_from", "date_to")}
+    if all(dates.values()) and not any(set(p.params) & set(dates) for p in problems):
+        try:
+            request_from_params(dates, limits)
+        except QueryError:
+            message = "“Từ ngày” đang sau “Đến ngày”: hãy đổi lại. Kết quả dưới đây chưa lọc theo thời gian."
+            problems.append(Problem(("date_from", "date_to"), "dates", message))
+    return problems
+
+
+def without_problems(args: MultiDict, problems: Sequence[Problem]) -> MultiDict:
+    """Return ``args`` with the invalid parameters left out (or cut to the values still used)."""
+    replaced = {name: problem.kept for problem in problems for name in problem.params}
+    kept = [(k, v) for k, v in args.items(multi=True) if k not in replaced]
+    kept += [(name, value) for name, values in replaced.items() for value in values]
+    return MultiDict(kept)
+
+
+def display_date(value: str) -> str:
+    """Return a ``YYYY-MM-DD`` date as ``dd/mm/yyyy``."""
+    return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+
+
+def filter_chips(args: MultiDict) -> list[Chip]:
+    """Return a removable chip for every filter in use (a tag from an article's link included)."""
+    chips = []
+    for name, label in CHIP_LABELS.items():
+        values = list(dict.fromkeys(v for v in args.getlist(name) if v.strip()))
+        for value in values:
+            chips.append(Chip(label, value, url_with(args, **{name: [v for v in values if v != value]})))
+    date_from, date_to = args.get("date_from", ""), args.get("date_to", "")
+    if date_from or date_to:
+        span = " ".join(
+            part
+            for part in (
+                f"từ {display_date(date_from)}" if date_from else "",
+                f"đến {display_date(date_to)}" if date_to else "",
+            )
+            if part
+        )
+        chips.append(Chip("Thời gian", span, url_with(args, date_from=None, date_to=None)))
+    return chips
+
+
 def facet_rows(name: str, values: Iterable[Any], selected: Sequence[str]) -> list[FacetRow]:
     """Return the facet's checkboxes, keeping selected values even when they have no count."""
     rows = [
@@ -177,6 +284,7 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
     facets: Mapping[str, Any] = response.facets
     months = date_bars("month", facets.get("month", ()), args)
     last = min(response.pages, max_page)
+    previous = min(response.page - 1, last)
     return {
         "response": response,
         "categories": facet_rows("category", facets.get("category", ()), args.getlist("category")),
@@ -185,7 +293,7 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         "recent_months": months[-RECENT_MONTHS:],
         "older_months": months[:-RECENT_MONTHS],
         "pages": page_links(response, args, max_page),
-        "previous_url": url_with(args, page=str(response.page - 1) if response.page > 2 else None)
+        "previous_url": url_with(args, page=str(previous) if previous > 1 else None)
         if response.page > 1
         else None,
         "next_url": url_with(args, page=str(response.page + 1)) if response.page < last else None,
@@ -193,21 +301,39 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         "reading_label": READING_LABELS.get(response.reading.mode),
         "first_number": (response.page - 1) * response.per_page + 1,
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
+        "past_end": response.total > 0 and not response.hits,
+        "last_page": last,
+        "last_page_url": url_with(args, page=str(last) if last > 1 else None),
+        "chips": filter_chips(args),
+        # What the article page marks: the words as searched (a Telex reading decoded).
+        "article_q": response.reading.text if response.reading.mode in READING_LABELS else args.get("q", ""),
     }
 
 
-def form_state(args: MultiDict) -> dict[str, Any]:
-    """Return the values the search form shows, from the URL."""
+def form_state(args: MultiDict, problems: Sequence[Problem] = ()) -> dict[str, Any]:
+    """Return the values the search form shows, from the URL as typed, and the problems to show beside them."""
+    q = args.get("q", "")
     sort = args.get("sort", "relevance")
+    sort = sort if sort in SORTS else "relevance"
+    blank = not q.strip()
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem.slot:
+            errors.setdefault(problem.slot, []).append(problem.message)
     return {
-        "q": args.get("q", ""),
-        "sort": sort if sort in SORTS else "relevance",
+        "q": q,
+        "blank": blank,
+        # Without a query the results are newest first, whatever ``sort=relevance`` says.
+        "sort": ("oldest" if sort == "oldest" else "") if blank else sort,
+        "sort_labels": BLANK_QUERY_SORT_LABELS if blank else SORT_LABELS,
+        "problems": list(problems),
+        "errors": {slot: " ".join(messages) for slot, messages in errors.items()},
+        "invalid": {name for problem in problems for name in problem.params},
         "date_from": args.get("date_from", ""),
         "date_to": args.get("date_to", ""),
         "per_page": args.get("per_page", ""),
         "hidden": [(k, v) for k in ("author", "tag") for v in args.getlist(k) if v],
-        "sort_labels": SORT_LABELS,
-        "filters_active": filters_active(args),
+        "filters_active": filters_active(without_problems(args, problems)),
         "clear_dates_url": url_with(args, date_from=None, date_to=None),
         "clear_filters_url": url_with(args, **{key: None for key in FILTER_PARAMS}),
     }
@@ -255,30 +381,45 @@ def web_url(url: str | None) -> str | None:
 
 @bp.get("/")
 def index() -> Response:
-    """Render the search page; the URL holds the query, filters, sort and page."""
-    settings = current_settings()
+    """Render the search page; the URL holds the query, filters, sort and page.
+
+    An invalid parameter gives the normal page (status 400): the search runs
+    without it, the form keeps what was typed, and a Vietnamese message sits
+    beside the field and in a summary above the results.
+    """
+    limits = current_settings().search
     args = request.args
-    state = form_state(args)
+    problems = parameter_problems(args.to_dict(flat=False), limits)
+    searched = without_problems(args, problems)
     try:
-        response = run_search(args.to_dict(flat=False))
+        response = run_search(searched.to_dict(flat=False))
     except QueryError as exc:
-        html_page = render_template("search.html", state=state, error=exc.message, results=None)
+        # A rule this page does not check one by one: say so in the summary, with the core's detail.
+        problems.append(Problem((), None, f"{GENERIC_PROBLEM} ({exc.message})"))
+        html_page = render_template("search.html", state=form_state(args, problems), results=None)
         return TextResponse(html_page, status=400, mimetype="text/html")
-    results = search_context(response, args, settings.search.max_page)
-    return TextResponse(
-        render_template("search.html", state=state, error=None, results=results), mimetype="text/html"
-    )
+    results = search_context(response, searched, limits.max_page)
+    html_page = render_template("search.html", state=form_state(args, problems), results=results)
+    return TextResponse(html_page, status=400 if problems else 200, mimetype="text/html")
 
 
 @bp.get("/articles/<path:article_id>")
 def article(article_id: str) -> Response:
-    """Render one article."""
+    """Render one article, with the words of ``q`` (the search it came from) marked and kept in the box."""
+    limits = current_settings().search
     stored = current_store().get_article(article_id)
-    back_url = request.referrer if _is_search_page(request.referrer) else "/"
+    q = request.args.get("q", "")
+    back_url = request.referrer if _is_search_page(request.referrer) else url_with(MultiDict({"q": q}))
+    title, summary, body = stored.get("title") or "", stored.get("summary") or "", stored.get("body") or ""
+    targets = highlight_targets(parse_query(q, limits.max_query_chars, limits.max_terms))
+    targets = targets.settled(title, summary, body)
     html_page = render_template(
         "article.html",
         article=stored,
-        paragraphs=paragraphs(stored.get("body")),
+        state={"q": q, "per_page": "", "hidden": []},
+        title_html=mark(title, targets),
+        summary_html=mark(summary, targets) if summary else "",
+        paragraphs=[mark(p, targets) for p in paragraphs(body)],
         source_url=web_url(stored.get("url")),
         back_url=back_url,
     )

@@ -3,6 +3,7 @@
 // 1. Autocomplete on the search box (ARIA 1.2 combobox with a listbox popup).
 // 2. Filters and sort apply on change.
 // 3. Results are fetched and swapped in place; the URL and the back button keep working.
+// 4. On phones the filter panel stays open while boxes are ticked; "Xem N kết quả" closes it.
 (function () {
   "use strict";
 
@@ -170,9 +171,32 @@
     return "/" + (query ? "?" + query : "");
   }
 
+  // A panel holding a field to correct stays open, so its message is seen.
+  function hasInvalidField(filters) {
+    return filters.querySelector("[aria-invalid='true']") !== null;
+  }
+
   function collapseFiltersWhenNarrow() {
     const filters = document.getElementById("filters");
-    if (filters && NARROW.matches) filters.open = false;
+    if (filters && NARROW.matches && !hasInvalidField(filters)) filters.open = false;
+  }
+
+  // Tell screen readers the new count: the swapped region's own status is not announced.
+  function announceCount() {
+    const live = document.getElementById("live-status");
+    const count = document.getElementById("result-count");
+    if (live && count) live.textContent = count.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function showResults() {
+    const filters = document.getElementById("filters");
+    if (filters) filters.open = false;
+    const heading = document.getElementById("results-heading");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+      heading.scrollIntoView({ block: "start" });
+    }
   }
 
   async function navigate(url, push, focusId) {
@@ -194,8 +218,9 @@
       }
       region.replaceWith(document.adoptNode(fresh));
       const filters = document.getElementById("filters");
-      if (filters) filters.open = filtersOpen || !NARROW.matches;
+      if (filters) filters.open = filtersOpen || !NARROW.matches || hasInvalidField(filters);
       document.title = page.title;
+      announceCount();
       const freshInput = page.getElementById("q");
       if (freshInput && document.activeElement !== input) input.value = freshInput.value;
       if (push) window.history.pushState({ searchsvc: true }, "", url);
@@ -232,6 +257,11 @@
     }
     const link = event.target.closest("a");
     if (!link || !link.closest("#results-region")) return;
+    if (link.hasAttribute("data-show-results")) {
+      event.preventDefault();
+      showResults();
+      return;
+    }
     const href = link.getAttribute("href") || "";
     if (href === "/" || href.startsWith("/?")) {
       event.preventDefault();
