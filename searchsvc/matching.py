@@ -29,13 +29,48 @@ MAX_PREFIX_TERMS = 200
 
 
 @dataclass(frozen=True)
+class Term:
+    """One term's postings in one field, and how much its BM25 counts."""
+
+    field: str
+    ids: np.ndarray
+    tfs: np.ndarray
+    factor: float  # field weight (times the accent boost for exact forms)
+    df: int  # documents with the term: the idf counts every posting, even when some are left out
+    keep: np.ndarray | None = None  # bool per posting: only these count (a phrase's documents)
+
+
+@dataclass(frozen=True)
+class ClauseMatch:
+    """What one clause matches, and the terms that score it."""
+
+    mask: np.ndarray
+    terms: tuple[Term, ...] = ()
+    alternatives: tuple[ClauseMatch, ...] = ()
+
+
+@dataclass(frozen=True)
 class Evaluation:
-    """Per-document results of a query: what matches, and how well."""
+    """Per-document results of a query: what matches; scores are computed for the documents asked."""
 
     required: np.ndarray  # bool: matches every positive clause and no negative one (live docs only)
-    scores: np.ndarray  # float: BM25F plus exact-accent bonus (meaningful where required)
     clause_masks: tuple[np.ndarray, ...]  # one per positive clause, for partial matching
     excluded: np.ndarray | None  # bool: matches a negative clause
+    clauses: tuple[ClauseMatch, ...] = ()
+    bonus: tuple[Term, ...] = ()  # exact-accent terms of title and summary
+
+    def scores_within(self, store: Store, select: np.ndarray) -> np.ndarray:
+        """Return BM25F plus the exact-accent bonus for the documents of ``select`` (0 elsewhere).
+
+        Only the postings of selected documents are scored: a date sort needs no score,
+        and a relevance sort only those of the matches that pass the filters.
+        """
+        scores = np.zeros(select.shape[0], dtype=np.float64)
+        for clause in self.clauses:
+            scores += _clause_scores(store, clause, select)
+        if self.bonus:
+            scores += _terms_scores(store, self.bonus, select)
+        return scores
 
 
 def _weights(settings: SearchSettings) -> dict[str, float]:
@@ -48,58 +83,74 @@ def _weights(settings: SearchSettings) -> dict[str, float]:
     }
 
 
-def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray) -> np.ndarray:
+def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray, df: int) -> np.ndarray:
     """Return the BM25 contribution of one term in one field for the documents ``ids``."""
     n = store.doc_count or 1
-    df = ids.shape[0]
     idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
     return idf * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
 
 
+def _terms_scores(store: Store, terms: tuple[Term, ...], select: np.ndarray) -> np.ndarray:
+    """Sum the terms' BM25 per selected document, in term order (one pass)."""
+    size = select.shape[0]
+    found: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for term in terms:
+        keep = select[term.ids] if term.keep is None else select[term.ids] & term.keep
+        ids = term.ids[keep]
+        if ids.size:
+            found.append(ids)
+            values.append(term.factor * _bm25(store, term.field, ids, term.tfs[keep], term.df))
+    if not found:
+        return np.zeros(size, dtype=np.float64)
+    return np.bincount(np.concatenate(found), weights=np.concatenate(values), minlength=size)
+
+
+def _clause_scores(store: Store, clause: ClauseMatch, select: np.ndarray) -> np.ndarray:
+    """Return one clause's scores for the selected documents (alternatives summed)."""
+    if clause.alternatives:
+        return np.sum([_clause_scores(store, alt, select) for alt in clause.alternatives], axis=0)
+    return _terms_scores(store, clause.terms, select)
+
+
 def _words_in_fields(
     store: Store, words_by_field: dict[str, list[str]], weights: dict[str, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (mask, score) of documents having any of the folded words listed per field."""
-    size = store.columns.live.shape[0]
-    found: list[np.ndarray] = []
-    scores: list[np.ndarray] = []
+) -> ClauseMatch:
+    """Match documents having any of the folded words listed per field."""
+    terms: list[Term] = []
     for field, words in words_by_field.items():
         for word in words:
             ids, tfs = store.postings(field, word)
             if ids.size:
-                found.append(ids)
-                scores.append(weights[field] * _bm25(store, field, ids, tfs))
-    mask = np.zeros(size, dtype=bool)
-    if not found:
-        return mask, np.zeros(size, dtype=np.float64)
-    ids = np.concatenate(found)
-    mask[ids] = True
-    # One pass that sums each document's contributions in field order, as ``+=`` per field did.
-    return mask, np.bincount(ids, weights=np.concatenate(scores), minlength=size)
+                terms.append(Term(field, ids, tfs, weights[field], ids.shape[0]))
+    mask = np.zeros(store.columns.live.shape[0], dtype=bool)
+    for term in terms:
+        mask[term.ids] = True
+    return ClauseMatch(mask, tuple(terms))
 
 
 def _term_in_fields(
     store: Store, fields: tuple[str, ...], term: str, weights: dict[str, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (mask, score) of one folded term in any of ``fields``."""
+) -> ClauseMatch:
+    """Match one folded term in any of ``fields``."""
     return _words_in_fields(store, {field: [term] for field in fields}, weights)
 
 
 def _prefix_in_fields(
     store: Store, fields: tuple[str, ...], prefix: str, weights: dict[str, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (mask, score) of the words starting with ``prefix`` in any of ``fields``."""
+) -> ClauseMatch:
+    """Match the words starting with ``prefix`` in any of ``fields``."""
     expanded = {field: store.expand_prefix(field, prefix, MAX_PREFIX_TERMS) for field in fields}
     return _words_in_fields(store, expanded, weights)
 
 
 def _phrase_in_fields(
     store: Store, fields: tuple[str, ...], words: list[str], weights: dict[str, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (mask, score) of documents with ``words`` adjacent, in order, in one of ``fields``."""
+) -> ClauseMatch:
+    """Match documents with ``words`` adjacent, in order, in one of ``fields``."""
     size = store.columns.live.shape[0]
     mask = np.zeros(size, dtype=bool)
-    score = np.zeros(size, dtype=np.float64)
+    terms: list[Term] = []
     for field in fields:
         together = np.ones(size, dtype=bool)
         for word in words:
@@ -117,17 +168,15 @@ def _phrase_in_fields(
         mask |= in_field
         for word in dict.fromkeys(words):
             ids, tfs = store.postings(field, word)
-            keep = in_field[ids]
-            score[ids[keep]] += weights[field] * _bm25(store, field, ids, tfs)[keep]
-    return mask, score
+            terms.append(Term(field, ids, tfs, weights[field], ids.shape[0], in_field[ids]))
+    return ClauseMatch(mask, tuple(terms))
 
 
-def clause_match(store: Store, clause: Clause, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Return (mask, score) of one clause, accents ignored."""
+def clause_match(store: Store, clause: Clause, weights: dict[str, float]) -> ClauseMatch:
+    """Match one clause, accents ignored."""
     if clause.alternatives:
-        parts = [clause_match(store, alt, weights) for alt in clause.alternatives]
-        mask = np.logical_or.reduce([m for m, _ in parts])
-        return mask, np.sum([s for _, s in parts], axis=0)
+        parts = tuple(clause_match(store, alt, weights) for alt in clause.alternatives)
+        return ClauseMatch(np.logical_or.reduce([p.mask for p in parts]), alternatives=parts)
     fields = (clause.field,) if clause.field else TEXT_FIELDS
     folded = [s.folded for s in clause.syllables]
     if clause.is_phrase:
@@ -139,11 +188,11 @@ def clause_match(store: Store, clause: Clause, weights: dict[str, float]) -> tup
 
 def _exact_bonus(
     store: Store, parsed: ParsedQuery, weights: dict[str, float], boost: float
-) -> np.ndarray | None:
-    """Return extra score for syllables whose accents equal the query's, in title and summary."""
+) -> tuple[Term, ...]:
+    """Return the terms that add score for syllables whose accents equal the query's, in title and summary."""
     if boost <= 0:
-        return None
-    bonus: np.ndarray | None = None
+        return ()
+    terms: list[Term] = []
     seen: set[str] = set()
     for syllable in parsed.all_syllables():
         if not syllable.accented or syllable.exact in seen:
@@ -152,32 +201,24 @@ def _exact_bonus(
         for name, exact_field in EXACT_FIELDS.items():
             ids, tfs = store.postings(exact_field, syllable.exact)
             if ids.size:
-                if bonus is None:
-                    bonus = np.zeros(store.columns.live.shape[0], dtype=np.float64)
-                bonus[ids] += weights[name] * boost * _bm25(store, exact_field, ids, tfs)
-    return bonus
+                terms.append(Term(exact_field, ids, tfs, weights[name] * boost, ids.shape[0]))
+    return tuple(terms)
 
 
 def evaluate(store: Store, parsed: ParsedQuery, settings: SearchSettings) -> Evaluation:
-    """Match and score ``parsed`` over every document of the store."""
+    """Match ``parsed`` over every document of the store (scores come later, for the documents asked)."""
     weights = _weights(settings) | {f"{k}_x": w for k, w in _weights(settings).items()}
     live = store.columns.live
-    masks: list[np.ndarray] = []
-    scores = np.zeros(live.shape[0], dtype=np.float64)
-    for clause in parsed.positive:
-        mask, score = clause_match(store, clause, weights)
-        masks.append(mask)
-        scores += score
+    clauses = tuple(clause_match(store, clause, weights) for clause in parsed.positive)
+    masks = [c.mask for c in clauses]
     required = np.logical_and.reduce(masks) & live if masks else live.copy()
     excluded = None
     negatives = [c for c in parsed.clauses if c.negated]
     if negatives:
-        excluded = np.logical_or.reduce([clause_match(store, c, weights)[0] for c in negatives])
+        excluded = np.logical_or.reduce([clause_match(store, c, weights).mask for c in negatives])
         required &= ~excluded
     bonus = _exact_bonus(store, parsed, weights, settings.exact_boost)
-    if bonus is not None:
-        scores += bonus
-    return Evaluation(required, scores, tuple(masks), excluded)
+    return Evaluation(required, tuple(masks), excluded, clauses, bonus)
 
 
 def partial_matches(

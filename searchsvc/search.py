@@ -17,7 +17,7 @@ from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
 from searchsvc.highlight import Targets, best_snippet, mark
-from searchsvc.matching import evaluate, key_mask, nearness, partial_matches, top_documents
+from searchsvc.matching import Evaluation, evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
     SORTS,
     FacetValue,
@@ -138,7 +138,7 @@ def search(store: Store, request: SearchRequest, settings: SearchSettings | None
         partial = bool(matched)
     total = int(final.sum())
     facets = facet_counts(store.columns, base, masks) if request.facets else {}
-    ranked = _order(store, request, parsed, evaluation.scores, final, settings)
+    ranked = _order(store, request, parsed, evaluation, final, settings)
     start = (request.page - 1) * request.per_page
     page = ranked[start : start + request.per_page]
     targets = highlight_targets(parsed)
@@ -181,7 +181,7 @@ def _order(
     store: Store,
     request: SearchRequest,
     parsed: ParsedQuery,
-    scores: np.ndarray,
+    evaluation: Evaluation,
     final: np.ndarray,
     settings: SearchSettings,
 ) -> list[tuple[int, float]]:
@@ -189,6 +189,7 @@ def _order(
     needed = request.page * request.per_page
     if request.sort != "relevance" or not parsed.positive:
         return _by_date(store, final, newest=request.sort != "oldest", limit=needed)
+    scores = evaluation.scores_within(store, final)
     top = top_documents(scores, final, store.columns.published_ts, max(needed, settings.rerank_depth))
     head = top[: settings.rerank_depth]
     sequence = [
