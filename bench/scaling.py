@@ -96,6 +96,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_SIZES,
         help="comma-separated: N, all, Kx (4x takes 20+ minutes on 2 cores; add it by hand)",
     )
+    ap.add_argument(
+        "--prebuilt",
+        action="append",
+        default=[],
+        metavar="LABEL=DIR",
+        help="also search an existing index directory (e.g. 10x=/tmp/idx-10x from bench.replicate); not built",
+    )
     ap.add_argument("--growth", action="store_true", help=f"the growth curve: --sizes {GROWTH_SIZES} (hours)")
     ap.add_argument(
         "--write-archive", type=Path, default=None, help="only write a replicated gzip JSONL here"
@@ -130,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ScalingError(f"{path} not found")
         if args.workdir:
             refuse_repository_path(args.workdir)
-        results = measure_all(sizes, source, queries, args)
+        results = measure_all(sizes, source, queries, args) + measure_prebuilt(args.prebuilt, queries, args)
     except ScalingError as exc:
         print(f"bench.scaling: {exc}", file=sys.stderr)
         return 2
@@ -334,6 +341,29 @@ def search_phase(index_dir: Path, queries_path: Path, limit: int | None) -> dict
 def peak_rss_mb(who: int) -> float:
     """Return ru_maxrss (KiB on Linux) in MiB."""
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+def measure_prebuilt(entries: list[str], queries: Path, args: argparse.Namespace) -> list[SizeResult]:
+    """Search existing index directories (``LABEL=DIR``), each in its own subprocess; nothing is built."""
+    from searchsvc.indexer import current_generation, directory_size
+
+    results = []
+    for entry in entries:
+        label, _, folder = entry.partition("=")
+        if not folder:
+            raise ScalingError(f"--prebuilt takes LABEL=DIR, got {entry!r}")
+        generation = current_generation(Path(folder))
+        build = {
+            "docs": int(generation.manifest.get("documents", 0)),
+            "seconds": 0.0,
+            "size_bytes": directory_size(generation.path),
+            "rss_mb": 0.0,
+            "children_rss_mb": 0.0,
+        }
+        print(f"== {label}: prebuilt {folder} ({build['docs']} articles), searching", flush=True)
+        limit = "" if args.max_queries is None else str(args.max_queries)
+        results.append(size_result(label, build, run_child([SEARCH_PHASE, folder, str(queries), limit])))
+    return results
 
 
 def size_result(label: str, build: dict, found: dict) -> SizeResult:

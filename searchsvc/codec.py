@@ -105,6 +105,23 @@ def writer_segments(writer: SegmentWriter) -> list[SegmentInfo]:
     ]
 
 
+def check_segment_files(storage: FileStorage, segment: Any) -> None:
+    """Raise ``OSError``/``EOFError`` when a segment's file is missing or cut short.
+
+    A compound segment writes its directory last, at the end of its file: a
+    truncated file loses it, so reading the directory finds the damage.
+    """
+    if segment.is_compound():
+        segment.open_compound_file(storage).close()
+
+
+def remove_unlisted_segments(storage: FileStorage) -> None:
+    """Delete the files of segments that the newest TOC does not list (Whoosh's own clean-up)."""
+    generation = toc_generation(storage)
+    _, infos = read_segments(storage, generation)
+    whoosh_index.clean_files(storage, INDEX_NAME, generation, [info.segment for info in infos])
+
+
 def open_segment(storage: FileStorage, schema: Any, segment: Any) -> SegmentReader:
     """Open a reader over one segment (stored fields, terms, columns)."""
     return SegmentReader(storage, schema, segment)

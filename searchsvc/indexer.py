@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
+import logging
 import multiprocessing
 import os
 import pickle
@@ -50,6 +51,8 @@ from searchsvc.readmodel import (
     write_model,
 )
 from searchsvc.schema import SCHEMA_VERSION, build_schema, to_document
+
+log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -121,11 +124,23 @@ def current_generation(index_dir: Path) -> Generation:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise IndexNotReady(f"no index in {index_dir}: run `searchsvc reindex SOURCE...` first") from None
+    except UnicodeDecodeError:
+        raise IndexNotReady(
+            f"the {CURRENT} pointer in {index_dir} is damaged; run `searchsvc reindex`"
+        ) from None
+    if not name.startswith(GEN_PREFIX) or "/" in name:
+        raise IndexNotReady(
+            f"the {CURRENT} pointer in {index_dir} names no generation; run `searchsvc reindex`"
+        )
     path = index_dir / name
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError) as exc:
-        raise IndexNotReady(f"index generation {path} is damaged ({exc}); run `searchsvc reindex`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexNotReady(
+            f"index generation {name} is damaged ({type(exc).__name__}); run `searchsvc reindex`"
+        ) from None
+    if not isinstance(manifest, dict):
+        raise IndexNotReady(f"index generation {name} has a damaged manifest; run `searchsvc reindex`")
     version = manifest.get("schema_version")
     if version != SCHEMA_VERSION:
         raise SchemaMismatch(
@@ -348,9 +363,19 @@ def directory_size(path: Path) -> int:
 
 
 def _open_live_index(index_dir: Path) -> Any:
-    """Open the live generation's Whoosh index for writing."""
+    """Open the live generation's Whoosh index for writing, after checking its segments can be read."""
     generation = current_generation(index_dir)
-    return whoosh_index.open_dir(str(generation.path))
+    try:
+        storage = codec.open_storage(str(generation.path))
+        _, segments = codec.read_segments(storage, codec.toc_generation(storage))
+        for info in segments:
+            codec.check_segment_files(storage, info.segment)
+        return whoosh_index.open_dir(str(generation.path))
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError, whoosh_index.EmptyIndexError) as exc:
+        raise IndexNotReady(
+            f"index generation {generation.name} is damaged ({type(exc).__name__}); nothing was added: "
+            "run `searchsvc reindex`"
+        ) from exc
 
 
 @contextmanager
@@ -363,14 +388,31 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
         except LockError:
             raise IndexBusy(f"the index in {index_dir} is locked by another writer") from None
         codec.hook_commit(writer, write_read_models)
+        folder = Path(ix.storage.folder)
         try:
             yield writer
         except BaseException:
             writer.cancel()
+            _remove_unlisted_files(folder)
             raise
-        writer.commit()
-        _remove_stale_models(Path(ix.storage.folder))
+        try:
+            writer.commit()
+        except BaseException:
+            # A failed commit (disk full) leaves its half-written segment behind: remove it.
+            _remove_unlisted_files(folder)
+            raise
+        _remove_stale_models(folder)
         _update_manifest_count(index_dir)
+
+
+def _remove_unlisted_files(index_path: Path) -> None:
+    """Delete segment files and read models the live TOC does not list (a failed write's leftovers)."""
+    try:
+        storage = codec.open_storage(str(index_path))
+        codec.remove_unlisted_segments(storage)
+        _remove_stale_models(index_path)
+    except OSError:
+        log.warning("could not remove a failed write's files from %s", index_path.name)
 
 
 def _update_manifest_count(index_dir: Path) -> None:

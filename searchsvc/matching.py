@@ -26,6 +26,9 @@ EXACT_FIELDS = {"title": "title_x", "summary": "summary_x"}
 K1 = 1.2
 B = 0.75
 MAX_PREFIX_TERMS = 200
+# Words all of a query's prefixes may expand to per field: `t* c* n* h* …` stays cheap.
+PREFIX_BUDGET = 400
+MIN_PREFIX_TERMS = 10
 
 
 @dataclass(frozen=True)
@@ -137,10 +140,10 @@ def _term_in_fields(
 
 
 def _prefix_in_fields(
-    store: Store, fields: tuple[str, ...], prefix: str, weights: dict[str, float]
+    store: Store, fields: tuple[str, ...], prefix: str, weights: dict[str, float], limit: int
 ) -> ClauseMatch:
-    """Match the words starting with ``prefix`` in any of ``fields``."""
-    expanded = {field: store.expand_prefix(field, prefix, MAX_PREFIX_TERMS) for field in fields}
+    """Match the (at most ``limit`` per field) words starting with ``prefix`` in any of ``fields``."""
+    expanded = {field: store.expand_prefix(field, prefix, limit) for field in fields}
     return _words_in_fields(store, expanded, weights)
 
 
@@ -172,17 +175,19 @@ def _phrase_in_fields(
     return ClauseMatch(mask, tuple(terms))
 
 
-def clause_match(store: Store, clause: Clause, weights: dict[str, float]) -> ClauseMatch:
+def clause_match(
+    store: Store, clause: Clause, weights: dict[str, float], prefix_limit: int = MAX_PREFIX_TERMS
+) -> ClauseMatch:
     """Match one clause, accents ignored."""
     if clause.alternatives:
-        parts = tuple(clause_match(store, alt, weights) for alt in clause.alternatives)
+        parts = tuple(clause_match(store, alt, weights, prefix_limit) for alt in clause.alternatives)
         return ClauseMatch(np.logical_or.reduce([p.mask for p in parts]), alternatives=parts)
     fields = (clause.field,) if clause.field else TEXT_FIELDS
     folded = [s.folded for s in clause.syllables]
     if clause.is_phrase:
         return _phrase_in_fields(store, fields, folded, weights)
     if clause.prefix:
-        return _prefix_in_fields(store, fields, folded[0], weights)
+        return _prefix_in_fields(store, fields, folded[0], weights, prefix_limit)
     return _term_in_fields(store, fields, folded[0], weights)
 
 
@@ -205,17 +210,26 @@ def _exact_bonus(
     return tuple(terms)
 
 
+def prefix_limit(parsed: ParsedQuery) -> int:
+    """Return how many words each prefix of a query may expand to: the budget shared out."""
+    prefixes = sum(1 for c in parsed.clauses for part in (c.alternatives or (c,)) if part.prefix)
+    if prefixes <= 1:
+        return MAX_PREFIX_TERMS
+    return max(MIN_PREFIX_TERMS, min(MAX_PREFIX_TERMS, PREFIX_BUDGET // prefixes))
+
+
 def evaluate(store: Store, parsed: ParsedQuery, settings: SearchSettings) -> Evaluation:
     """Match ``parsed`` over every document of the store (scores come later, for the documents asked)."""
     weights = _weights(settings) | {f"{k}_x": w for k, w in _weights(settings).items()}
     live = store.columns.live
-    clauses = tuple(clause_match(store, clause, weights) for clause in parsed.positive)
+    limit = prefix_limit(parsed)
+    clauses = tuple(clause_match(store, clause, weights, limit) for clause in parsed.positive)
     masks = [c.mask for c in clauses]
     required = np.logical_and.reduce(masks) & live if masks else live.copy()
     excluded = None
     negatives = [c for c in parsed.clauses if c.negated]
     if negatives:
-        excluded = np.logical_or.reduce([clause_match(store, c, weights).mask for c in negatives])
+        excluded = np.logical_or.reduce([clause_match(store, c, weights, limit).mask for c in negatives])
         required &= ~excluded
     bonus = _exact_bonus(store, parsed, weights, settings.exact_boost)
     return Evaluation(required, tuple(masks), excluded, clauses, bonus)

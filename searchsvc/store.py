@@ -338,6 +338,9 @@ class Store:
             name = (self.index_dir / CURRENT).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return  # keep serving what we have; the pointer is replaced atomically
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem = f"the {CURRENT} pointer cannot be read ({type(exc).__name__}); still serving {state.generation.name}"
+            return
         try:
             if name != state.generation.name:
                 fresh = self._build(current_generation(self.index_dir), state)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from searchsvc.cli import main
-from searchsvc.errors import IndexBusy, IngestError, SchemaMismatch
+from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
 from searchsvc.indexer import (
     BUILD_PREFIX,
     CURRENT,
@@ -351,3 +351,61 @@ def test_configured_article_size_limit_reaches_reindex_and_index_add(tmp_path):
         assert result.exit_code == 0, result.output
         with open_store(index_dir) as store:
             assert len(store.get_article("dai")["body"]) <= 2000
+
+
+def _one_article(tmp_path, article_id="moi"):
+    source = tmp_path / f"{article_id}.jsonl"
+    source.write_text(json.dumps({"id": article_id, "title": "Huế mưa lớn", "body": "Mưa lớn ở Huế."}) + "\n")
+    return source
+
+
+def _files(path):
+    return sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+
+
+def test_a_failed_index_add_leaves_no_files_in_the_live_generation(tmp_path, monkeypatch):
+    import errno
+
+    from searchsvc import indexer
+
+    index_dir = tmp_path / "index"
+    reindex([_one_article(tmp_path, "dau")], index_dir)
+    live = current_generation(index_dir).path
+    before = _files(live)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(indexer, "write_model", disk_full)
+    with pytest.raises(OSError):
+        add_articles([_one_article(tmp_path)], index_dir)
+    assert _files(live) == before
+    monkeypatch.undo()
+    add_articles([_one_article(tmp_path)], index_dir)
+    with open_store(index_dir) as store:
+        assert store.get_article("moi")["title"] == "Huế mưa lớn"
+
+
+@pytest.mark.parametrize("damage", ["current-bytes", "current-name", "manifest-list"])
+def test_damaged_pointer_or_manifest_is_index_not_ready(tmp_path, damage):
+    index_dir = tmp_path / "index"
+    reindex([_one_article(tmp_path)], index_dir)
+    if damage == "current-bytes":
+        (index_dir / "CURRENT").write_bytes(b"\xff\xfe")
+    elif damage == "current-name":
+        (index_dir / "CURRENT").write_text("../../etc\n")
+    else:
+        (current_generation(index_dir).path / "manifest.json").write_text("[1]")
+    with pytest.raises(IndexNotReady):
+        current_generation(index_dir)
+
+
+def test_index_add_refuses_a_generation_with_a_truncated_segment(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([_one_article(tmp_path, "dau")], index_dir)
+    live = current_generation(index_dir).path
+    (segment,) = live.glob("*.seg")
+    segment.write_bytes(segment.read_bytes()[: segment.stat().st_size // 2])
+    with pytest.raises(IndexNotReady, match="nothing was added"):
+        add_articles([_one_article(tmp_path)], index_dir)
+    assert sorted(p.name for p in live.glob("*.seg")) == [segment.name]

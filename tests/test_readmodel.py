@@ -27,7 +27,8 @@ from searchsvc.readmodel import (
 from searchsvc.search import SearchRequest, search
 from searchsvc.store import open_store
 
-WORDS = "thủ tướng chính phủ họp bàn về bão lũ miền Trung người dân Hà Nội đường phố".split()
+WORDS = ["thủ", "tướng", "chính", "phủ", "họp", "bàn", "về", "bão", "lũ", "miền", "Trung", "người", "dân"]
+WORDS += ["Hà", "Nội", "đường", "phố"]
 
 
 def _write_articles(path: Path, count: int, prefix: str = "a") -> Path:

@@ -476,3 +476,13 @@ def test_author_filter_and_prefix_in_a_small_index(core_store):
     assert sorted(ids(core_store, authors=("minh khoa",))) == ["core-01", "core-05"]
     assert ids(core_store, "author:thu") == ["core-03"]
     assert sorted(ids(core_store, tags=("Đất đai",))) == ["core-05"]
+
+
+def test_many_prefixes_share_one_expansion_budget():
+    from searchsvc.matching import MAX_PREFIX_TERMS, MIN_PREFIX_TERMS, PREFIX_BUDGET, prefix_limit
+    from searchsvc.query import parse_query
+
+    assert prefix_limit(parse_query("hà*", 500, 32)) == MAX_PREFIX_TERMS
+    assert prefix_limit(parse_query("a* b*", 500, 32)) == min(MAX_PREFIX_TERMS, PREFIX_BUDGET // 2)
+    many = " ".join(f"{c}*" for c in "abcdeghiklmnopqrstuvxy")
+    assert prefix_limit(parse_query(many, 500, 32)) == max(MIN_PREFIX_TERMS, PREFIX_BUDGET // 22)

@@ -55,7 +55,7 @@ def test_a_new_generation_is_swapped_in_whole(two_generations: Path, tmp_path: P
         store.close()
 
 
-@pytest.mark.parametrize("damage", ["missing", "lexicon", "toc"])
+@pytest.mark.parametrize("damage", ["missing", "lexicon", "toc", "pointer"])
 def test_a_damaged_new_generation_is_not_served_and_health_says_so(
     two_generations: Path, tmp_path: Path, damage: str
 ):
@@ -65,6 +65,9 @@ def test_a_damaged_new_generation_is_not_served_and_health_says_so(
         total = search(store, SearchRequest(q="")).total
         if damage == "missing":
             name = "gen-does-not-exist"
+        elif damage == "pointer":
+            name = "CURRENT"  # the pointer itself is what is damaged
+            (two_generations / CURRENT).write_bytes(b"\xff\xfe")
         else:
             name = _small_generation(two_generations, tmp_path)
             target = two_generations / name
@@ -76,7 +79,8 @@ def test_a_damaged_new_generation_is_not_served_and_health_says_so(
             else:
                 for toc in target.glob("_MAIN_*.toc"):
                     toc.write_bytes(toc.read_bytes()[:40])
-        _point(two_generations, name)
+        if damage != "pointer":
+            _point(two_generations, name)
         for _ in range(3):
             store.refresh()
             # Every request keeps answering from the generation that works.
