@@ -19,7 +19,7 @@ TEXT_PREFIXES = ("title", "author")
 FILTER_PREFIXES = ("category", "source")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TOKEN = re.compile(
-    r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"()]+))|(?P<skip>[\s()"]+)'
+    r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"()]+))|(?P<skip>[\s()]+)'
 )
 
 

@@ -58,3 +58,16 @@ def test_truncation_by_characters_and_terms():
 )
 def test_accented(q, accented):
     assert parse_query(q).accented == accented
+
+
+@pytest.mark.parametrize(
+    ("q", "phrases"),
+    [
+        ('bão "Hà Nội"', ['"Hà Nội"']),
+        ('"Hà Nội" bão', ['"Hà Nội"']),
+        ('x "thông tin đối ngoại" y', ['"thông tin đối ngoại"']),
+    ],
+)
+def test_a_phrase_is_a_phrase_wherever_it_stands(q, phrases):
+    parsed = parse_query(q, 500, 32)
+    assert [c.text() for c in parsed.clauses if c.is_phrase] == phrases
