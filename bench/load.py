@@ -33,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import corpus, metrics, procmem
+from bench.tables import aligned, markdown_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -1136,27 +1137,11 @@ def time_table(results: list[RunResult]) -> list[list[str]]:
     return rows
 
 
-def _aligned(rows: list[list[str]]) -> list[str]:
-    """Render rows as right-aligned text lines."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
-
-
-def _markdown_table(rows: list[list[str]]) -> list[str]:
-    """Render rows as Markdown table lines, header first."""
-    head, *body = rows
-    return [
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-        *("| " + " | ".join(row) + " |" for row in body),
-    ]
-
-
 def terminal(results: list[RunResult]) -> str:
     """Return the runs as aligned text tables with the first errors under them."""
-    lines = _aligned(table(results)) + ["", "where the time goes:"] + _aligned(time_table(results))
+    lines = aligned(table(results)) + ["", "where the time goes:"] + aligned(time_table(results))
     lines += ["", "server memory at the end of each run (MB, smaps_rollup):"]
-    lines += _aligned(memory_table([(f"w{r.workers} c{r.concurrency}", r.memory) for r in results]))
+    lines += aligned(memory_table([(f"w{r.workers} c{r.concurrency}", r.memory) for r in results]))
     lines += [
         f"first error (workers {r.workers}, conc. {r.concurrency}): {r.first_error}"
         for r in results
@@ -1196,7 +1181,7 @@ def markdown(results: list[RunResult], meta: dict) -> str:
             f"{RSS_INTERVAL_S} s; workers: peak of their sum (peak of one)."
         ),
         "",
-        *_markdown_table(table(results)),
+        *markdown_table(table(results)),
         "",
         (
             "Where the time goes: client mean minus server `took_ms` mean is time queued for a "
@@ -1205,11 +1190,11 @@ def markdown(results: list[RunResult], meta: dict) -> str:
             "the ceiling is CPUs / (server + client CPU per request)."
         ),
         "",
-        *_markdown_table(time_table(results)),
+        *markdown_table(time_table(results)),
         "",
         MEMORY_NOTE,
         "",
-        *_markdown_table(memory_table([(f"w{r.workers} c{r.concurrency}", r.memory) for r in results])),
+        *markdown_table(memory_table([(f"w{r.workers} c{r.concurrency}", r.memory) for r in results])),
     ]
     lines += [
         f"- First error (workers {r.workers}, conc. {r.concurrency}): `{r.first_error}`"
@@ -1296,11 +1281,11 @@ def scenario_terminal(result: ScenarioResult) -> str:
     """Return a scenario's phases, publishing numbers and memory as aligned text."""
     clients = f"{result.clients} client{'s' if result.clients != 1 else ''}"
     lines = [f"scenario {result.scenario}: {result.workers} workers, {clients}", ""]
-    lines += _aligned(phase_table(result.phases))
+    lines += aligned(phase_table(result.phases))
     if result.publish is not None:
-        lines += ["", *publish_lines(result.publish), *_aligned(publication_table(result.publish))]
+        lines += ["", *publish_lines(result.publish), *aligned(publication_table(result.publish))]
     lines += ["", "server memory at the end (MB, smaps_rollup):"]
-    lines += _aligned(memory_table([(result.scenario, result.memory)]))
+    lines += aligned(memory_table([(result.scenario, result.memory)]))
     lines += [f"first error ({p.name}): {p.first_error}" for p in result.phases if p.first_error]
     lines.append(f"server exit: {'hung' if result.exit_code is None else result.exit_code}")
     return "\n" + "\n".join(lines)
@@ -1346,12 +1331,12 @@ def scenario_markdown(result: ScenarioResult, meta: dict) -> str:
         ),
         f"- {SCENARIO_NOTES[result.scenario]} Latency is client side.",
         "",
-        *_markdown_table(phase_table(result.phases)),
+        *markdown_table(phase_table(result.phases)),
     ]
     if result.publish is not None:
         lines += ["", *(f"- {line}" for line in publish_lines(result.publish)), ""]
-        lines += _markdown_table(publication_table(result.publish))
-    lines += ["", MEMORY_NOTE, "", *_markdown_table(memory_table([(result.scenario, result.memory)]))]
+        lines += markdown_table(publication_table(result.publish))
+    lines += ["", MEMORY_NOTE, "", *markdown_table(memory_table([(result.scenario, result.memory)]))]
     lines += [f"- First error ({p.name}): `{p.first_error}`" for p in result.phases if p.first_error]
     return "\n".join(lines) + "\n"
 

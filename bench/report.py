@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.metrics import ALL_KINDS
+from bench.tables import markdown_table
 
 REFERENCE = "searchsvc"
 
@@ -47,7 +48,7 @@ def markdown(run: dict) -> str:
     ]
     lines += [f"- {note}" for note in meta["notes"]]
     for title, table in _tables(run):
-        lines += ["", f"## {title}", "", _markdown_table(table)]
+        lines += ["", f"## {title}", "", "\n".join(markdown_table(table))]
     unavailable = _unavailable(run)
     if unavailable:
         lines += ["", "## Engines not measured", ""] + [f"- {u}" for u in unavailable]
@@ -216,14 +217,6 @@ def _load(values: list[float] | None) -> str:
 def _ms(value: float | None) -> str:
     """Format milliseconds."""
     return "-" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def _markdown_table(rows: list[list[str]]) -> str:
-    """Render rows as a Markdown table, header first."""
-    head, *body = rows
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(r) + " |" for r in body]
-    return "\n".join(out)
 
 
 def _plain(rows: list[list[str]]) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bench import corpus, metrics, procmem
+from bench.tables import aligned, markdown_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = "10000,30000,all"
@@ -457,29 +458,13 @@ def memory_table(results: list[SizeResult]) -> list[list[str]]:
     return rows
 
 
-def _aligned(rows: list[list[str]]) -> list[str]:
-    """Render rows as right-aligned text lines."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
-
-
-def _markdown_table(rows: list[list[str]]) -> list[str]:
-    """Render rows as Markdown table lines, header first."""
-    head, *body = rows
-    return [
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-        *("| " + " | ".join(r) + " |" for r in body),
-    ]
-
-
 def terminal(results: list[SizeResult]) -> str:
     """Return the sizes as aligned text tables, with first errors under them."""
-    lines = _aligned(table(results))
+    lines = aligned(table(results))
     lines += [
         "",
         "searching process memory after its queries (MB, smaps_rollup):",
-        *_aligned(memory_table(results)),
+        *aligned(memory_table(results)),
     ]
     lines += [f"first error ({r.label}): {r.first_error}" for r in results if r.first_error]
     return "\n" + "\n".join(lines)
@@ -510,7 +495,7 @@ def markdown(results: list[SizeResult], meta: dict) -> str:
             "size's. Build RSS is the reindex process, (+ its indexing subprocesses' peak)."
         ),
         "",
-        *_markdown_table(table(results)),
+        *markdown_table(table(results)),
         "",
         (
             "Memory of each size's searching process after its queries (store still open), from "
@@ -519,7 +504,7 @@ def markdown(results: list[SizeResult], meta: dict) -> str:
             "alone, Pss equals Rss less what it shares with other processes (libraries)."
         ),
         "",
-        *_markdown_table(memory_table(results)),
+        *markdown_table(memory_table(results)),
     ]
     lines += [f"- First error ({r.label}): `{r.first_error}`" for r in results if r.first_error]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ Files are written once under a temporary name and renamed; never changed in plac
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
 import json
 import logging
@@ -216,35 +217,41 @@ def _write_columns(out: _Writer, source: Any) -> None:
         out.array(f"col/{name}", np.asarray(codec.column_values(source, name, 0), dtype=np.int64))
 
 
-def write_model(source: Any, path: Path, segment_id: str) -> Path:
-    """Write the read model of one open Whoosh segment reader to ``path`` (atomically)."""
+@contextlib.contextmanager
+def _new_file(path: Path) -> Iterator[_Writer]:
+    """Write a read-model file under a temporary name, then rename it into place (or remove it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fields: dict[str, dict[str, Any]] = {}
     try:
         with open(tmp, "wb") as handle:
-            out = _Writer(handle)
-            for field in POSITION_FIELDS + TERM_FIELDS:
-                count = _write_field(out, source, field, positions=field in POSITION_FIELDS)
-                fields[field] = {"positions": field in POSITION_FIELDS, "terms": count}
-            for field in LENGTH_FIELDS:
-                out.array(f"{field}/lengths", codec.field_lengths(source, field))
-            _write_columns(out, source)
-            out.finish(
-                {
-                    "format": FORMAT_VERSION,
-                    "segment": segment_id,
-                    "doc_count": int(source.doc_count_all()),
-                    "whoosh": codec.whoosh_version(),
-                    "fields": fields,
-                }
-            )
+            yield _Writer(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_model(source: Any, path: Path, segment_id: str) -> Path:
+    """Write the read model of one open Whoosh segment reader to ``path`` (atomically)."""
+    fields: dict[str, dict[str, Any]] = {}
+    with _new_file(path) as out:
+        for field in POSITION_FIELDS + TERM_FIELDS:
+            count = _write_field(out, source, field, positions=field in POSITION_FIELDS)
+            fields[field] = {"positions": field in POSITION_FIELDS, "terms": count}
+        for field in LENGTH_FIELDS:
+            out.array(f"{field}/lengths", codec.field_lengths(source, field))
+        _write_columns(out, source)
+        out.finish(
+            {
+                "format": FORMAT_VERSION,
+                "segment": segment_id,
+                "doc_count": int(source.doc_count_all()),
+                "whoosh": codec.whoosh_version(),
+                "fields": fields,
+            }
+        )
     return path
 
 
@@ -512,45 +519,28 @@ TEXT_ERRORS = "surrogatepass"
 def write_lexicon_model(lexicon: Lexicon, directory: Path) -> Path:
     """Write a lexicon as a mapped file beside a generation (atomically); return its path."""
     path = Path(directory) / LEXICON_MODEL
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            out = _Writer(handle)
-            for name in ("words", "pairs"):
-                table: Mapping[str, tuple[str, int]] = getattr(lexicon, name)
-                keys = sorted(table, key=lambda k: k.encode("utf-8", TEXT_ERRORS))
-                _write_strings(out, f"{name}/keys", [k.encode("utf-8", TEXT_ERRORS) for k in keys])
-                _write_strings(
-                    out,
-                    f"{name}/forms",
-                    [table[k][0].encode("utf-8", TEXT_ERRORS) for k in keys],
-                    table=False,
-                )
-                out.array(f"{name}/counts", np.asarray([table[k][1] for k in keys], dtype=np.int64))
-            _write_strings(
-                out, "entries/keys", [k.encode("utf-8", TEXT_ERRORS) for k in lexicon.keys], table=False
-            )
-            _write_strings(
-                out,
-                "entries/displays",
-                [d.encode("utf-8", TEXT_ERRORS) for d, _ in lexicon.entries],
-                table=False,
-            )
-            out.array("entries/counts", np.asarray([c for _, c in lexicon.entries], dtype=np.int64))
-            prefixes = sorted(lexicon.short, key=lambda k: k.encode("utf-8", TEXT_ERRORS))
-            _write_strings(out, "short/keys", [k.encode("utf-8", TEXT_ERRORS) for k in prefixes])
-            lists = [np.asarray(lexicon.short[k], dtype=np.int32) for k in prefixes]
-            bounds = np.zeros(len(lists) + 1, dtype=np.int64)
-            np.cumsum([x.size for x in lists], out=bounds[1:])
-            out.array("short/bounds", bounds)
-            out.array("short/items", _concat(lists, np.int32))
-            out.finish({"format": FORMAT_VERSION, "kind": "lexicon"})
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _new_file(path) as out:
+        for name in ("words", "pairs"):
+            table: Mapping[str, tuple[str, int]] = getattr(lexicon, name)
+            keys = sorted(table, key=lambda k: k.encode("utf-8", TEXT_ERRORS))
+            _write_strings(out, f"{name}/keys", [k.encode("utf-8", TEXT_ERRORS) for k in keys])
+            forms = [table[k][0].encode("utf-8", TEXT_ERRORS) for k in keys]
+            _write_strings(out, f"{name}/forms", forms, table=False)
+            out.array(f"{name}/counts", np.asarray([table[k][1] for k in keys], dtype=np.int64))
+        _write_strings(
+            out, "entries/keys", [k.encode("utf-8", TEXT_ERRORS) for k in lexicon.keys], table=False
+        )
+        displays = [d.encode("utf-8", TEXT_ERRORS) for d, _ in lexicon.entries]
+        _write_strings(out, "entries/displays", displays, table=False)
+        out.array("entries/counts", np.asarray([c for _, c in lexicon.entries], dtype=np.int64))
+        prefixes = sorted(lexicon.short, key=lambda k: k.encode("utf-8", TEXT_ERRORS))
+        _write_strings(out, "short/keys", [k.encode("utf-8", TEXT_ERRORS) for k in prefixes])
+        lists = [np.asarray(lexicon.short[k], dtype=np.int32) for k in prefixes]
+        bounds = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum([x.size for x in lists], out=bounds[1:])
+        out.array("short/bounds", bounds)
+        out.array("short/items", _concat(lists, np.int32))
+        out.finish({"format": FORMAT_VERSION, "kind": "lexicon"})
     return path
 
 
