@@ -128,7 +128,11 @@ def _folding() -> tuple[dict[str, str], re.Pattern[str]]:
     return classes, re.compile("[" + re.escape("".join(dropped)) + "]")
 
 
-@functools.lru_cache(maxsize=256)
+# Patterns per query (about 10 KB each), kept for the head of the query log: a few hundred topics recur all day.
+PATTERN_CACHE = 1024
+
+
+@functools.lru_cache(maxsize=PATTERN_CACHE)
 def _target_pattern(targets: Targets) -> re.Pattern[str] | None:
     """Compile a search for whole folded letter-words and letter prefixes; None when one has a digit."""
     terms = (*targets.syllables, *targets.prefixes)
@@ -140,7 +144,7 @@ def _target_pattern(targets: Targets) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!{_LETTER})(?:{alternation})(?!{_LETTER})")
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=PATTERN_CACHE)
 def _raw_pattern(targets: Targets) -> re.Pattern[str] | None:
     """Compile a search for the whole words in the unfolded text (``noi`` as ``n[oòóô…]i``); None with prefixes.
 
