@@ -112,6 +112,7 @@ def operation_of(document: dict, path: str, method: str) -> dict:
         ("DELETE", "/api/articles/demo-001", {}),
         ("OPTIONS", "/api/search", {}),
         ("OPTIONS", "/api/articles/demo-001", {}),
+        ("OPTIONS", "/api/articles/%0D%0AX-Injected", {}),
         ("OPTIONS", "/healthz", {}),
     ],
 )

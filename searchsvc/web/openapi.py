@@ -235,7 +235,7 @@ ERROR_DESCRIPTIONS = {
     "unknown sort, a single-valued parameter repeated, `date_from` after `date_to`); `bad_request`: the "
     "path or query string is not valid UTF-8 (raw or percent-encoded), or the request line, method or "
     "a header is malformed.",
-    404: "`not_found`: unknown article.",
+    404: "`not_found`: unknown article, or an article id the path cannot carry (a line break in it).",
     405: "`method_not_allowed`: only GET, HEAD and OPTIONS.",
     408: "`request_timeout`: the request did not arrive whole within `server.header_timeout` seconds.",
     413: "`request_too_large`: the request (URL, headers and body) exceeds `server.max_request_bytes`.",
@@ -254,8 +254,8 @@ def common_errors(*statuses: int) -> dict[str, Any]:
     return {str(status): error_reply(ERROR_DESCRIPTIONS[status]) for status in chosen}
 
 
-def options_operation(operation_id: str) -> dict[str, Any]:
-    """Return the ``OPTIONS`` operation of a path: 204 with the ``Allow`` header."""
+def options_operation(operation_id: str, *statuses: int) -> dict[str, Any]:
+    """Return the ``OPTIONS`` operation of a path: 204 with the ``Allow`` header (and ``statuses``)."""
     allow = {
         "description": "The methods of this path.",
         "schema": {"type": "string", "const": "GET, HEAD, OPTIONS"},
@@ -263,7 +263,10 @@ def options_operation(operation_id: str) -> dict[str, Any]:
     return {
         "operationId": operation_id,
         "summary": "List the methods this path allows.",
-        "responses": {"204": {"description": "No content.", "headers": {"Allow": allow}}, **common_errors()},
+        "responses": {
+            "204": {"description": "No content.", "headers": {"Allow": allow}},
+            **common_errors(*statuses),
+        },
     }
 
 
@@ -303,7 +306,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         **common_errors(404, 503),
                     },
                 },
-                "options": options_operation("getArticleOptions")
+                "options": options_operation("getArticleOptions", 404)
                 | {
                     "parameters": [
                         {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
