@@ -402,6 +402,7 @@ def run_meta(source: Path, args: argparse.Namespace) -> dict:
         "command": "python -m bench.scaling " + " ".join(sys.argv[1:]),
         "corpus": str(source),
         "procs": args.procs,
+        "prebuilt": list(getattr(args, "prebuilt", [])),
         "load_at_end": [round(x, 2) for x in os.getloadavg()],
         "machine": machine_info(),
     }
@@ -493,6 +494,17 @@ def markdown(results: list[SizeResult], meta: dict) -> str:
             "- Search: in process, sequential, every eval query once, 10 hits, facets and "
             "highlights on; a fresh process per size, so search RSS (`ru_maxrss`) is that "
             "size's. Build RSS is the reindex process, (+ its indexing subprocesses' peak)."
+        ),
+        *(
+            [
+                "- Prebuilt (`--prebuilt`, not built here, build columns 0): "
+                + ", ".join(
+                    f"{entry.partition('=')[0]} = `{entry.partition('=')[2]}`" for entry in meta["prebuilt"]
+                )
+                + "; an index made by `bench.replicate` repeats every id K times (speed and memory only)."
+            ]
+            if meta.get("prebuilt")
+            else []
         ),
         "",
         *markdown_table(table(results)),
