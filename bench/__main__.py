@@ -231,18 +231,19 @@ def run_meta(
 
 
 def git_commit() -> str:
-    """Return the short commit of the working tree, or 'unknown'."""
+    """Return the working tree's short commit, with `-dirty` when files are changed, or 'unknown'."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "describe", "--always", "--dirty"],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
             check=True,
+            timeout=10,
         )
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.stdout.strip()
+    return out.stdout.strip() or "unknown"
 
 
 def machine_info() -> dict:

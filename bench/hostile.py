@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.__main__ import git_commit
 from bench.load import free_port, server_processes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -1103,22 +1104,6 @@ def percentiles(times: list[float]) -> dict[str, float]:
         return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
     cut = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else [times[0]] * 99
     return {"p50": round(cut[49], 2), "p95": round(cut[94], 2), "p99": round(cut[98], 2), "max": times[-1]}
-
-
-def git_commit() -> str:
-    """Return the repository's commit (with `-dirty` when files are changed)."""
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            check=False,
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit or "unknown"
 
 
 # ---------------------------------------------------------------- output

@@ -266,14 +266,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(terminal(results))
     meta = run_meta(args, len(calls), load_at_start)
+    write_reports(args, markdown(results, meta), {"meta": meta, "runs": [asdict(r) for r in results]})
+    return 0 if all(not r.errors and r.exit_code == 0 for r in results) else 1
+
+
+def write_reports(args: argparse.Namespace, section: str, raw: dict) -> None:
+    """Append the Markdown section to ``--out`` and write the raw numbers to ``--json``, when asked."""
     if args.out:
         with args.out.open("a", encoding="utf-8") as out:
-            out.write(markdown(results, meta))
+            out.write(section)
         print(f"report appended to {args.out}")
     if args.json:
-        raw = {"meta": meta, "runs": [asdict(r) for r in results]}
         args.json.write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
-    return 0 if all(not r.errors and r.exit_code == 0 for r in results) else 1
 
 
 def main_scenario(args: argparse.Namespace) -> int:
@@ -299,13 +303,7 @@ def main_scenario(args: argparse.Namespace) -> int:
         return 2
     print(scenario_terminal(result))
     meta = run_meta(args, len(calls), load_at_start)
-    if args.out:
-        with args.out.open("a", encoding="utf-8") as out:
-            out.write(scenario_markdown(result, meta))
-        print(f"report appended to {args.out}")
-    if args.json:
-        raw = {"meta": meta, "scenario": asdict(result)}
-        args.json.write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_reports(args, scenario_markdown(result, meta), {"meta": meta, "scenario": asdict(result)})
     failed = result.publish is not None and result.publish.failures > 0
     return 0 if all(not p.errors for p in result.phases) and result.exit_code == 0 and not failed else 1
 
