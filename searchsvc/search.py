@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -113,9 +114,30 @@ def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSetti
 
 
 def search(store: Store, request: SearchRequest, settings: SearchSettings | None = None) -> SearchResponse:
-    """Run ``request`` against the live index of ``store``; the one call every front end uses."""
+    """Run ``request`` against the live index of ``store``; the one call every front end uses.
+
+    The same request with the same settings on the same index state gets the same
+    answer, so a state keeps its recent answers (any commit or reindex starts a new state).
+    """
     started = time.perf_counter()
     settings = settings or SearchSettings()
+    key = _answer_key(request, settings)
+    cached = store.cached_response(key)
+    if cached is not None:
+        return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+    response = _search(store, request, settings, started)
+    store.remember_response(key, response)
+    return response
+
+
+def _answer_key(request: SearchRequest, settings: SearchSettings) -> tuple[object, ...]:
+    """Return what an answer depends on besides the index state (the hour, when freshness counts)."""
+    hour = int(time.time() // 3600) if settings.freshness_boost > 0 else 0
+    return (request, settings, hour)
+
+
+def _search(store: Store, request: SearchRequest, settings: SearchSettings, started: float) -> SearchResponse:
+    """Match, count, rank and render ``request`` (the work behind ``search``)."""
     parsed = parse_query(request.q, settings.max_query_chars, settings.max_terms)
     categories = request.categories + parsed.filters.get("category", ())
     sources = request.sources + parsed.filters.get("source", ())

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # Stored documents kept per process: about 1 MB of text (bodies are capped at ingest).
 STORED_CACHE_CHARS = 500_000
+# Answers kept per state: the head of the query log repeats all day (a page of 10 hits is 2-15 KB).
+RESPONSE_CACHE_ENTRIES = 256
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class State:
     doc_count: int
     lexicon: Lexicon
     norms: dict[tuple[str, float, float], np.ndarray]  # BM25 length norms, filled on first use
+    responses: OrderedDict[Any, Any]  # recent answers of this state (a new state starts empty)
 
 
 def _merged_column(parts: tuple[Part, ...], name: str, key: Any = None) -> Column:
@@ -243,6 +246,7 @@ class Store:
             doc_count=int(columns.live.sum()),
             lexicon=lexicon,
             norms={},
+            responses=OrderedDict(),
         )
 
     def _open_part(
@@ -399,6 +403,23 @@ class Store:
     def average_length(self, field: str) -> float:
         """Return the mean length of a text field over documents that have it."""
         return self.state.averages[field]
+
+    def cached_response(self, key: Any) -> Any:
+        """Return the answer this state gave to the same request and settings, or None."""
+        responses = self.state.responses
+        with self._lock:
+            found = responses.get(key)
+            if found is not None:
+                responses.move_to_end(key)
+            return found
+
+    def remember_response(self, key: Any, response: Any) -> None:
+        """Keep an answer for the same request and settings (at most ``RESPONSE_CACHE_ENTRIES``)."""
+        responses = self.state.responses
+        with self._lock:
+            responses[key] = response
+            while len(responses) > RESPONSE_CACHE_ENTRIES:
+                responses.popitem(last=False)
 
     def length_norm(self, field: str, k1: float, b: float) -> np.ndarray:
         """Return BM25's per-document length normalisation ``k1 * (1 - b + b * len / avg)`` of a field."""

@@ -113,3 +113,31 @@ def test_reindex_checks_the_new_generation_before_switching(
         reindex([str(p) for p in demo_sources()], two_generations)
     assert current_generation(two_generations).name == live
     assert list(two_generations.glob(".build-*")) == []
+
+
+def test_a_state_keeps_its_answers_and_a_new_state_starts_afresh(two_generations: Path, tmp_path: Path):
+    from searchsvc.config import SearchSettings
+    from searchsvc.indexer import add_articles
+
+    store = open_store(two_generations, refresh_interval=0)
+    try:
+        request = SearchRequest(q="hue mua")
+        first = search(store, request)
+        again = search(store, request)
+        assert (again.total, again.hits, again.facets) == (first.total, first.hits, first.facets)
+        assert store.cached_response((request, SearchSettings(), 0)) is not None
+        other = search(store, request, SearchSettings(snippet_chars=40))
+        assert all(len(h.highlights.snippet) < 120 for h in other.hits)
+        source = tmp_path / "hue.jsonl"
+        source.write_text(
+            json.dumps({"id": "hue-moi", "title": "Huế mưa lớn cả tuần", "body": "Mưa lớn ở Huế."}) + "\n",
+            encoding="utf-8",
+        )
+        add_articles([source], two_generations)
+        store.refresh()
+        after = search(store, request)
+        # The demo corpus has no article with both words (a partial answer); the new one has.
+        assert (first.partial, after.partial, after.total) == (True, False, 1)
+        assert after.hits[0].id == "hue-moi"
+    finally:
+        store.close()
