@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 
 # Stored documents kept per process: about 1 MB of text (bodies are capped at ingest).
 STORED_CACHE_CHARS = 500_000
-# Answers kept per state: the head of the query log repeats all day (a page of 10 hits is 2-15 KB).
-RESPONSE_CACHE_ENTRIES = 256
+# Answers kept per state: the head of the query log repeats all day (an answer is about 30 KB).
+RESPONSE_CACHE_ENTRIES = 512
 
 
 @dataclass(frozen=True)
