@@ -6,6 +6,7 @@ import html
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -432,3 +433,17 @@ def test_options_answers_204_with_allow(client, path):
     assert (response.status_code, response.data) == (204, b"")
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_new_worker_opens_the_index_before_its_first_request(demo_settings, tmp_path):
+    from searchsvc.web import STORE_KEY, create_app, open_early
+
+    app = create_app(demo_settings)
+    open_early(app)
+    holder = app.extensions[STORE_KEY]
+    assert holder._store is not None and holder._store.doc_count > 0
+    # Without an index yet, a worker still starts; its first request answers 503.
+    empty = create_app(replace(demo_settings, index=replace(demo_settings.index, dir=str(tmp_path / "none"))))
+    open_early(empty)
+    assert empty.extensions[STORE_KEY]._store is None
+    assert empty.test_client().get("/api/search?q=tin").status_code == 503

@@ -184,6 +184,25 @@ def run_search(params: Mapping[str, Sequence[str]]) -> SearchResponse:
     return search(current_store(), request_from_params(params, limits), limits)
 
 
+# A common syllable: the first search fills one-time tables (highlight letter classes, patterns).
+WARM_QUERY = "tin"
+
+
+def open_early(app: Flask) -> None:
+    """Open the index and answer one search in a new worker, so its first reader waits for neither.
+
+    Without an index yet, nothing happens: the first request tries again (503 until there is one).
+    """
+    from searchsvc.errors import SearchsvcError
+    from searchsvc.search import SearchRequest, search
+
+    try:
+        store = app.extensions[STORE_KEY].get()
+        search(store, SearchRequest(q=WARM_QUERY), app.extensions[SETTINGS_KEY].search)
+    except SearchsvcError:
+        return
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: ``load_settings()``)."""
     from searchsvc.web import api, errors, pages

@@ -32,7 +32,7 @@ from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from searchsvc.config import Settings
-from searchsvc.web import create_app
+from searchsvc.web import create_app, open_early
 from searchsvc.web.errors import HTTP_CODES, SECURITY_HEADERS
 
 # Client address, request line, status, bytes, time in milliseconds, user agent.
@@ -309,8 +309,10 @@ class SearchServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Build the app; gunicorn calls this in each worker, after the fork."""
-        return create_app(self.settings)
+        """Build the app and open the index; gunicorn calls this in each worker, after the fork."""
+        app = create_app(self.settings)
+        open_early(app)
+        return app
 
 
 def with_index_dir(settings: Settings, index_dir: str | Path | None) -> Settings:
