@@ -87,22 +87,27 @@ def toc_generation(storage: FileStorage) -> int:
     return int(whoosh_index.TOC._latest_generation(storage, INDEX_NAME))
 
 
+def _info(segment: Any) -> SegmentInfo:
+    """Describe one Whoosh segment."""
+    return SegmentInfo(
+        segment.segment_id(), segment.doc_count_all(), frozenset(segment.deleted_docs()), segment
+    )
+
+
 def read_segments(storage: FileStorage, generation: int) -> tuple[Any, list[SegmentInfo]]:
     """Return the schema and the segments (with deletions) of one TOC generation."""
     toc = whoosh_index.TOC.read(storage, INDEX_NAME, gen=generation)
-    infos = [
-        SegmentInfo(seg.segment_id(), seg.doc_count_all(), frozenset(seg.deleted_docs()), seg)
-        for seg in toc.segments
-    ]
-    return toc.schema, infos
+    return toc.schema, [_info(seg) for seg in toc.segments]
+
+
+def latest_segments(storage: FileStorage) -> list[SegmentInfo]:
+    """Return the segments the newest TOC lists."""
+    return read_segments(storage, toc_generation(storage))[1]
 
 
 def writer_segments(writer: SegmentWriter) -> list[SegmentInfo]:
     """Return the committed segments a writer works on, in document-number order."""
-    return [
-        SegmentInfo(seg.segment_id(), seg.doc_count_all(), frozenset(seg.deleted_docs()), seg)
-        for seg in writer.segments
-    ]
+    return [_info(seg) for seg in writer.segments]
 
 
 def check_segment_files(storage: FileStorage, segment: Any) -> None:
@@ -115,11 +120,12 @@ def check_segment_files(storage: FileStorage, segment: Any) -> None:
         segment.open_compound_file(storage).close()
 
 
-def remove_unlisted_segments(storage: FileStorage) -> None:
-    """Delete the files of segments that the newest TOC does not list (Whoosh's own clean-up)."""
+def remove_unlisted_segments(storage: FileStorage) -> list[SegmentInfo]:
+    """Delete the files of segments that the newest TOC does not list (Whoosh's own clean-up); return those it lists."""
     generation = toc_generation(storage)
     _, infos = read_segments(storage, generation)
     whoosh_index.clean_files(storage, INDEX_NAME, generation, [info.segment for info in infos])
+    return infos
 
 
 def open_segment(storage: FileStorage, schema: Any, segment: Any) -> SegmentReader:

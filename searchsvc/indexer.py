@@ -277,9 +277,7 @@ def verify_generation(path: Path) -> None:
     Raises ``IndexNotReady`` naming the generation, never a server path.
     """
     try:
-        storage = codec.open_storage(str(path))
-        _, segments = codec.read_segments(storage, codec.toc_generation(storage))
-        for info in segments:
+        for info in codec.latest_segments(codec.open_storage(str(path))):
             model = open_model(model_path(path, info.segment_id))
             if model.doc_count != info.doc_count:
                 raise DamagedReadModel(f"read model {info.segment_id} does not match its segment")
@@ -293,10 +291,10 @@ def verify_generation(path: Path) -> None:
         ) from exc
 
 
-def _remove_stale_models(index_path: Path) -> None:
-    """Delete read models of segments that merges removed (readers that map them keep their pages)."""
-    storage = codec.open_storage(str(index_path))
-    _, segments = codec.read_segments(storage, codec.toc_generation(storage))
+def _remove_stale_models(index_path: Path, segments: list[codec.SegmentInfo] | None = None) -> None:
+    """Delete read models of segments the TOC no longer lists (readers that map them keep their pages)."""
+    if segments is None:
+        segments = codec.latest_segments(codec.open_storage(str(index_path)))
     remove_stale(index_path, {s.segment_id for s in segments})
 
 
@@ -367,8 +365,7 @@ def _open_live_index(index_dir: Path) -> Any:
     generation = current_generation(index_dir)
     try:
         storage = codec.open_storage(str(generation.path))
-        _, segments = codec.read_segments(storage, codec.toc_generation(storage))
-        for info in segments:
+        for info in codec.latest_segments(storage):
             codec.check_segment_files(storage, info.segment)
         return whoosh_index.open_dir(str(generation.path))
     except (OSError, EOFError, ValueError, pickle.UnpicklingError, whoosh_index.EmptyIndexError) as exc:
@@ -401,25 +398,23 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
             # A failed commit (disk full) leaves its half-written segment behind: remove it.
             _remove_unlisted_files(folder)
             raise
-        _remove_stale_models(folder)
-        _update_manifest_count(index_dir)
+        # One read of the new TOC serves the clean-up and the manifest's count.
+        segments = codec.latest_segments(codec.open_storage(str(folder)))
+        _remove_stale_models(folder, segments)
+        _update_manifest_count(index_dir, segments)
 
 
 def _remove_unlisted_files(index_path: Path) -> None:
     """Delete segment files and read models the live TOC does not list (a failed write's leftovers)."""
     try:
-        storage = codec.open_storage(str(index_path))
-        codec.remove_unlisted_segments(storage)
-        _remove_stale_models(index_path)
+        _remove_stale_models(index_path, codec.remove_unlisted_segments(codec.open_storage(str(index_path))))
     except OSError:
         log.warning("could not remove a failed write's files from %s", index_path.name)
 
 
-def _update_manifest_count(index_dir: Path) -> None:
-    """Keep the manifest's document count equal to the index after an update (counted from the TOC)."""
+def _update_manifest_count(index_dir: Path, segments: list[codec.SegmentInfo]) -> None:
+    """Keep the manifest's document count equal to the index after an update (counted from its segments)."""
     generation = current_generation(index_dir)
-    storage = codec.open_storage(str(generation.path))
-    _, segments = codec.read_segments(storage, codec.toc_generation(storage))
     manifest = dict(generation.manifest, documents=sum(s.doc_count - len(s.deleted) for s in segments))
     tmp = generation.path / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -39,8 +39,8 @@ class Term:
     ids: np.ndarray
     tfs: np.ndarray
     factor: float  # field weight (times the accent boost for exact forms)
-    df: int  # documents with the term: the idf counts every posting, even when some are left out
-    keep: np.ndarray | None = None  # bool per posting: only these count (a phrase's documents)
+    keep: np.ndarray | None = None  # bool per posting: only these count (a phrase's documents);
+    # the idf still counts every posting of ``ids``
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _terms_scores(store: Store, terms: tuple[Term, ...], select: np.ndarray) -> 
         ids = term.ids[keep]
         if ids.size:
             found.append(ids)
-            values.append(term.factor * _bm25(store, term.field, ids, term.tfs[keep], term.df))
+            values.append(term.factor * _bm25(store, term.field, ids, term.tfs[keep], term.ids.shape[0]))
     if not found:
         return np.zeros(size, dtype=np.float64)
     return np.bincount(np.concatenate(found), weights=np.concatenate(values), minlength=size)
@@ -125,7 +125,7 @@ def _words_in_fields(
         for word in words:
             ids, tfs = store.postings(field, word)
             if ids.size:
-                terms.append(Term(field, ids, tfs, weights[field], ids.shape[0]))
+                terms.append(Term(field, ids, tfs, weights[field]))
     mask = np.zeros(store.columns.live.shape[0], dtype=bool)
     for term in terms:
         mask[term.ids] = True
@@ -171,7 +171,7 @@ def _phrase_in_fields(
         mask |= in_field
         for word in dict.fromkeys(words):
             ids, tfs = store.postings(field, word)
-            terms.append(Term(field, ids, tfs, weights[field], ids.shape[0], in_field[ids]))
+            terms.append(Term(field, ids, tfs, weights[field], in_field[ids]))
     return ClauseMatch(mask, tuple(terms))
 
 
@@ -206,7 +206,7 @@ def _exact_bonus(
         for name, exact_field in EXACT_FIELDS.items():
             ids, tfs = store.postings(exact_field, syllable.exact)
             if ids.size:
-                terms.append(Term(exact_field, ids, tfs, weights[name] * boost, ids.shape[0]))
+                terms.append(Term(exact_field, ids, tfs, weights[name] * boost))
     return tuple(terms)
 
 
