@@ -198,7 +198,6 @@ class Store:
         self._local = threading.local()
         self._checked = 0.0
         self._retired: list[Part] = []
-        self._closed = False
         self.problem: str | None = None  # why a newer generation or TOC is not being served
         self._stored: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._stored_chars = 0
@@ -396,14 +395,6 @@ class Store:
         """Return the number of documents with ``term`` in ``field`` (deleted ones included, as Whoosh)."""
         return sum(p.docs.size for _, p in self._postings(field, term))
 
-    def lengths(self, field: str) -> np.ndarray:
-        """Return every document's length (in syllables) of a text field."""
-        return self.state.lengths[field]
-
-    def average_length(self, field: str) -> float:
-        """Return the mean length of a text field over documents that have it."""
-        return self.state.averages[field]
-
     def cached_response(self, key: Any) -> Any:
         """Return the answer this state gave to the same request and settings, or None."""
         responses = self.state.responses
@@ -569,7 +560,6 @@ class Store:
     def close(self) -> None:
         """Release the segment readers' files."""
         with self._lock:
-            self._closed = True
             for part in self._retired + list(self._state.parts):
                 part.reader.close()
             self._retired = []
