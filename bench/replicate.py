@@ -28,7 +28,7 @@ from whoosh import index as whoosh_index
 from searchsvc import codec
 from searchsvc.indexer import CURRENT, MANIFEST, current_generation
 from searchsvc.lexicon import LEXICON_FILE
-from searchsvc.readmodel import LEXICON_MODEL, model_path, write_model
+from searchsvc.readmodel import LEXICON_MODEL, WhooshSource, model_path, write_model
 
 SECONDS_PER_YEAR = 365 * 86400
 
@@ -103,7 +103,9 @@ def _write_copy_model(target: Path, schema: Any, segment: Any, years: int) -> No
     reader = codec.open_segment(storage, schema, segment)
     try:
         write_model(
-            ShiftedDates(reader, years), model_path(target, segment.segment_id()), segment.segment_id()
+            WhooshSource(ShiftedDates(reader, years)),
+            model_path(target, segment.segment_id()),
+            segment.segment_id(),
         )
     finally:
         reader.close()

@@ -11,6 +11,8 @@ version instead of failing half-way through a request.
 from __future__ import annotations
 
 import pickle
+import struct
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -20,7 +22,10 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.reading import SegmentReader
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from searchsvc.errors import IndexNotReady
@@ -241,7 +246,8 @@ def field_lengths(reader: SegmentReader, field: str) -> np.ndarray:
     if field not in reader.schema or not reader.schema[field].scorable:
         return np.zeros(count, dtype=np.float32)
     dfl = reader.doc_field_length
-    return np.fromiter((dfl(d, field, 0) for d in range(count)), dtype=np.float32, count=count)
+    # Whoosh reads a document without the field as None (its length byte is 0): say 0.
+    return np.fromiter((dfl(d, field, 0) or 0 for d in range(count)), dtype=np.float32, count=count)
 
 
 def column_values(reader: SegmentReader, name: str, default: Any) -> list[Any]:
@@ -268,3 +274,308 @@ def hook_commit(writer: SegmentWriter, before_toc: CommitHook) -> None:
         original(segments)
 
     writer._commit_toc = commit_toc
+
+
+# Writing segments in bulk. The W3 posting layout, mirrored from Whoosh's
+# W3PostingsWriter: per term a magic tag, then blocks of at most 128 postings,
+# each an int length (negative for the last block), a pickled info tuple and a
+# pickled (maybe zlib-compressed) data tuple (delta-coded ids, weights, values).
+# The data pickles are assembled from byte slices encoded in bulk by numpy;
+# any valid pickle loads the same, so opcodes newer than protocol 2 (short
+# byte strings) serve where Whoosh's own pickler would spell bytes slowly.
+BLOCK_LIMIT = 128
+COMPRESSION = 3
+_TERM_INFO = struct.Struct("!BfIBBfII")
+_LENGTH_BYTES = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+_POSITIONS_HEAD = b"\x80\x02]q\x00("  # PROTO 2, EMPTY_LIST, BINPUT 0, MARK
+_POSITIONS_TAIL = b"e."  # APPENDS, STOP
+
+
+def length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Return Whoosh's one-byte encoding of each field length (``length_to_byte``, in bulk)."""
+    return np.minimum(np.searchsorted(_LENGTH_BYTES, lengths, side="left"), 255).astype(np.uint8)
+
+
+def quantized_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Return each field length as Whoosh stores and reads it back (through its length byte)."""
+    return _LENGTH_BYTES[length_bytes(lengths)]
+
+
+def encode_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pickle each non-negative int as one opcode (BININT1/2/BININT); return the bytes and offsets."""
+    values = values.astype(np.int64, copy=False)
+    sizes = np.where(values < 256, 2, np.where(values < 65536, 3, 5))
+    offsets = np.zeros(values.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    out = np.zeros(int(offsets[-1]), dtype=np.uint8)
+    at = offsets[:-1]
+    out[at] = np.where(sizes == 2, ord("K"), np.where(sizes == 3, ord("M"), ord("J")))
+    for byte in range(4):
+        has = sizes > byte + 1
+        out[at[has] + 1 + byte] = (values[has] >> (8 * byte)) & 0xFF
+    return out, offsets
+
+
+def _byte_headers(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pickle headers (SHORT_BINBYTES or BINBYTES and the length) of byte strings, and their sizes."""
+    short = lengths < 256
+    sizes = np.where(short, 2, 5)
+    offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    out = np.zeros(int(offsets[-1]), dtype=np.uint8)
+    at = offsets[:-1]
+    out[at] = np.where(short, ord("C"), ord("B"))
+    out[at[short] + 1] = lengths[short]
+    for byte in range(4):
+        out[at[~short] + 1 + byte] = (lengths[~short] >> (8 * byte)) & 0xFF
+    return out, sizes
+
+
+def pickled_values(blob: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wrap each byte string ``blob[offsets[i]:offsets[i + 1]]`` as a pickled bytes object; return bytes and offsets."""
+    lengths = np.diff(offsets)
+    headers, header_sizes = _byte_headers(lengths)
+    sizes = header_sizes + lengths
+    out_offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out_offsets[1:])
+    out = np.empty(int(out_offsets[-1]), dtype=np.uint8)
+    header_at = np.repeat(out_offsets[:-1], header_sizes) + _ramp(header_sizes)
+    out[header_at] = headers
+    body_at = np.repeat(out_offsets[:-1] + header_sizes, lengths) + _ramp(lengths)
+    out[body_at] = blob[offsets[0] : offsets[-1]]
+    return out, out_offsets
+
+
+def _ramp(sizes: np.ndarray) -> np.ndarray:
+    """Return 0..size-1 for each size, concatenated."""
+    total = int(sizes.sum())
+    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.arange(total, dtype=np.int64) - starts
+
+
+def position_values(counts: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Encode every posting's positions as Whoosh's Positions format does (a count, a pickled delta list).
+
+    ``counts[i]`` deltas of ``deltas`` belong to posting ``i``; returns the values' bytes and offsets.
+    """
+    items, item_offsets = encode_ints(deltas)
+    firsts = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=firsts[1:])
+    item_bytes = item_offsets[firsts[1:]] - item_offsets[firsts[:-1]]
+    fixed = 4 + len(_POSITIONS_HEAD) + len(_POSITIONS_TAIL)
+    sizes = item_bytes + fixed
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    starts = offsets[:-1]
+    out[(starts[:, None] + np.arange(4)).ravel()] = counts.astype(">u4").view(np.uint8)
+    head = np.frombuffer(_POSITIONS_HEAD, dtype=np.uint8)
+    out[(starts[:, None] + 4 + np.arange(head.size)).ravel()] = np.tile(head, counts.size)
+    body_at = np.repeat(starts + 4 + head.size, item_bytes) + _ramp(item_bytes)
+    out[body_at] = items
+    tail = np.frombuffer(_POSITIONS_TAIL, dtype=np.uint8)
+    out[(offsets[1:, None] - tail.size + np.arange(tail.size)).ravel()] = np.tile(tail, counts.size)
+    return out, offsets
+
+
+@dataclass
+class PostingArrays:
+    """One field's postings in term order, then document order, ready to be written."""
+
+    terms: list[bytes]
+    term_offsets: np.ndarray  # int64, len(terms) + 1: each term's first posting
+    docs: np.ndarray  # int32 document numbers
+    weights: np.ndarray  # float64
+    length_bytes: np.ndarray  # uint8 per posting: the document's field length byte (0: none)
+    values: np.ndarray  # uint8: every posting's value bytes, concatenated
+    value_offsets: np.ndarray  # int64, postings + 1
+
+
+class SegmentFiles:
+    """A new Whoosh W3 segment being written in bulk: per-document data, term table and postings."""
+
+    def __init__(self, storage: FileStorage) -> None:
+        self.storage = storage
+        self.codec = whoosh3.W3Codec()
+        self.segment = self.codec.new_segment(storage, INDEX_NAME)
+        self.perdoc = self.codec.per_document_writer(storage, self.segment)
+        self._terms: OrderedHashWriter | None = None
+        self._postings: Any = None
+        self._fieldmap: dict[str, int] = {}
+
+    def segment_id(self) -> str:
+        """Return the new segment's id."""
+        return str(self.segment.segment_id())
+
+    def add_document(
+        self, docnum: int, stored: list[tuple[str, Any, Any, int]], columns: list[tuple[str, Any, Any]]
+    ) -> None:
+        """Write one document's stored values and lengths ``(name, field, value, length)`` and column values."""
+        perdoc = self.perdoc
+        perdoc.start_doc(docnum)
+        for name, field, value, length in stored:
+            perdoc.add_field(name, field, value, length)
+        for name, column, value in columns:
+            perdoc.add_column_value(name, column, value)
+        perdoc.finish_doc()
+
+    def write_field(self, name: str, fieldobj: Any, postings: PostingArrays) -> None:
+        """Write one field's terms and posting blocks (fields must come in name order)."""
+        if self._terms is None:
+            self._terms = OrderedHashWriter(self.segment.create_file(self.storage, whoosh3.W3Codec.TERMS_EXT))
+            self._terms.extras["fieldmap"] = self._fieldmap
+            self._postings = self.segment.create_file(self.storage, whoosh3.W3Codec.POSTS_EXT)
+        field_id = self._fieldmap.setdefault(name, len(self._fieldmap))
+        _write_postings(self._terms, self._postings, pack_ushort(field_id), fieldobj.format, postings)
+
+    def finish(self, doc_count: int) -> Any:
+        """Close the files, assemble the compound segment file and return the segment."""
+        self.perdoc.close()
+        if self._terms is None:
+            self._terms = OrderedHashWriter(self.segment.create_file(self.storage, whoosh3.W3Codec.TERMS_EXT))
+            self._terms.extras["fieldmap"] = self._fieldmap
+            self._postings = self.segment.create_file(self.storage, whoosh3.W3Codec.POSTS_EXT)
+        self._terms.close()
+        self._postings.close()
+        self.segment.set_doc_count(doc_count)
+        if self.segment.should_assemble():
+            self.segment.create_compound_file(self.storage)
+        return self.segment
+
+
+def _write_postings(terms: OrderedHashWriter, out: Any, field_key: bytes, fmt: Any, p: PostingArrays) -> None:
+    """Write every term's posting blocks to ``out`` and its term info to ``terms``."""
+    if not p.terms:
+        return
+    fixed = fmt.fixed_value_size()
+    blocks = _Blocks(p)
+    id_bytes, id_offsets = encode_ints(blocks.id_deltas)
+    weight_bytes = _float_items(p.weights)
+    if fixed is None or fixed < 0:
+        value_bytes, value_offsets = pickled_values(p.values, p.value_offsets)
+    else:
+        value_bytes, value_offsets = p.values, p.value_offsets
+    ids_b = id_bytes.tobytes()
+    weights_b = weight_bytes.tobytes()
+    values_b = value_bytes.tobytes()
+    id_off = id_offsets.tolist()
+    value_off = value_offsets.tolist()
+    starts = blocks.starts.tolist()
+    ends = blocks.ends.tolist()
+    counts = blocks.counts.tolist()
+    last_ids = p.docs[blocks.ends - 1].tolist()
+    max_weights = blocks.max_weights.tolist()
+    weight_kinds = blocks.weight_kinds.tolist()
+    min_lengths = blocks.min_lengths.tolist()
+    max_lengths = blocks.max_lengths.tolist()
+    term_blocks = blocks.term_blocks.tolist()
+    term_offsets = p.term_offsets.tolist()
+    first_ids = p.docs[p.term_offsets[:-1]].tolist()
+    final_ids = p.docs[p.term_offsets[1:] - 1].tolist()
+    totals = np.add.reduceat(p.weights, p.term_offsets[:-1]).tolist()
+    term_max_weight = np.maximum.reduceat(p.weights, p.term_offsets[:-1]).tolist()
+    magic = whoosh3.WHOOSH3_HEADER_MAGIC
+    minimum = whoosh3.COMPRESSION_MIN_SIZE
+    dumps = pickle.dumps
+    for t, term in enumerate(p.terms):
+        start = out.tell()
+        parts = [magic]
+        first_block, last_block = term_blocks[t], term_blocks[t + 1]
+        term_min = 0
+        term_max = 0
+        for b in range(first_block, last_block):
+            s, e = starts[b], ends[b]
+            kind = weight_kinds[b]
+            if kind == 0:
+                weights = b"N"
+            elif kind == 1:
+                weights = weights_b[9 * s : 9 * s + 9]
+            else:
+                weights = b"(" + weights_b[9 * s : 9 * e] + b"t"
+            if fixed is None or fixed < 0:
+                values = b"(" + values_b[value_off[s] : value_off[e]] + b"t"
+            elif fixed == 0:
+                values = b"N"
+            else:
+                values = _bytes_opcode(values_b[value_off[s] : value_off[e]])
+            data = b"".join((b"\x80\x02(", ids_b[id_off[s] : id_off[e]], b"t", weights, values, b"\x87."))
+            level = COMPRESSION if len(data) >= minimum else 0
+            if level:
+                data = zlib.compress(data, level)
+            low, high = min_lengths[b], max_lengths[b]
+            info = dumps((counts[b], last_ids[b], max_weights[b], level, low, high), 2)
+            size = len(info) + len(data)
+            parts.append(pack_int(-size if b == last_block - 1 else size))
+            parts.append(info)
+            parts.append(data)
+            if low and (not term_min or low < term_min):
+                term_min = low
+            term_max = max(term_max, high)
+        blob = b"".join(parts)
+        out.write(blob)
+        info_bytes = _TERM_INFO.pack(
+            0,
+            totals[t],
+            term_offsets[t + 1] - term_offsets[t],
+            term_min,
+            term_max,
+            term_max_weight[t],
+            first_ids[t],
+            final_ids[t],
+        )
+        terms.add(field_key + term, info_bytes + pack_long(start) + pack_int(len(blob)))
+
+
+def _bytes_opcode(data: bytes) -> bytes:
+    """Return ``data`` pickled as one bytes object."""
+    if len(data) < 256:
+        return b"C" + bytes((len(data),)) + data
+    return b"B" + struct.pack("<I", len(data)) + data
+
+
+def _float_items(weights: np.ndarray) -> np.ndarray:
+    """Pickle each weight as BINFLOAT (an opcode and a big-endian double), 9 bytes each."""
+    out = np.empty((weights.size, 9), dtype=np.uint8)
+    out[:, 0] = ord("G")
+    out[:, 1:] = weights.astype(">f8").view(np.uint8).reshape(-1, 8)
+    return out.ravel()
+
+
+class _Blocks:
+    """The W3 blocks of a field's postings: at most 128 postings of one term each, with their statistics."""
+
+    def __init__(self, p: PostingArrays) -> None:
+        df = np.diff(p.term_offsets)
+        per_term = (df + BLOCK_LIMIT - 1) // BLOCK_LIMIT
+        self.term_blocks = np.zeros(df.size + 1, dtype=np.int64)
+        np.cumsum(per_term, out=self.term_blocks[1:])
+        owner = np.repeat(np.arange(df.size), per_term)
+        self.starts = p.term_offsets[owner] + BLOCK_LIMIT * _ramp(per_term)
+        self.ends = np.minimum(self.starts + BLOCK_LIMIT, p.term_offsets[owner + 1])
+        self.counts = self.ends - self.starts
+        docs = p.docs.astype(np.int64)
+        deltas = np.empty_like(docs)
+        deltas[0] = docs[0]
+        deltas[1:] = docs[1:] - docs[:-1]
+        deltas[self.starts] = docs[self.starts]
+        self.id_deltas = deltas
+        low_weight = np.minimum.reduceat(p.weights, self.starts)
+        self.max_weights = np.maximum.reduceat(p.weights, self.starts)
+        self.weight_kinds = np.where(
+            (low_weight == 1.0) & (self.max_weights == 1.0), 0, np.where(low_weight == self.max_weights, 1, 2)
+        )
+        lengths = p.length_bytes.astype(np.int64)
+        self.max_lengths = np.maximum.reduceat(lengths, self.starts)
+        low = np.minimum.reduceat(np.where(lengths == 0, 256, lengths), self.starts)
+        self.min_lengths = np.where(low == 256, 0, low)
+
+
+def write_toc(storage: FileStorage, schema: Any, segments: list[Any], generation: int) -> None:
+    """Make ``segments`` the index's content as TOC ``generation`` (the last step of a bulk build)."""
+    whoosh_index.TOC(schema, segments, generation).write(storage, INDEX_NAME)
+
+
+def delete_documents(segment: Any, docnums: list[int]) -> None:
+    """Mark documents of a segment not yet listed in a TOC as deleted."""
+    for docnum in docnums:
+        segment.delete_document(docnum)

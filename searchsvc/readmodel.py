@@ -130,37 +130,88 @@ def _positions(deltas: np.ndarray, weights: np.ndarray, path: str) -> tuple[np.n
     return running - np.repeat(before, counts), counts
 
 
+@dataclass
+class FieldData:
+    """One field of a segment as the read model stores it: terms in byte order and their postings."""
+
+    terms: list[bytes]
+    post_offsets: np.ndarray  # int64, len(terms) + 1
+    docs: np.ndarray  # int32
+    weights: np.ndarray  # float32 term frequencies
+    term_positions: np.ndarray | None  # int64, len(terms) + 1: where each term's positions start
+    positions: np.ndarray | None  # int32, posting after posting
+
+    @classmethod
+    def empty(cls, positions: bool) -> FieldData:
+        """Return a field no document has."""
+        zero = np.zeros(1, dtype=np.int64)
+        none = np.zeros(0, dtype=np.int32)
+        return cls(
+            [], zero, none, none.astype(np.float32), zero if positions else None, none if positions else None
+        )
+
+
+class WhooshSource:
+    """An open Whoosh segment reader as the read model reads it."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.doc_count = int(reader.doc_count_all())
+
+    def field_data(self, field: str, positions: bool) -> FieldData:
+        """Decode one field's postings (and positions) from the segment's blocks."""
+        terms: list[bytes] = []
+        docs: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        where: list[np.ndarray] = []
+        counts: list[int] = []
+        for term, ids, tfs, deltas in codec.field_postings(self.reader, field, positions):
+            terms.append(term)
+            docs.append(ids)
+            weights.append(tfs)
+            if positions:
+                absolute, per_posting = _positions(deltas, tfs, f"{field}:{term!r}")
+                where.append(absolute.astype(np.int32))
+                counts.append(int(per_posting.sum()))
+        post_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        if terms:
+            np.cumsum([d.size for d in docs], out=post_offsets[1:])
+        term_positions = None
+        if positions:
+            term_positions = np.zeros(len(terms) + 1, dtype=np.int64)
+            np.cumsum(counts, out=term_positions[1:])
+        return FieldData(
+            terms,
+            post_offsets,
+            _concat(docs, np.int32),
+            _concat(weights, np.float32),
+            term_positions,
+            _concat(where, np.int32) if positions else None,
+        )
+
+    def field_lengths(self, field: str) -> np.ndarray:
+        """Return every document's length of a field, as Whoosh scores it."""
+        return codec.field_lengths(self.reader, field)
+
+    def column(self, name: str, default: Any) -> list[Any]:
+        """Return a column's value for every document."""
+        return codec.column_values(self.reader, name, default)
+
+
 def _write_field(out: _Writer, source: Any, field: str, positions: bool) -> int:
     """Write one field's term dictionary, postings and positions; return its term count."""
-    terms: list[bytes] = []
-    docs: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    where: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    for term, ids, tfs, deltas in codec.field_postings(source, field, positions):
-        terms.append(term)
-        docs.append(ids)
-        weights.append(tfs)
-        if positions:
-            absolute, per_posting = _positions(deltas, tfs, f"{field}:{term!r}")
-            where.append(absolute.astype(np.int32))
-            counts.append(per_posting)
-    post_offsets = np.zeros(len(terms) + 1, dtype=np.int64)
-    if terms:
-        np.cumsum([d.size for d in docs], out=post_offsets[1:])
-    _write_strings(out, f"{field}/terms", terms)
-    out.array(f"{field}/post_offsets", post_offsets)
-    out.array(f"{field}/docs", _concat(docs, np.int32))
-    out.array(f"{field}/weights", _concat(weights, np.float32))
+    data: FieldData = source.field_data(field, positions)
+    _write_strings(out, f"{field}/terms", data.terms)
+    out.array(f"{field}/post_offsets", data.post_offsets)
+    out.array(f"{field}/docs", data.docs.astype(np.int32, copy=False))
+    out.array(f"{field}/weights", data.weights.astype(np.float32, copy=False))
     if positions:
         # Where each term's positions start; within a term, a posting's positions follow
         # the postings before it (their counts are the term frequencies).
-        term_pos = np.zeros(len(terms) + 1, dtype=np.int64)
-        if terms:
-            np.cumsum([int(c.sum()) for c in counts], out=term_pos[1:])
-        out.array(f"{field}/term_positions", term_pos)
-        out.array(f"{field}/positions", _concat(where, np.int32))
-    return len(terms)
+        assert data.term_positions is not None and data.positions is not None
+        out.array(f"{field}/term_positions", data.term_positions)
+        out.array(f"{field}/positions", data.positions.astype(np.int32, copy=False))
+    return len(data.terms)
 
 
 def _table_size(count: int) -> int:
@@ -205,7 +256,7 @@ def _write_columns(out: _Writer, source: Any) -> None:
     """Write the sort and facet columns: text as value table plus codes, numbers as arrays."""
     for name in TEXT_COLUMNS:
         values: dict[str, int] = {"": 0}
-        raw = codec.column_values(source, name, "")
+        raw = source.column(name, "")
         codes = np.fromiter(
             (values.setdefault(_text(v), len(values)) for v in raw), dtype=np.int32, count=len(raw)
         )
@@ -214,7 +265,7 @@ def _write_columns(out: _Writer, source: Any) -> None:
         out.array(f"col/{name}/value_offsets", offsets)
         out.array(f"col/{name}/codes", codes)
     for name in NUMBER_COLUMNS:
-        out.array(f"col/{name}", np.asarray(codec.column_values(source, name, 0), dtype=np.int64))
+        out.array(f"col/{name}", np.asarray(source.column(name, 0), dtype=np.int64))
 
 
 @contextlib.contextmanager
@@ -234,20 +285,24 @@ def _new_file(path: Path) -> Iterator[_Writer]:
 
 
 def write_model(source: Any, path: Path, segment_id: str) -> Path:
-    """Write the read model of one open Whoosh segment reader to ``path`` (atomically)."""
+    """Write the read model of one segment to ``path`` (atomically).
+
+    ``source`` is a ``WhooshSource`` over an open segment reader, or the bulk
+    writer's arrays of a segment it has just written (the same four methods).
+    """
     fields: dict[str, dict[str, Any]] = {}
     with _new_file(path) as out:
         for field in POSITION_FIELDS + TERM_FIELDS:
             count = _write_field(out, source, field, positions=field in POSITION_FIELDS)
             fields[field] = {"positions": field in POSITION_FIELDS, "terms": count}
         for field in LENGTH_FIELDS:
-            out.array(f"{field}/lengths", codec.field_lengths(source, field))
+            out.array(f"{field}/lengths", source.field_lengths(field))
         _write_columns(out, source)
         out.finish(
             {
                 "format": FORMAT_VERSION,
                 "segment": segment_id,
-                "doc_count": int(source.doc_count_all()),
+                "doc_count": source.doc_count,
                 "whoosh": codec.whoosh_version(),
                 "fields": fields,
             }

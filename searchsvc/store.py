@@ -36,6 +36,7 @@ from searchsvc.readmodel import (
     LENGTH_FIELDS,
     DamagedReadModel,
     SegmentModel,
+    WhooshSource,
     model_path,
     open_lexicon,
     open_model,
@@ -273,10 +274,10 @@ class Store:
     def _rebuild_model(self, reader: Any, path: Path, segment_id: str) -> SegmentModel:
         """Write a segment's read model again from Whoosh (in a temporary folder when the index is read-only)."""
         try:
-            return open_model(write_model(reader, path, segment_id))
+            return open_model(write_model(WhooshSource(reader), path, segment_id))
         except OSError:
             folder = Path(tempfile.mkdtemp(prefix="searchsvc-readmodel-"))
-            return open_model(write_model(reader, folder / path.name, segment_id))
+            return open_model(write_model(WhooshSource(reader), folder / path.name, segment_id))
 
     @property
     def state(self) -> State:

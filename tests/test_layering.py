@@ -27,6 +27,7 @@ LEVELS = {
     "schema": 3,
     "codec": 3,
     "ingest": 4,
+    "bulkwriter": 4,
     "indexer": 4,
     "query": 4,
     "facets": 4,
