@@ -165,25 +165,27 @@ def main(ctx: click.Context, config_path: str | None, traceback: bool) -> None:
 
 
 class Progress:
-    """Print indexing progress with documents per second and time left, on one line."""
+    """Print indexing progress (articles written to segments, articles read, rate) on one line."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.started = time.perf_counter()
 
-    def __call__(self, done: int, total: int) -> None:
-        """Report that ``done`` of ``total`` documents were handed to the index writer."""
+    def __call__(self, written: int, read: int) -> None:
+        """Report that ``written`` articles are in finished segments and ``read`` were read so far."""
         if not self.enabled:
             return
         elapsed = max(time.perf_counter() - self.started, 1e-6)
-        rate = done / elapsed
-        eta = (total - done) / rate if rate else 0.0
-        width = 30
-        filled = int(width * done / total) if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        _echo(f"\r[{bar}] {done}/{total} {rate:,.0f} docs/s ETA {eta:,.0f}s ", nl=done >= total, err=True)
-        if done >= total:
-            _echo("finishing: writing index segments and the lexicon…", err=True)
+        _echo(
+            f"\rwritten {written:,} of {read:,} articles read, {written / elapsed:,.0f} docs/s, {elapsed:,.0f}s ",
+            nl=False,
+            err=True,
+        )
+
+    def close(self) -> None:
+        """End the progress line."""
+        if self.enabled:
+            _echo("", err=True)
 
 
 def _print_report(report: ReindexReport, action: str) -> None:
@@ -243,6 +245,7 @@ def reindex(
     from searchsvc.indexer import reindex as build
 
     settings = _settings(ctx, index_dir)
+    progress = Progress(enabled=not quiet and sys.stderr.isatty())
     report = build(
         list(sources),
         settings.index_dir,
@@ -250,8 +253,9 @@ def reindex(
         limitmb=settings.index.limitmb,
         keep_generations=settings.index.keep_generations,
         limits=IngestLimits.from_settings(settings.index),
-        progress=Progress(enabled=not quiet and sys.stderr.isatty()),
+        progress=progress,
     )
+    progress.close()
     _print_report(report, "indexed")
     _write_rejects(report, rejects_path)
 

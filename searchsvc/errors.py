@@ -30,6 +30,10 @@ class SchemaMismatch(IndexNotReady):
     """The index on disk was built with another schema version."""
 
 
+class BuildFailed(SearchsvcError):
+    """A reindex could not finish (an indexing process died); the live index is unchanged."""
+
+
 class IndexBusy(SearchsvcError):
     """Another writer holds the index lock."""
 

@@ -15,35 +15,40 @@ a half-built index and a killed build leaves the live one untouched.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
-import functools
 import json
 import logging
 import multiprocessing
 import os
 import pickle
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from searchsvc import codec
 from searchsvc.article import Article
-from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
+from searchsvc.bulkwriter import SegmentBuilder
+from searchsvc.errors import BuildFailed, IndexBusy, IndexNotReady, IngestError, SchemaMismatch
 from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
 from searchsvc.lexicon import LexiconBuilder, load_lexicon, save_lexicon
 from searchsvc.readmodel import (
     LEXICON_MODEL,
     DamagedReadModel,
     LexiconModel,
+    WhooshSource,
     model_path,
     open_model,
     remove_stale,
@@ -111,10 +116,28 @@ def write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
                         "try again when it has finished"
                     ) from None
                 time.sleep(0.1)
+        _HELD_LOCKS.add(handle.fileno())
         try:
             yield
         finally:
+            _HELD_LOCKS.discard(handle.fileno())
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# File descriptors of the writer locks this process holds: a forked indexing
+# process closes its copies, so the lock goes with the parent (a killed reindex
+# must not leave workers holding it).
+_HELD_LOCKS: set[int] = set()
+_PR_SET_PDEATHSIG = 1
+
+
+def _start_worker() -> None:
+    """Drop the inherited lock and ask the kernel to end this worker when its parent dies."""
+    for fd in list(_HELD_LOCKS):
+        os.close(fd)
+    _HELD_LOCKS.clear()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def current_generation(index_dir: Path) -> Generation:
@@ -175,30 +198,26 @@ def reindex(
     progress: Progress | None = None,
     limits: IngestLimits = DEFAULT_LIMITS,
 ) -> ReindexReport:
-    """Build a new generation from ``sources`` and make it live when complete."""
+    """Build a new generation from ``sources`` and make it live when complete.
+
+    Sources are streamed: articles are read, analysed and written in batches of
+    about ``limitmb`` of memory per process, each batch one segment.
+    """
     started = time.perf_counter()
     index_dir = Path(index_dir)
     expand_sources(sources)  # fail on a missing source before taking the lock
     report = ReindexReport()
     with write_lock(index_dir, timeout=0):
         _remove_stale_builds(index_dir)
-        articles = read_articles(sources, report, limits)
-        if not articles:
-            raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
         name = GEN_PREFIX + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         build_dir = index_dir / (BUILD_PREFIX + name)
         build_dir.mkdir(parents=True)
         try:
-            # The lexicon is counted while indexing subprocesses finish their segments.
-            _write_index(
-                build_dir,
-                articles,
-                procs,
-                limitmb,
-                progress,
-                lambda: _save_lexicon(build_lexicon(articles), build_dir),
+            report.indexed = _write_generation(
+                build_dir, sources, report, Batching(procs, limitmb), progress, limits
             )
-            report.indexed = len(articles)
+            if not report.indexed:
+                raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
             _write_manifest(build_dir, name, report, sources)
             verify_generation(build_dir)
         except BaseException:
@@ -215,33 +234,166 @@ def reindex(
     return report
 
 
-def _write_index(
+# Memory a batch's builder needs per character of article text (term numbers,
+# sorting arrays, encoded blocks), measured on the shared corpus; see README.
+MEMORY_PER_CHAR = 24
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How a reindex splits its articles: processes, and the memory one batch may use."""
+
+    procs: int = 1
+    limitmb: int = 1024
+
+    def full(self, chars: int) -> bool:
+        """Tell whether a batch holding ``chars`` characters of text has reached its memory budget."""
+        return chars * MEMORY_PER_CHAR >= self.limitmb * 1_000_000
+
+
+def _write_generation(
     build_dir: Path,
-    articles: list[Article],
-    procs: int,
-    limitmb: int,
+    sources: Sequence[str | Path],
+    report: ReindexReport,
+    batching: Batching,
     progress: Progress | None,
-    before_commit: Callable[[], None],
+    limits: IngestLimits,
+) -> int:
+    """Stream ``sources`` into bulk-written segments in ``build_dir``, then commit the TOC; return the count.
+
+    The later record of a duplicate id wins: within a batch it replaces the
+    earlier one, across batches the earlier segment's document is deleted.
+    """
+    schema = whoosh_index.create_in(str(build_dir), build_schema()).schema
+    lexicon = LexiconBuilder()
+    placed: dict[str, tuple[int, int]] = {}  # id -> (batch, document number)
+    deletions: dict[int, list[int]] = {}
+    ingest = IngestReport()
+    read = 0
+    with _SegmentWriters(build_dir, batching.procs) as writers:
+        batch: dict[str, Article] = {}
+        chars = 0
+        for article in ingest.collect(iter_sources(sources, limits)):
+            read += 1
+            lexicon.add(article.title, article.summary)
+            if article.id in batch or article.id in placed:
+                report.duplicates += 1
+                report.duplicate_ids.append(article.id)
+                if article.id in placed:
+                    number, docnum = placed.pop(article.id)
+                    deletions.setdefault(number, []).append(docnum)
+            batch[article.id] = article
+            chars += _text_size(article)
+            if batching.full(chars):
+                _hand_over(writers, batch, placed)
+                batch, chars = {}, 0
+                if progress is not None:
+                    progress(writers.written, read)
+        if batch:
+            _hand_over(writers, batch, placed)
+        writers.finish()
+    report.rejects = ingest.rejects
+    report.warnings = ingest.warnings
+    if not placed:
+        return 0
+    for number, docnums in deletions.items():
+        codec.delete_documents(writers.segments[number], docnums)
+    # The lexicon is written before the TOC: a generation is complete or absent.
+    _save_lexicon(lexicon.build(), build_dir)
+    segments = [writers.segments[n] for n in sorted(writers.segments)]
+    storage = codec.open_storage(str(build_dir))
+    codec.write_toc(storage, schema, segments, 1)
+    codec.remove_unlisted_segments(storage)  # the empty first TOC
+    if progress is not None:
+        progress(writers.written, read)
+    return len(placed)
+
+
+def _text_size(article: Article) -> int:
+    """Return the characters of an article's searched text."""
+    return len(article.title) + len(article.summary or "") + len(article.body)
+
+
+def _hand_over(
+    writers: _SegmentWriters, batch: dict[str, Article], placed: dict[str, tuple[int, int]]
 ) -> None:
-    """Index ``articles`` into a new Whoosh index in ``build_dir``, running ``before_commit`` last."""
-    ix = whoosh_index.create_in(str(build_dir), build_schema())
-    if procs > 1:
-        writer = ix.writer(procs=procs, limitmb=limitmb, multisegment=True, batchsize=256)
-    else:
-        writer = ix.writer(limitmb=limitmb)
-    codec.hook_commit(writer, functools.partial(write_read_models, procs=procs))
-    total = len(articles)
-    try:
-        for done, article in enumerate(articles, 1):
-            writer.add_document(**to_document(article))
-            if progress is not None and (done % 500 == 0 or done == total):
-                progress(done, total)
-        before_commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
-    _remove_stale_models(build_dir)
+    """Give a full batch to a segment writer and note where each of its articles goes."""
+    number = writers.batches
+    for docnum, article_id in enumerate(batch):
+        placed[article_id] = (number, docnum)
+    writers.submit(list(batch.values()))
+
+
+class _SegmentWriters:
+    """Write batches as segments: in this process, or in ``procs`` worker processes.
+
+    At most ``procs`` batches are in flight, so memory stays bounded whatever the
+    size of the sources.
+    """
+
+    def __init__(self, build_dir: Path, procs: int) -> None:
+        self.build_dir = build_dir
+        self.procs = procs
+        self.batches = 0
+        self.written = 0
+        self.segments: dict[int, Any] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: dict[Future[Any], int] = {}
+
+    def __enter__(self) -> Self:
+        if self.procs > 1:
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.procs, mp_context=context, initializer=_start_worker
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, articles: list[Article]) -> None:
+        """Write one batch as the next segment (waiting while ``procs`` batches are in flight)."""
+        number = self.batches
+        self.batches += 1
+        if self._pool is None:
+            self._done(number, write_segment(self.build_dir, articles))
+            return
+        self._pending[self._pool.submit(write_segment, self.build_dir, articles)] = number
+        while len(self._pending) >= self.procs:
+            self._collect(wait(self._pending, return_when=FIRST_COMPLETED).done)
+
+    def finish(self) -> None:
+        """Wait for every batch in flight (a failed batch raises here)."""
+        if self._pending:
+            self._collect(wait(self._pending).done)
+
+    def _collect(self, finished: set[Future[Any]]) -> None:
+        """Take finished batches out of the pending set."""
+        for future in finished:
+            number = self._pending.pop(future)
+            try:
+                segment = future.result()
+            except BrokenProcessPool:
+                raise BuildFailed(
+                    f"an indexing process died while writing batch {number + 1} (out of memory? "
+                    "lower index.limitmb or --procs); the live index is unchanged"
+                ) from None
+            self._done(number, segment)
+
+    def _done(self, number: int, segment: Any) -> None:
+        """Record a written segment."""
+        self.segments[number] = segment
+        self.written += segment.doc_count_all()
+
+
+def write_segment(build_dir: Path, articles: list[Article]) -> Any:
+    """Write ``articles`` as one new segment (with its read model) in ``build_dir``; return the segment."""
+    storage = codec.open_storage(str(build_dir), mmap=True)
+    builder = SegmentBuilder(storage, build_schema())
+    for article in articles:
+        builder.add(to_document(article))
+    return builder.finish()
 
 
 def write_read_models(storage: Any, schema: Any, segments: list[Any], procs: int = 1) -> None:
@@ -266,7 +418,9 @@ def _write_segment_model(folder: Path, schema: Any, segment: Any) -> None:
     storage = codec.open_storage(str(folder), mmap=True)
     reader = codec.open_segment(storage, schema, segment)
     try:
-        open_model(write_model(reader, model_path(folder, segment.segment_id()), segment.segment_id()))
+        open_model(
+            write_model(WhooshSource(reader), model_path(folder, segment.segment_id()), segment.segment_id())
+        )
     finally:
         reader.close()
 
@@ -302,14 +456,6 @@ def _save_lexicon(lexicon: Any, build_dir: Path) -> None:
     """Write the lexicon (the pickle, its source of record) and its mapped form."""
     save_lexicon(lexicon, build_dir)
     write_lexicon_model(lexicon, build_dir)
-
-
-def build_lexicon(articles: list[Article]) -> Any:
-    """Count the vocabulary of titles and summaries for suggestions and autocomplete."""
-    builder = LexiconBuilder()
-    for article in articles:
-        builder.add(article.title, article.summary)
-    return builder.build()
 
 
 def _write_manifest(build_dir: Path, name: str, report: ReindexReport, sources: Sequence[str | Path]) -> None:

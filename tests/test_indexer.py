@@ -191,10 +191,20 @@ def test_schema_mismatch_tells_to_reindex(tmp_path):
         add_articles([CORE], tmp_path)
 
 
-KILL_SCRIPT = "import sys; from searchsvc.indexer import reindex; reindex([sys.argv[1]], sys.argv[2])"
+KILL_SCRIPT = (
+    "import sys; from searchsvc.indexer import reindex; "
+    "reindex([sys.argv[1]], sys.argv[2], procs=int(sys.argv[3]), limitmb=int(sys.argv[4]))"
+)
 
 
-def test_sigkill_mid_reindex_keeps_previous_generation(tmp_path):
+@pytest.mark.parametrize(
+    ("procs", "limitmb", "wait_for"),
+    [
+        (1, 1024, BUILD_PREFIX + "*"),  # one batch, killed while it is analysed
+        (2, 4, BUILD_PREFIX + "*/readmodel/*.rm"),  # worker processes, killed after a segment is written
+    ],
+)
+def test_sigkill_mid_reindex_keeps_previous_generation(tmp_path, procs, limitmb, wait_for):
     if not SAMPLE.is_file():
         pytest.skip(f"the shared corpus sample is not at {SAMPLE}")
     index_dir = tmp_path / "index"
@@ -205,14 +215,15 @@ def test_sigkill_mid_reindex_keeps_previous_generation(tmp_path):
             for line in SAMPLE.read_text(encoding="utf-8").splitlines():
                 data = json.loads(line)
                 out.write(json.dumps(data | {"id": f"{data['id']}-{copy}"}, ensure_ascii=False) + "\n")
-    process = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(big), str(index_dir)], cwd=REPO)
+    command = [sys.executable, "-c", KILL_SCRIPT, str(big), str(index_dir), str(procs), str(limitmb)]
+    process = subprocess.Popen(command, cwd=REPO)
     try:
         deadline = time.monotonic() + 60
-        while not list(index_dir.glob(BUILD_PREFIX + "*")):
-            assert process.poll() is None, "the reindex ended before its build directory appeared"
+        while not list(index_dir.glob(wait_for)):
+            assert process.poll() is None, f"the reindex ended before {wait_for} appeared"
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        time.sleep(0.3)  # let the writer get going
+        time.sleep(0.1 if procs > 1 else 0.3)  # let the writer get going
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=30)
@@ -360,7 +371,10 @@ def _one_article(tmp_path, article_id="moi"):
 
 
 def _files(path):
-    return sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    # Whoosh's writer leaves its (empty) lock file behind after the first write; it is no leftover.
+    return sorted(
+        p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file() and p.name != "MAIN_WRITELOCK"
+    )
 
 
 def test_a_failed_index_add_leaves_no_files_in_the_live_generation(tmp_path, monkeypatch):

@@ -266,7 +266,8 @@ def test_damaged_lexicon_map_is_written_again_from_the_pickle(demo_index_dir: Pa
 
 def test_two_processes_write_a_read_model_for_every_segment(tmp_path: Path):
     index_dir = tmp_path / "index"
-    reindex([str(_write_articles(tmp_path / "many.jsonl", 600))], index_dir, procs=2)
+    # A small memory budget per batch: the 600 articles become several segments.
+    reindex([str(_write_articles(tmp_path / "many.jsonl", 600))], index_dir, procs=2, limitmb=2)
     path = current_generation(index_dir).path
     storage = codec.open_storage(str(path))
     _, segments = codec.read_segments(storage, codec.toc_generation(storage))
