@@ -55,8 +55,8 @@ class _Vocabulary:
         """Return the terms as UTF-8 in byte order, and each term number's rank in that order."""
         encoded = [term.encode("utf-8") for term in self.terms]
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
-        rank = np.empty(len(encoded), dtype=np.int64)
-        rank[order] = np.arange(len(encoded))
+        rank = np.empty(len(encoded), dtype=np.int32)
+        rank[order] = np.arange(len(encoded), dtype=np.int32)
         return [encoded[i] for i in order], rank
 
 
@@ -98,40 +98,46 @@ class _TokenField:
         if not count:
             return None
         sorted_terms, rank = self.vocabulary.ordered()
-        lengths = np.frombuffer(self.lengths, dtype=np.int32).astype(np.int64)
-        docs = np.repeat(np.frombuffer(self.docs, dtype=np.int32), lengths)
-        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        lengths = np.frombuffer(self.lengths, dtype=np.int32)
         ranks = rank[np.frombuffer(self.terms, dtype=np.int32)]
         order = np.argsort(ranks, kind="stable")  # stable: documents and positions stay in order
-        ranks, docs = ranks[order], docs[order]
-        where = (np.arange(count, dtype=np.int64) - starts)[order]
+        ranks = ranks[order]
+        docs = np.repeat(np.frombuffer(self.docs, dtype=np.int32), lengths)[order]
+        where = np.arange(count, dtype=np.int32)
+        where -= np.repeat((np.cumsum(lengths) - lengths).astype(np.int32), lengths)
+        where = where[order]
+        del order
         first = _run_starts(ranks, docs)
-        freqs = np.diff(np.append(first, count))
+        freqs = np.diff(np.append(first, count)).astype(np.int32)
         term_first = _run_starts(ranks[first])
         term_offsets = np.append(term_first, first.size).astype(np.int64)
         terms = [sorted_terms[r] for r in ranks[first][term_first].tolist()]
-        posting_docs = docs[first].astype(np.int32)
+        del ranks
+        posting_docs = docs[first]
+        del docs
         weights = freqs.astype(np.float64)
         length_bytes = codec.length_bytes(self.doc_lengths(doc_count))[posting_docs]
+        empty = np.zeros(0, dtype=np.uint8)
         if self.positions:
             deltas = where.copy()
             deltas[1:] -= where[:-1]
             deltas[first] = where[first]
-            values, value_offsets = codec.position_values(freqs, deltas)
             term_positions = np.zeros(len(terms) + 1, dtype=np.int64)
-            np.cumsum(np.add.reduceat(freqs, term_first), out=term_positions[1:])
-            positions: np.ndarray | None = where.astype(np.int32)
-        else:
-            values = freqs.astype(">u4").view(np.uint8)
-            value_offsets = 4 * np.arange(freqs.size + 1, dtype=np.int64)
-            term_positions = positions = None
+            np.cumsum(np.add.reduceat(freqs.astype(np.int64), term_first), out=term_positions[1:])
+            whoosh = codec.PostingArrays(
+                terms, term_offsets, posting_docs, weights, length_bytes, empty, np.zeros(1, np.int64), deltas
+            )
+            return _Postings(
+                whoosh,
+                FieldData(terms, term_offsets, posting_docs, freqs.astype(np.float32), term_positions, where),
+            )
+        values = freqs.astype(">u4").view(np.uint8)
+        value_offsets = 4 * np.arange(freqs.size + 1, dtype=np.int64)
         return _Postings(
             codec.PostingArrays(
                 terms, term_offsets, posting_docs, weights, length_bytes, values, value_offsets
             ),
-            FieldData(
-                terms, term_offsets, posting_docs, weights.astype(np.float32), term_positions, positions
-            ),
+            FieldData(terms, term_offsets, posting_docs, freqs.astype(np.float32), None, None),
         )
 
 

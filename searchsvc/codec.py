@@ -380,15 +380,25 @@ def position_values(counts: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray,
 
 @dataclass
 class PostingArrays:
-    """One field's postings in term order, then document order, ready to be written."""
+    """One field's postings in term order, then document order, ready to be written.
+
+    A Positions field gives its position deltas (``weights`` are the counts) and
+    they are encoded chunk by chunk as they are written; any other field gives
+    its posting values' bytes.
+    """
 
     terms: list[bytes]
     term_offsets: np.ndarray  # int64, len(terms) + 1: each term's first posting
     docs: np.ndarray  # int32 document numbers
     weights: np.ndarray  # float64
     length_bytes: np.ndarray  # uint8 per posting: the document's field length byte (0: none)
-    values: np.ndarray  # uint8: every posting's value bytes, concatenated
+    values: np.ndarray  # uint8: every posting's value bytes, concatenated (empty with deltas)
     value_offsets: np.ndarray  # int64, postings + 1
+    deltas: np.ndarray | None = None  # int32 position deltas, posting after posting
+
+
+# Postings encoded at a time: bounds the encoder's temporary arrays (~100 MB).
+CHUNK_POSTINGS = 1 << 18
 
 
 class SegmentFiles:
@@ -444,26 +454,68 @@ class SegmentFiles:
 
 
 def _write_postings(terms: OrderedHashWriter, out: Any, field_key: bytes, fmt: Any, p: PostingArrays) -> None:
-    """Write every term's posting blocks to ``out`` and its term info to ``terms``."""
+    """Write every term's posting blocks to ``out`` and its term info to ``terms``, a chunk of terms at a time."""
+    first = 0
+    ends = p.term_offsets
+    # Each term's postings at once (a term's blocks are written together); several terms per chunk.
+    counts = p.weights.astype(np.int64) if p.deltas is not None else None
+    position_ends = np.concatenate([[0], np.cumsum(counts)]) if counts is not None else None
+    while first < len(p.terms):
+        last = int(np.searchsorted(ends, ends[first] + CHUNK_POSTINGS, side="right")) - 1
+        last = min(max(last, first + 1), len(p.terms))
+        _write_chunk(terms, out, field_key, fmt, _chunk(p, first, last, position_ends))
+        first = last
+
+
+def _chunk(p: PostingArrays, first: int, last: int, position_ends: np.ndarray | None) -> PostingArrays:
+    """Return terms ``first``..``last`` - 1 as arrays of their own (offsets from 0)."""
+    start, end = int(p.term_offsets[first]), int(p.term_offsets[last])
+    if p.deltas is not None and position_ends is not None:
+        deltas = p.deltas[position_ends[start] : position_ends[end]]
+        values, value_offsets = p.values, p.value_offsets
+    else:
+        deltas = None
+        values = p.values[p.value_offsets[start] : p.value_offsets[end]]
+        value_offsets = p.value_offsets[start : end + 1] - p.value_offsets[start]
+    return PostingArrays(
+        p.terms[first:last],
+        p.term_offsets[first : last + 1] - start,
+        p.docs[start:end],
+        p.weights[start:end],
+        p.length_bytes[start:end],
+        values,
+        value_offsets,
+        deltas,
+    )
+
+
+def _write_chunk(terms: OrderedHashWriter, out: Any, field_key: bytes, fmt: Any, p: PostingArrays) -> None:
+    """Write the posting blocks and term infos of a chunk of terms."""
     if not p.terms:
         return
     fixed = fmt.fixed_value_size()
     blocks = _Blocks(p)
     id_bytes, id_offsets = encode_ints(blocks.id_deltas)
     weight_bytes = _float_items(p.weights)
-    if fixed is None or fixed < 0:
+    if p.deltas is not None:
+        raw, raw_offsets = position_values(p.weights.astype(np.int64), p.deltas)
+        value_bytes, value_offsets = pickled_values(raw, raw_offsets)
+    elif fixed is None or fixed < 0:
         value_bytes, value_offsets = pickled_values(p.values, p.value_offsets)
     else:
         value_bytes, value_offsets = p.values, p.value_offsets
     ids_b = id_bytes.tobytes()
     weights_b = weight_bytes.tobytes()
     values_b = value_bytes.tobytes()
-    id_off = id_offsets.tolist()
-    value_off = value_offsets.tolist()
-    starts = blocks.starts.tolist()
-    ends = blocks.ends.tolist()
+    del id_bytes, weight_bytes, value_bytes
+    # Per block and per term only: per-posting lists would cost ~30 bytes a posting.
+    starts = blocks.starts
+    ends = blocks.ends
+    id_from, id_to = id_offsets[starts].tolist(), id_offsets[ends].tolist()
+    value_from, value_to = value_offsets[starts].tolist(), value_offsets[ends].tolist()
+    starts_l, ends_l = starts.tolist(), ends.tolist()
     counts = blocks.counts.tolist()
-    last_ids = p.docs[blocks.ends - 1].tolist()
+    last_ids = p.docs[ends - 1].tolist()
     max_weights = blocks.max_weights.tolist()
     weight_kinds = blocks.weight_kinds.tolist()
     min_lengths = blocks.min_lengths.tolist()
@@ -484,7 +536,7 @@ def _write_postings(terms: OrderedHashWriter, out: Any, field_key: bytes, fmt: A
         term_min = 0
         term_max = 0
         for b in range(first_block, last_block):
-            s, e = starts[b], ends[b]
+            s, e = starts_l[b], ends_l[b]
             kind = weight_kinds[b]
             if kind == 0:
                 weights = b"N"
@@ -493,12 +545,12 @@ def _write_postings(terms: OrderedHashWriter, out: Any, field_key: bytes, fmt: A
             else:
                 weights = b"(" + weights_b[9 * s : 9 * e] + b"t"
             if fixed is None or fixed < 0:
-                values = b"(" + values_b[value_off[s] : value_off[e]] + b"t"
+                values = b"(" + values_b[value_from[b] : value_to[b]] + b"t"
             elif fixed == 0:
                 values = b"N"
             else:
-                values = _bytes_opcode(values_b[value_off[s] : value_off[e]])
-            data = b"".join((b"\x80\x02(", ids_b[id_off[s] : id_off[e]], b"t", weights, values, b"\x87."))
+                values = _bytes_opcode(values_b[value_from[b] : value_to[b]])
+            data = b"".join((b"\x80\x02(", ids_b[id_from[b] : id_to[b]], b"t", weights, values, b"\x87."))
             level = COMPRESSION if len(data) >= minimum else 0
             if level:
                 data = zlib.compress(data, level)

@@ -24,7 +24,7 @@ class IndexSettings:
 
     dir: str = "index"
     procs: int = 1
-    limitmb: int = 1024
+    limitmb: int = 512
     keep_generations: int = 2
     lock_timeout: float = 5.0
     max_article_chars: int = 200_000

@@ -113,10 +113,15 @@ def _assert_same_read_model(expected_dir: Path, ix, actual_dir: Path, segment) -
         assert np.array_equal(actual.array(name), expected.array(name)), name
 
 
-@pytest.mark.parametrize("source", [DEMO, SAMPLE], ids=["demo", "sample"])
-def test_a_bulk_segment_equals_one_written_by_whoosh(tmp_path, source):
+@pytest.mark.parametrize(
+    ("source", "chunk"),
+    [(DEMO, codec.CHUNK_POSTINGS), (DEMO, 300), (SAMPLE, codec.CHUNK_POSTINGS)],
+    ids=["demo", "demo-small-chunks", "sample"],
+)
+def test_a_bulk_segment_equals_one_written_by_whoosh(tmp_path, monkeypatch, source, chunk):
     if not source.is_file():
         pytest.skip(f"the shared corpus sample is not at {source}")
+    monkeypatch.setattr(codec, "CHUNK_POSTINGS", chunk)  # small chunks: many encoder passes per field
     documents = _documents(source, 1000)
     expected = _whoosh_index(tmp_path / "whoosh", documents)
     actual = _bulk_index(tmp_path / "bulk", documents)
