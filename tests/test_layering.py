@@ -36,6 +36,7 @@ LEVELS = {
     "readings": 4,
     "spelling": 4,
     "search": 5,
+    "related": 5,
     "web": 6,
     "cli": 6,
 }

@@ -42,6 +42,16 @@ def search_articles() -> Response:
     return jsonify(run_search(request.args.to_dict(flat=False)).to_dict())
 
 
+@bp.get("/api/articles/<path:article_id>/related")
+def related_articles(article_id: str) -> Response:
+    """Return other articles on the same story or topic (``limit``, ``before``), or 404."""
+    from searchsvc.related import related, related_params
+
+    limit, before = related_params(request.args.to_dict(flat=False))
+    answer = related(current_store(), article_id, limit, before, current_settings().search)
+    return jsonify(answer.to_dict())
+
+
 @bp.get("/api/articles/<path:article_id>")
 def get_article(article_id: str) -> Response:
     """Return one stored article, or 404."""

@@ -24,6 +24,7 @@ from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
 from searchsvc.query import parse_query
+from searchsvc.related import related
 from searchsvc.search import SORTS, SearchResponse, highlight_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 
@@ -44,6 +45,7 @@ MARK_TAGS = re.compile(r"(</?mark>|</?em>)")
 BAR_STEPS = 20
 RECENT_MONTHS = 12
 PAGE_WINDOW = 2
+RELATED_ON_PAGE = 5
 
 
 def marked_html(text: str | None) -> Markup:
@@ -407,7 +409,8 @@ def index() -> Response:
 def article(article_id: str) -> Response:
     """Render one article, with the words of ``q`` (the search it came from) marked and kept in the box."""
     limits = current_settings().search
-    stored = current_store().get_article(article_id)
+    store = current_store()
+    stored = store.get_article(article_id)
     q = request.args.get("q", "")
     back_url = request.referrer if _is_search_page(request.referrer) else url_with(MultiDict({"q": q}))
     title, summary, body = stored.get("title") or "", stored.get("summary") or "", stored.get("body") or ""
@@ -422,6 +425,7 @@ def article(article_id: str) -> Response:
         paragraphs=[mark(p, targets) for p in paragraphs(body)],
         source_url=web_url(stored.get("url")),
         back_url=back_url,
+        related=related(store, article_id, RELATED_ON_PAGE, None, limits).items,
     )
     return TextResponse(html_page, mimetype="text/html")
 
