@@ -122,6 +122,8 @@ def operation_of(document: dict, path: str, method: str) -> dict:
         ("GET", "/api/articles/demo-001/related?limit=0", {}),
         ("GET", "/api/articles/nope/related", {}),
         ("OPTIONS", "/api/articles/demo-001/related", {}),
+        ("GET", "/feed.atom?per_page=0", {}),
+        ("OPTIONS", "/feed.atom", {}),
     ],
 )
 def test_every_status_the_api_answers_is_documented(client, document, method, url, options):

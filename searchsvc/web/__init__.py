@@ -205,7 +205,7 @@ def open_early(app: Flask) -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: ``load_settings()``)."""
-    from searchsvc.web import api, errors, pages
+    from searchsvc.web import api, errors, feed, pages
 
     settings = settings if settings is not None else load_settings()
     # Static files are served by ``Assets``, with versioned URLs and cache headers.
@@ -224,4 +224,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feed.bp)
     return app

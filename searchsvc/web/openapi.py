@@ -367,6 +367,19 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     ]
                 },
             },
+            "/feed.atom": {
+                "get": {
+                    "operationId": "searchFeed",
+                    "summary": "An Atom feed of a search: the newest matching articles first (20 unless "
+                    "`per_page` says otherwise; `sort` and `page` are ignored).",
+                    "parameters": search_parameters(settings),
+                    "responses": {
+                        "200": ok | {"content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                        **common_errors(503),
+                    },
+                },
+                "options": options_operation("searchFeedOptions"),
+            },
             "/api/suggest": {
                 "get": {
                     "operationId": "suggest",

@@ -27,6 +27,7 @@ from searchsvc.query import parse_query
 from searchsvc.related import related
 from searchsvc.search import SORTS, SearchResponse, highlight_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
+from searchsvc.web.feed import feed_query
 
 bp = Blueprint("pages", __name__)
 
@@ -307,6 +308,7 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         "last_page": last,
         "last_page_url": url_with(args, page=str(last) if last > 1 else None),
         "chips": filter_chips(args),
+        "feed_url": "/feed.atom" + (f"?{query}" if (query := feed_query(args.items(multi=True))) else ""),
         # What the article page marks: the words as searched (a Telex reading decoded).
         "article_q": response.reading.text if response.reading.mode in READING_LABELS else args.get("q", ""),
     }
