@@ -331,6 +331,52 @@ def stats(ctx: click.Context, index_dir: str | None, as_json: bool) -> None:
             _echo(f"  {count:>8,}  {value}")
 
 
+@main.group()
+def report() -> None:
+    """Report on what the service recorded (the opt-in query log)."""
+
+
+@report.command("queries")
+@click.option(
+    "--days", type=click.IntRange(1, 3660), default=7, show_default=True, help="Days back, today included."
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Rows per list.")
+@click.option("--index-dir", help="Index directory holding the log (default: index.dir setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def report_queries(ctx: click.Context, days: int, limit: int, index_dir: str | None, as_json: bool) -> None:
+    """Show the top queries, those with no or few results, and the click-through of results."""
+    from searchsvc.querylog import log_path
+    from searchsvc.querylog import report as read_report
+
+    settings = _settings(ctx, index_dir)
+    found = read_report(
+        log_path(settings.querylog, settings.index_dir), days, settings.querylog.min_count, limit
+    )
+    if as_json:
+        _echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=1))
+        return
+    _echo(
+        f"since {found.since} ({days} day(s)): {found.searches:,} searches of queries seen at least "
+        f"{settings.querylog.min_count} times, {found.clicks:,} result clicks "
+        f"(click-through {found.click_through:.0%})"
+    )
+    sections = (
+        ("top queries", found.top, "searches", lambda r: r.searches),
+        ("no results (write about them, or add an alias)", found.no_results, "no-result", lambda r: r.zero),
+        ("few results (under 5)", found.few_results, "few", lambda r: r.few - r.zero),
+    )
+    for title, rows, label, value in sections:
+        _echo(f"\n{title}:")
+        if not rows:
+            _echo("  (none)")
+        for row in rows:
+            _echo(
+                f"  {value(row):>7,} {label:<9} {row.click_through:>5.0%} click-through  {_printable(row.query)}"
+            )
+
+
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
 

@@ -28,6 +28,7 @@ from searchsvc.related import related
 from searchsvc.search import SORTS, SearchResponse, highlight_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 from searchsvc.web.feed import feed_query
+from searchsvc.web.tracking import note_click, note_search
 
 bp = Blueprint("pages", __name__)
 
@@ -402,6 +403,7 @@ def index() -> Response:
         problems.append(Problem((), None, f"{GENERIC_PROBLEM} ({exc.message})"))
         html_page = render_template("search.html", state=form_state(args, problems), results=None)
         return TextResponse(html_page, status=400, mimetype="text/html")
+    note_search(response)
     results = search_context(response, searched, limits.max_page)
     html_page = render_template("search.html", state=form_state(args, problems), results=results)
     return TextResponse(html_page, status=400 if problems else 200, mimetype="text/html")
@@ -414,7 +416,10 @@ def article(article_id: str) -> Response:
     store = current_store()
     stored = store.get_article(article_id)
     q = request.args.get("q", "")
-    back_url = request.referrer if _is_search_page(request.referrer) else url_with(MultiDict({"q": q}))
+    from_results = _is_search_page(request.referrer)
+    back_url = request.referrer if from_results else url_with(MultiDict({"q": q}))
+    if from_results:
+        note_click(q)
     title, summary, body = stored.get("title") or "", stored.get("summary") or "", stored.get("body") or ""
     targets = highlight_targets(parse_query(q, limits.max_query_chars, limits.max_terms))
     targets = targets.settled(title, summary, body)
