@@ -483,6 +483,11 @@ def _print_response(response: Any, color: bool) -> None:
 @click.option(
     "--workers", type=click.IntRange(1, 64), help="gunicorn worker processes (default: server.workers)."
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Access log lines as text or one JSON object each (default: server.log_format).",
+)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @click.pass_context
 @reports_errors
@@ -492,12 +497,13 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
+    log_format: str | None,
     dev: bool,
 ) -> None:
     """Serve the search page and JSON API (gunicorn; --dev for Flask's server)."""
     from searchsvc.web.server import run_dev, run_production
 
-    settings = _settings(ctx, index_dir, host=host, port=port, workers=workers)
+    settings = _settings(ctx, index_dir, host=host, port=port, workers=workers, log_format=log_format)
     _echo(f"serving {settings.index_dir} on http://{settings.server.host}:{settings.server.port}/", err=True)
     (run_dev if dev else run_production)(settings)
 

@@ -63,6 +63,7 @@ class ServerSettings:
     timeout: int = 30
     max_request_bytes: int = 16384
     header_timeout: float = 10.0
+    log_format: str = "text"
 
 
 @dataclass(frozen=True)

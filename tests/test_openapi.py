@@ -47,7 +47,7 @@ def test_every_route_is_documented(app, document):
     routes = {
         rule.rule.replace("<path:article_id>", "{article_id}")
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith(("api.", "feed."))
+        if rule.endpoint.startswith(("api.", "feed.", "metrics."))
     }
     assert routes == set(document["paths"])
 
@@ -124,6 +124,8 @@ def operation_of(document: dict, path: str, method: str) -> dict:
         ("OPTIONS", "/api/articles/demo-001/related", {}),
         ("GET", "/feed.atom?per_page=0", {}),
         ("OPTIONS", "/feed.atom", {}),
+        ("OPTIONS", "/metrics", {}),
+        ("POST", "/metrics", {}),
     ],
 )
 def test_every_status_the_api_answers_is_documented(client, document, method, url, options):

@@ -414,6 +414,18 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 },
                 "options": options_operation("healthOptions"),
             },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "summary": "Prometheus metrics: requests and latency by endpoint and status (summed over "
+                    "every worker), the index generation, documents, last reindex time and duration.",
+                    "responses": {
+                        "200": ok | {"content": {"text/plain": {"schema": {"type": "string"}}}},
+                        **common_errors(),
+                    },
+                },
+                "options": options_operation("metricsOptions"),
+            },
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",
