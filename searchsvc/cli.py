@@ -331,6 +331,34 @@ def stats(ctx: click.Context, index_dir: str | None, as_json: bool) -> None:
             _echo(f"  {count:>8,}  {value}")
 
 
+@main.command()
+@click.argument("article_id")
+@click.option("--limit", default="5", show_default=True, help="Most articles to show (1-20).")
+@click.option("--before", help="Only articles published before YYYY-MM-DD (Vietnam time).")
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON response.")
+@click.pass_context
+@reports_errors
+def related(
+    ctx: click.Context, article_id: str, limit: str, before: str | None, index_dir: str | None, as_json: bool
+) -> None:
+    """Show other articles on the same story or topic as ARTICLE_ID (the API's answer)."""
+    from searchsvc.related import related as find_related
+    from searchsvc.related import related_params
+    from searchsvc.store import open_store
+
+    settings = _settings(ctx, index_dir)
+    count, until = related_params({"limit": [limit], "before": [before or ""]})
+    with open_store(settings.index_dir) as store:
+        answer = find_related(store, article_id, count, until, settings.search)
+    if as_json:
+        _echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return
+    _echo(f"{len(answer.items)} related to {article_id} (by {', '.join(answer.terms[:8]) or 'nothing'})")
+    for item in answer.items:
+        _echo(f"  {item.score:>8.2f}  {(item.published or '')[:10]:<10}  {item.id}  {item.title}")
+
+
 @main.group()
 def report() -> None:
     """Report on what the service recorded (the opt-in query log)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -146,10 +145,10 @@ def article_words(fields: dict[str, Any]) -> dict[str, list[str]]:
 def distinctive_words(store: Store, words: dict[str, list[str]]) -> list[tuple[str, float]]:
     """Return the article's rarest, most repeated syllables with a query weight, best first."""
     count = store.doc_count or 1
-    weighted: Counter[str] = Counter()
+    weighted: dict[str, float] = {}
     for field, terms in words.items():
         for term in terms:
-            weighted[term] += SOURCE_WEIGHTS[field]
+            weighted[term] = weighted.get(term, 0.0) + SOURCE_WEIGHTS[field]
     scored = []
     for term, weight in weighted.items():
         # The body's count alone ranks rarity well enough, at half the look-ups.
@@ -241,7 +240,10 @@ def _closeness(columns: Columns, docnum: int, found: np.ndarray) -> np.ndarray:
     own = int(columns.category.codes[docnum])
     same = (columns.category.codes[found] == own) & (own != 0)
     days = _day_distance(columns.published_ts[found].astype(np.float64), int(columns.published_ts[docnum]))
-    return SAME_CATEGORY_BONUS * same + NEAR_TIME_BONUS * np.power(0.5, days / NEAR_TIME_HALF_LIFE_DAYS)
+    bonus: np.ndarray = SAME_CATEGORY_BONUS * same + NEAR_TIME_BONUS * np.power(
+        0.5, days / NEAR_TIME_HALF_LIFE_DAYS
+    )
+    return bonus
 
 
 def _is_copy(title: list[str], other: list[str]) -> bool:
@@ -303,8 +305,8 @@ def _related(
     found = np.asarray(docnums, dtype=np.int64)
     adjusted = np.asarray([s for _, s in head]) + _pair_bonus(store, pairs, docnums, weights)
     adjusted *= 1.0 + _closeness(columns, docnum, found)
-    order = np.lexsort((found, -columns.published_ts[found], -adjusted)) if docnums else []
-    ranked = [(docnums[i], float(adjusted[i])) for i in order]
+    order = np.lexsort((found, -columns.published_ts[found], -adjusted))
+    ranked = [(docnums[int(i)], float(adjusted[i])) for i in order]
     items = _distinct(store, fields, ranked, limit)
     terms = tuple(t for t, _ in chosen) + tuple(" ".join(p) for p in pairs)
     return RelatedResponse(str(fields.get("id")), items, terms, 0.0)

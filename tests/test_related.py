@@ -126,3 +126,40 @@ def test_article_page_lists_related_articles(client):
     page = client.get("/articles/demo-001").get_data(as_text=True)
     assert "Bài liên quan" in page
     assert 'href="/articles/demo-003"' in page
+
+
+def test_cli_prints_the_api_answer(demo_index_dir):
+    from click.testing import CliRunner
+
+    from searchsvc.cli import main
+
+    runner = CliRunner()
+    as_json = runner.invoke(
+        main, ["related", "demo-001", "--limit", "3", "--json", "--index-dir", str(demo_index_dir)]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output)
+    assert (body["id"], len(body["related"])) == ("demo-001", 3)
+    table = runner.invoke(main, ["related", "demo-001", "--index-dir", str(demo_index_dir)])
+    assert table.output.splitlines()[0].startswith("5 related to demo-001 (by ")
+    assert any(
+        "demo-003  Sau bão, Hà Nội dọn dẹp hàng trăm cây xanh gãy đổ" in line
+        for line in table.output.splitlines()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["related", "nope"], "error: no article with id 'nope'"),
+        (["related", "demo-001", "--limit", "0"], "error: 'limit' must be an integer from 1 to 20, got '0'"),
+    ],
+)
+def test_cli_errors_are_one_line(demo_index_dir, args, message):
+    from click.testing import CliRunner
+
+    from searchsvc.cli import main
+
+    result = CliRunner().invoke(main, [*args, "--index-dir", str(demo_index_dir)])
+    assert result.exit_code == 1
+    assert result.output.strip() == message

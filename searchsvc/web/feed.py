@@ -96,7 +96,8 @@ def atom_feed(response: SearchResponse, root: str, query: str) -> bytes:
     _child(feed, "generator", "searchsvc")
     for hit in response.hits:
         _entry(feed, hit, root)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 @bp.get("/feed.atom")

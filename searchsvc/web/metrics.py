@@ -72,7 +72,7 @@ class RequestMetrics:
         registry = self.registry
         if registry is None:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         figures = CollectorRegistry()
         figures.register(index)
         return generate_latest(registry) + generate_latest(figures)
@@ -190,7 +190,7 @@ def worker_gone(pid: int) -> None:
 
     folder = os.environ.get(MULTIPROC_ENV)
     if folder:
-        multiprocess.mark_process_dead(pid, folder)
+        multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
 
 
 def remove_directory(folder: Path) -> None:
