@@ -316,6 +316,12 @@ def test_article_page_lists_related_articles_and_the_search_links_its_feed(brows
     assert page.locator('head link[rel=alternate][type="application/atom+xml"]').get_attribute("href") == (
         "/feed.atom?q=bao"
     )
+    page.get_by_label("Thời sự").check()  # the results swap in place: both links follow
+    page.wait_for_url("**category=**")
+    head_link = 'head link[rel=alternate][type="application/atom+xml"]'
+    wait_until(lambda: "category=" in (page.locator(head_link).get_attribute("href") or ""))
+    assert page.locator(head_link).count() == 1
+    assert feed.get_attribute("href") == "/feed.atom?q=bao&category=Th%E1%BB%9Di+s%E1%BB%B1"
     page.goto(base_url + "/articles/demo-001")
     related = page.get_by_role("region", name="Bài liên quan")
     assert related.is_visible()
