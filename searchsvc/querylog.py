@@ -147,7 +147,7 @@ class QueryLog:
             self.flush()
 
     def flush(self) -> bool:
-        """Write the pending counters in one transaction; on database trouble keep them for next time, warn once."""
+        """Write the pending counters in one transaction; on database trouble keep them and warn once."""
         with self._lock:
             pending, self._pending = self._pending, {}
             self._flushed = time.monotonic()

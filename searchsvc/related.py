@@ -101,7 +101,7 @@ class RelatedResponse:
 
 
 def related_params(params: Mapping[str, Sequence[str]]) -> tuple[int, datetime | None]:
-    """Parse ``limit`` (1 to 20, default 5) and ``before`` (YYYY-MM-DD, Vietnam time) from query parameters."""
+    """Parse ``limit`` (1 to 20, default 5) and ``before`` (YYYY-MM-DD, Vietnam time) from parameters."""
     for name in ("limit", "before"):
         if len(params.get(name) or []) > 1:
             raise QueryError("invalid_parameter", f"'{name}' may be given only once")
@@ -161,7 +161,7 @@ def distinctive_words(store: Store, words: dict[str, list[str]]) -> list[tuple[s
 
 
 def _cohesion(store: Store, pair: tuple[str, str], together: int) -> float:
-    """Return how much more often two syllables stand together than chance says (pointwise mutual information)."""
+    """Return how much more often two syllables stand together than chance says (pointwise mutual info)."""
     count = store.doc_count or 1
     apart = [store.doc_frequency("title", s) + store.doc_frequency("summary", s) for s in pair]
     return math.log(together * count / max(1, apart[0] * apart[1]))
@@ -211,7 +211,7 @@ def _word_clause(store: Store, term: str, weight: float, weights: dict[str, floa
 def _pair_bonus(
     store: Store, pairs: list[tuple[str, str]], docnums: list[int], weights: dict[str, float]
 ) -> np.ndarray:
-    """Return, per candidate, the weighted idf of the article's pairs standing together in its title or summary.
+    """Return, per candidate, the weighted idf of the article's pairs standing together in title or summary.
 
     Positions are read for the candidates only, as re-ranking does for a search.
     """

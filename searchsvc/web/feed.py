@@ -82,7 +82,7 @@ def _entry(feed: ET.Element, hit: Hit, root: str) -> None:
 
 
 def atom_feed(response: SearchResponse, root: str, query: str) -> bytes:
-    """Return the Atom document of a search's response; ``root`` is this site's URL, ``query`` the search's."""
+    """Return the Atom document of a search (``root``: this site's URL, ``query``: the search's)."""
     feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": "vi"})
     self_url = f"{root}/feed.atom" + (f"?{query}" if query else "")
     _child(feed, "id", self_url)

@@ -105,7 +105,7 @@ class JSONAccessLogger(BoundedLogger):
     """The bounded logger writing each access-log line as one JSON object (``server.log_format = "json"``)."""
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
-        """Log one request as JSON: time, client, method, path, query, status, bytes, duration, referrer, agent."""
+        """Log one request as one JSON object (time, client, request, status, bytes, duration, agent)."""
         if not self.access_log_enabled:
             return
         atoms = self.atoms(resp, req, environ, request_time)
