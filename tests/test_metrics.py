@@ -166,3 +166,4 @@ def test_several_workers_report_the_same_totals_and_clean_up(tmp_path: Path):
     }
     assert (first["method"], first["status"], first["protocol"]) == ("GET", 200, "HTTP/1.1")
     assert first["bytes"] > 0 and first["duration_ms"] >= 0
+    assert first["referrer"] is None and first["user_agent"].startswith("Python-urllib")

@@ -120,8 +120,9 @@ class JSONAccessLogger(BoundedLogger):
             "status": int(atoms["s"]) if str(atoms.get("s", "")).isdigit() else atoms.get("s"),
             "bytes": sent if isinstance(sent, int) else None,
             "duration_ms": round(atoms.get("D", 0) / 1000, 3),
-            "referrer": atoms.get("f"),
-            "user_agent": atoms.get("a"),
+            # gunicorn writes "-" for a missing header; JSON can say so.
+            "referrer": None if atoms.get("f") == "-" else atoms.get("f"),
+            "user_agent": None if atoms.get("a") == "-" else atoms.get("a"),
         }
         self.access_log.info(json.dumps(record, ensure_ascii=False))
 
