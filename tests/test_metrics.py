@@ -16,6 +16,7 @@ import pytest
 
 from searchsvc.demo import demo_sources
 from searchsvc.indexer import reindex
+from searchsvc.querylog import report
 from searchsvc.web import create_app
 from searchsvc.web.metrics import reindex_figures
 from tests.test_server import REPO, STOP_TIMEOUT, free_port, get, wait_healthy
@@ -89,12 +90,17 @@ def test_reindex_figures(generation, created, expected):
 
 
 def start(index_dir: Path, port: int, log_path: Path, tmp: Path) -> subprocess.Popen:
-    """Start the production server (2 workers, JSON access log) with its temporary files in ``tmp``."""
+    """Start the production server (2 workers, JSON access log, query log written only at exit).
+
+    Its temporary files go to ``tmp``.
+    """
     server = {"port": port, "workers": 2, "threads": 2, "log_format": "json"}
+    querylog = {"enabled": True, "flush_seconds": 3600.0, "min_count": 1}
     code = (
         "from searchsvc.config import load_settings\n"
         "from searchsvc.web.server import run_production\n"
-        f"settings = load_settings(environ={{}}, overrides={{'server': {server!r}}})\n"
+        f"overrides = {{'server': {server!r}, 'querylog': {querylog!r}}}\n"
+        "settings = load_settings(environ={}, overrides=overrides)\n"
         f"run_production(settings, index_dir={str(index_dir)!r})\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | {"TMPDIR": str(tmp)}
@@ -144,6 +150,11 @@ def test_several_workers_report_the_same_totals_and_clean_up(tmp_path: Path):
             process.kill()
             process.wait(timeout=STOP_TIMEOUT)
     assert list(tmp.glob("searchsvc-metrics-*")) == []
+    # Each worker wrote its query-log counters when it stopped (the interval never came).
+    found = report(index_dir / "querylog.sqlite3", days=1, min_count=1)
+    assert [(r.query, r.searches) for r in found.top] == [
+        ("ha noi", 7 * sent // 20)
+    ]  # page 1 is 7 of each 20
     access = [
         json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines() if line.startswith("{")
     ]
