@@ -400,9 +400,7 @@ def report_queries(ctx: click.Context, days: int, limit: int, index_dir: str | N
         if not rows:
             _echo("  (none)")
         for row in rows:
-            _echo(
-                f"  {value(row):>7,} {label:<9} {row.click_through:>5.0%} click-through  {_printable(row.query)}"
-            )
+            _echo(f"  {value(row):>7,} {label:<9} {row.click_through:>5.0%} click-through  {row.query}")
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
