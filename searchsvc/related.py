@@ -108,7 +108,8 @@ def related_params(params: Mapping[str, Sequence[str]]) -> tuple[int, datetime |
     raw_limit = (params.get("limit") or [""])[0]
     limit = DEFAULT_LIMIT
     if raw_limit:
-        if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit[:3]) <= MAX_LIMIT:
+        digits = raw_limit.isascii() and raw_limit.isdigit()
+        if not digits or len(raw_limit) > 2 or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise QueryError(
                 "invalid_parameter",
                 f"'limit' must be an integer from 1 to {MAX_LIMIT}, got {raw_limit[:40]!r}",

@@ -89,6 +89,8 @@ def test_params(params, expected):
         {"limit": ["21"]},
         {"limit": ["x"]},
         {"limit": ["99999999999999999999"]},
+        {"limit": ["0020"]},
+        {"limit": ["+5"]},
         {"limit": ["1", "2"]},
         {"before": ["2024-13-01"]},
         {"before": ["yesterday"]},
