@@ -335,6 +335,78 @@ def stats(ctx: click.Context, index_dir: str | None, as_json: bool) -> None:
             _echo(f"  {count:>8,}  {value}")
 
 
+@main.command()
+@click.argument("article_id")
+@click.option("--limit", default="5", show_default=True, help="Most articles to show (1-20).")
+@click.option("--before", help="Only articles published before YYYY-MM-DD (Vietnam time).")
+@click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON response.")
+@click.pass_context
+@reports_errors
+def related(
+    ctx: click.Context, article_id: str, limit: str, before: str | None, index_dir: str | None, as_json: bool
+) -> None:
+    """Show other articles on the same story or topic as ARTICLE_ID (the API's answer)."""
+    from searchsvc.related import related as find_related
+    from searchsvc.related import related_params
+    from searchsvc.store import open_store
+
+    settings = _settings(ctx, index_dir)
+    count, until = related_params({"limit": [limit], "before": [before or ""]})
+    with open_store(settings.index_dir) as store:
+        answer = find_related(store, article_id, count, until, settings.search)
+    if as_json:
+        _echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return
+    _echo(f"{len(answer.items)} related to {article_id} (by {', '.join(answer.terms[:8]) or 'nothing'})")
+    for item in answer.items:
+        _echo(f"  {item.score:>8.2f}  {(item.published or '')[:10]:<10}  {item.id}  {item.title}")
+
+
+@main.group()
+def report() -> None:
+    """Report on what the service recorded (the opt-in query log)."""
+
+
+@report.command("queries")
+@click.option(
+    "--days", type=click.IntRange(1, 3660), default=7, show_default=True, help="Days back, today included."
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Rows per list.")
+@click.option("--index-dir", help="Index directory holding the log (default: index.dir setting).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@reports_errors
+def report_queries(ctx: click.Context, days: int, limit: int, index_dir: str | None, as_json: bool) -> None:
+    """Show the top queries, those with no or few results, and the click-through of results."""
+    from searchsvc.querylog import log_path
+    from searchsvc.querylog import report as read_report
+
+    settings = _settings(ctx, index_dir)
+    found = read_report(
+        log_path(settings.querylog, settings.index_dir), days, settings.querylog.min_count, limit
+    )
+    if as_json:
+        _echo(json.dumps(found.to_dict(), ensure_ascii=False, indent=1))
+        return
+    _echo(
+        f"since {found.since} ({days} day(s)): {found.searches:,} searches of queries seen at least "
+        f"{settings.querylog.min_count} times, {found.clicks:,} result clicks "
+        f"(click-through {found.click_through:.0%})"
+    )
+    sections = (
+        ("top queries", found.top, "searches", lambda r: r.searches),
+        ("no results (write about them, or add an alias)", found.no_results, "no-result", lambda r: r.zero),
+        ("few results (under 5)", found.few_results, "few", lambda r: r.few - r.zero),
+    )
+    for title, rows, label, value in sections:
+        _echo(f"\n{title}:")
+        if not rows:
+            _echo("  (none)")
+        for row in rows:
+            _echo(f"  {value(row):>7,} {label:<9} {row.click_through:>5.0%} click-through  {row.query}")
+
+
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
 
@@ -441,6 +513,11 @@ def _print_response(response: Any, color: bool) -> None:
 @click.option(
     "--workers", type=click.IntRange(1, 64), help="gunicorn worker processes (default: server.workers)."
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Access log lines as text or one JSON object each (default: server.log_format).",
+)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @click.pass_context
 @reports_errors
@@ -450,12 +527,13 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
+    log_format: str | None,
     dev: bool,
 ) -> None:
     """Serve the search page and JSON API (gunicorn; --dev for Flask's server)."""
     from searchsvc.web.server import run_dev, run_production
 
-    settings = _settings(ctx, index_dir, host=host, port=port, workers=workers)
+    settings = _settings(ctx, index_dir, host=host, port=port, workers=workers, log_format=log_format)
     _echo(f"serving {settings.index_dir} on http://{settings.server.host}:{settings.server.port}/", err=True)
     (run_dev if dev else run_production)(settings)
 

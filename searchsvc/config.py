@@ -63,6 +63,19 @@ class ServerSettings:
     timeout: int = 30
     max_request_bytes: int = 16384
     header_timeout: float = 10.0
+    log_format: str = "text"
+
+
+@dataclass(frozen=True)
+class QueryLogSettings:
+    """The opt-in record of what readers search for (``querylog.py``)."""
+
+    enabled: bool = False
+    path: str = ""  # empty: querylog.sqlite3 in the index directory
+    min_count: int = 3
+    keep_days: int = 90
+    max_rows: int = 100_000
+    flush_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    querylog: QueryLogSettings = field(default_factory=QueryLogSettings)
 
     @property
     def index_dir(self) -> Path:
@@ -87,6 +101,10 @@ _MINIMUMS: dict[tuple[str, str], float] = {
     ("server", "timeout"): 1,
     ("server", "max_request_bytes"): 1024,
     ("server", "header_timeout"): 0.1,
+    ("querylog", "min_count"): 1,
+    ("querylog", "keep_days"): 1,
+    ("querylog", "max_rows"): 100,
+    ("querylog", "flush_seconds"): 0,
 }
 
 

@@ -305,3 +305,33 @@ def test_blank_query_sort_and_a_page_past_the_end(browser, base_url, page_errors
     stylesheet = page.locator("link[rel=stylesheet]").get_attribute("href")
     assert re.fullmatch(r"/static/style\.css\?v=[0-9a-f]{12}", stylesheet)
     assert page_errors == []
+
+
+def test_article_page_lists_related_articles_and_the_search_links_its_feed(browser, base_url, page_errors):
+    page = open_page(browser, page_errors)
+    page.goto(base_url + "/?q=bao")
+    feed = page.get_by_role("link", name="Theo dõi tìm kiếm này (Atom)")
+    assert feed.is_visible()
+    assert feed.get_attribute("href") == "/feed.atom?q=bao"
+    assert page.locator('head link[rel=alternate][type="application/atom+xml"]').get_attribute("href") == (
+        "/feed.atom?q=bao"
+    )
+    page.get_by_label("Thời sự").check()  # the results swap in place: both links follow
+    page.wait_for_url("**category=**")
+    head_link = 'head link[rel=alternate][type="application/atom+xml"]'
+    wait_until(lambda: "category=" in (page.locator(head_link).get_attribute("href") or ""))
+    assert page.locator(head_link).count() == 1
+    assert feed.get_attribute("href") == "/feed.atom?q=bao&category=Th%E1%BB%9Di+s%E1%BB%B1"
+    page.goto(base_url + "/articles/demo-001")
+    related = page.get_by_role("region", name="Bài liên quan")
+    assert related.is_visible()
+    links = related.get_by_role("link")
+    assert 1 <= links.count() <= 5
+    titles = links.all_inner_texts()
+    assert "Sau bão, Hà Nội dọn dẹp hàng trăm cây xanh gãy đổ" in titles
+    assert "Hà Nội khẩn trương ứng phó bão số 3, nhiều tuyến phố ngập sâu" not in titles
+    page.screenshot(path=str(ARTIFACTS / "related.png"), full_page=True)
+    related.get_by_role("link", name="Sau bão, Hà Nội dọn dẹp hàng trăm cây xanh gãy đổ").click()
+    page.wait_for_url("**/articles/demo-003")
+    assert page.locator("h1").inner_text() == "Sau bão, Hà Nội dọn dẹp hàng trăm cây xanh gãy đổ"
+    assert page_errors == []

@@ -28,6 +28,7 @@ from searchsvc.highlight import Targets, snippet
 from searchsvc.indexer import reindex
 from searchsvc.lexicon import Completion
 from searchsvc.messages import FacetValue, Highlights, Hit, SearchRequest, SearchResponse
+from searchsvc.related import RelatedArticle, RelatedResponse
 from searchsvc.web import create_app
 
 SURROGATE_RECORDS = [
@@ -143,7 +144,14 @@ def surrogate_web(demo_settings, monkeypatch):
     monkeypatch.setattr(
         "searchsvc.search.search", lambda store, request, settings=None: surrogate_response(request)
     )
+    monkeypatch.setattr("searchsvc.web.pages.related", surrogate_related)
     return create_app(demo_settings).test_client()
+
+
+def surrogate_related(store, article_id: str, limit: int, before, settings) -> RelatedResponse:
+    """Answer related articles whose id, title and category hold lone surrogates."""
+    item = RelatedArticle("b\ud800", "Tin b\ud800", None, None, "Thời\ud800 sự", None, 1.0)
+    return RelatedResponse(article_id, (item,), (), 0.0)
 
 
 @pytest.mark.parametrize(

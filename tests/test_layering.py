@@ -37,6 +37,8 @@ LEVELS = {
     "readings": 4,
     "spelling": 4,
     "search": 5,
+    "related": 5,
+    "querylog": 4,
     "web": 6,
     "cli": 6,
 }

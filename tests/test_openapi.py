@@ -47,7 +47,7 @@ def test_every_route_is_documented(app, document):
     routes = {
         rule.rule.replace("<path:article_id>", "{article_id}")
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("api.")
+        if rule.endpoint.startswith(("api.", "feed.", "metrics."))
     }
     assert routes == set(document["paths"])
 
@@ -86,6 +86,9 @@ def test_limits_come_from_settings(document, demo_settings):
         ("/healthz", "Health"),
         ("/api/search?page=0", "Error"),
         ("/api/articles/missing", "Error"),
+        ("/api/articles/demo-001/related?limit=3", "RelatedResponse"),
+        ("/api/articles/demo-001/related?before=2021-01-01", "RelatedResponse"),
+        ("/api/articles/missing/related", "Error"),
     ],
 )
 def test_responses_match_their_schemas(client, document, url, schema_name):
@@ -95,6 +98,8 @@ def test_responses_match_their_schemas(client, document, url, schema_name):
 def operation_of(document: dict, path: str, method: str) -> dict:
     """Return the documented operation that serves ``path`` (article ids filled in)."""
     template = "/api/articles/{article_id}" if path.startswith("/api/articles/") else path
+    if path.startswith("/api/articles/") and path.endswith("/related"):
+        template += "/related"
     return document["paths"][template][method.lower()]
 
 
@@ -114,6 +119,13 @@ def operation_of(document: dict, path: str, method: str) -> dict:
         ("OPTIONS", "/api/articles/demo-001", {}),
         ("OPTIONS", "/api/articles/%0D%0AX-Injected", {}),
         ("OPTIONS", "/healthz", {}),
+        ("GET", "/api/articles/demo-001/related?limit=0", {}),
+        ("GET", "/api/articles/nope/related", {}),
+        ("OPTIONS", "/api/articles/demo-001/related", {}),
+        ("GET", "/feed.atom?per_page=0", {}),
+        ("OPTIONS", "/feed.atom", {}),
+        ("OPTIONS", "/metrics", {}),
+        ("POST", "/metrics", {}),
     ],
 )
 def test_every_status_the_api_answers_is_documented(client, document, method, url, options):

@@ -181,6 +181,17 @@ def test_gunicorn_options_follow_server_settings():
     assert with_index_dir(settings, "/srv/index").index_dir == Path("/srv/index")
 
 
+def test_json_log_format_picks_the_json_logger_and_others_are_refused():
+    from searchsvc.config import load_settings
+    from searchsvc.errors import ConfigError
+    from searchsvc.web.server import JSONAccessLogger, gunicorn_options
+
+    settings = load_settings(environ={}, overrides={"server": {"log_format": "json"}})
+    assert gunicorn_options(settings)["logger_class"] is JSONAccessLogger
+    with pytest.raises(ConfigError, match="log_format"):
+        gunicorn_options(load_settings(environ={}, overrides={"server": {"log_format": "xml"}}))
+
+
 @pytest.mark.parametrize(("max_bytes", "line"), [(1024, 1024), (8190, 8190), (1 << 20, 8190)])
 def test_request_line_limit_is_never_off(max_bytes, line):
     from searchsvc.config import load_settings

@@ -205,7 +205,7 @@ def open_early(app: Flask) -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: ``load_settings()``)."""
-    from searchsvc.web import api, errors, pages
+    from searchsvc.web import api, errors, feed, metrics, pages
 
     settings = settings if settings is not None else load_settings()
     # Static files are served by ``Assets``, with versioned URLs and cache headers.
@@ -221,7 +221,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_global(assets.url, "asset_url")
     # Registered first so it runs last, on the final body of every response, errors included.
     app.after_request(compress)
+    metrics.init_app(app)  # first, so its timer starts even when an error hook answers early
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feed.bp)
     return app

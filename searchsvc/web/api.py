@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from searchsvc.errors import QueryError
 from searchsvc.web import current_settings, current_store, run_search
 from searchsvc.web.openapi import openapi_document
+from searchsvc.web.tracking import note_search
 
 bp = Blueprint("api", __name__)
 
@@ -39,7 +40,19 @@ def suggest_limit() -> int:
 @bp.get("/api/search")
 def search_articles() -> Response:
     """Search the index; the body is ``SearchResponse.to_dict()``."""
-    return jsonify(run_search(request.args.to_dict(flat=False)).to_dict())
+    response = run_search(request.args.to_dict(flat=False))
+    note_search(response)
+    return jsonify(response.to_dict())
+
+
+@bp.get("/api/articles/<path:article_id>/related")
+def related_articles(article_id: str) -> Response:
+    """Return other articles on the same story or topic (``limit``, ``before``), or 404."""
+    from searchsvc.related import related, related_params
+
+    limit, before = related_params(request.args.to_dict(flat=False))
+    answer = related(current_store(), article_id, limit, before, current_settings().search)
+    return jsonify(answer.to_dict())
 
 
 @bp.get("/api/articles/<path:article_id>")

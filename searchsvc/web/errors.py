@@ -55,7 +55,8 @@ HTML_MESSAGES = {
 def wants_json() -> bool:
     """Tell whether the current request should get a JSON error rather than a page."""
     path = request.path
-    if path.startswith("/api/") or path == "/api" or path == "/healthz":
+    # Machine endpoints (feeds and metrics included): their readers never render a page.
+    if path.startswith("/api/") or path in ("/api", "/healthz", "/feed.atom", "/metrics"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

@@ -196,6 +196,31 @@ def component_schemas() -> dict[str, Any]:
                 "tags": {"type": "array", "items": string},
             }
         ),
+        "RelatedResponse": obj(
+            {
+                "id": {"type": "string", "description": "The article asked about."},
+                "related": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "id": string,
+                            "title": string,
+                            "url": maybe_string,
+                            "published": nullable({"type": "string", "format": "date-time"}),
+                            "category": maybe_string,
+                            "source": maybe_string,
+                            "score": number,
+                        }
+                    ),
+                },
+                "terms": {
+                    "type": "array",
+                    "items": string,
+                    "description": "The folded words and word pairs the articles were found by.",
+                },
+                "took_ms": number,
+            }
+        ),
         "Suggestions": obj(
             {
                 "query": string,
@@ -313,6 +338,48 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     ]
                 },
             },
+            "/api/articles/{article_id}/related": {
+                "get": {
+                    "operationId": "relatedArticles",
+                    "summary": "Return other articles on the same story or topic, best first.",
+                    "parameters": [
+                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        query_param(
+                            "limit",
+                            "Most articles to return.",
+                            {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+                        ),
+                        query_param(
+                            "before",
+                            "Only articles published before this day (Vietnam time): a story's background.",
+                            {"type": "string", "format": "date", "examples": ["2024-09-07"]},
+                        ),
+                    ],
+                    "responses": {
+                        "200": ok | {"content": {JSON: {"schema": ref("RelatedResponse")}}},
+                        **common_errors(404, 503),
+                    },
+                },
+                "options": options_operation("relatedArticlesOptions", 404)
+                | {
+                    "parameters": [
+                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ]
+                },
+            },
+            "/feed.atom": {
+                "get": {
+                    "operationId": "searchFeed",
+                    "summary": "An Atom feed of a search: the newest matching articles first (20 unless "
+                    "`per_page` says otherwise; `sort` and `page` are ignored).",
+                    "parameters": search_parameters(settings),
+                    "responses": {
+                        "200": ok | {"content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                        **common_errors(503),
+                    },
+                },
+                "options": options_operation("searchFeedOptions"),
+            },
             "/api/suggest": {
                 "get": {
                     "operationId": "suggest",
@@ -346,6 +413,18 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 },
                 "options": options_operation("healthOptions"),
+            },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "summary": "Prometheus metrics: requests and latency by endpoint and status (summed over "
+                    "every worker), the index generation, documents, last reindex time and duration.",
+                    "responses": {
+                        "200": ok | {"content": {"text/plain": {"schema": {"type": "string"}}}},
+                        **common_errors(),
+                    },
+                },
+                "options": options_operation("metricsOptions"),
             },
             "/api/openapi.json": {
                 "get": {

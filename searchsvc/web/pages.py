@@ -24,8 +24,11 @@ from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
 from searchsvc.query import parse_query
+from searchsvc.related import related
 from searchsvc.search import SORTS, SearchResponse, highlight_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
+from searchsvc.web.feed import feed_query
+from searchsvc.web.tracking import note_click, note_search
 
 bp = Blueprint("pages", __name__)
 
@@ -44,6 +47,7 @@ MARK_TAGS = re.compile(r"(</?mark>|</?em>)")
 BAR_STEPS = 20
 RECENT_MONTHS = 12
 PAGE_WINDOW = 2
+RELATED_ON_PAGE = 5
 
 
 def marked_html(text: str | None) -> Markup:
@@ -305,6 +309,7 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         "last_page": last,
         "last_page_url": url_with(args, page=str(last) if last > 1 else None),
         "chips": filter_chips(args),
+        "feed_url": "/feed.atom" + (f"?{query}" if (query := feed_query(args.items(multi=True))) else ""),
         # What the article page marks: the words as searched (a Telex reading decoded).
         "article_q": response.reading.text if response.reading.mode in READING_LABELS else args.get("q", ""),
     }
@@ -398,6 +403,7 @@ def index() -> Response:
         problems.append(Problem((), None, f"{GENERIC_PROBLEM} ({exc.message})"))
         html_page = render_template("search.html", state=form_state(args, problems), results=None)
         return TextResponse(html_page, status=400, mimetype="text/html")
+    note_search(response)
     results = search_context(response, searched, limits.max_page)
     html_page = render_template("search.html", state=form_state(args, problems), results=results)
     return TextResponse(html_page, status=400 if problems else 200, mimetype="text/html")
@@ -407,9 +413,13 @@ def index() -> Response:
 def article(article_id: str) -> Response:
     """Render one article, with the words of ``q`` (the search it came from) marked and kept in the box."""
     limits = current_settings().search
-    stored = current_store().get_article(article_id)
+    store = current_store()
+    stored = store.get_article(article_id)
     q = request.args.get("q", "")
-    back_url = request.referrer if _is_search_page(request.referrer) else url_with(MultiDict({"q": q}))
+    from_results = _is_search_page(request.referrer)
+    back_url = request.referrer if from_results else url_with(MultiDict({"q": q}))
+    if from_results:
+        note_click(q)
     title, summary, body = stored.get("title") or "", stored.get("summary") or "", stored.get("body") or ""
     targets = highlight_targets(parse_query(q, limits.max_query_chars, limits.max_terms))
     targets = targets.settled(title, summary, body)
@@ -422,6 +432,7 @@ def article(article_id: str) -> Response:
         paragraphs=[mark(p, targets) for p in paragraphs(body)],
         source_url=web_url(stored.get("url")),
         back_url=back_url,
+        related=related(store, article_id, RELATED_ON_PAGE, None, limits).items,
     )
     return TextResponse(html_page, mimetype="text/html")
 

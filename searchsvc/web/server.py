@@ -22,6 +22,7 @@ import selectors
 import time
 from collections import deque
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,10 @@ from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from searchsvc.config import Settings
-from searchsvc.web import create_app, open_early
+from searchsvc.errors import ConfigError
+from searchsvc.web import create_app, metrics, open_early
 from searchsvc.web.errors import HTTP_CODES, SECURITY_HEADERS
+from searchsvc.web.tracking import flush_query_log
 
 # Client address, request line, status, bytes, time in milliseconds, user agent.
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
@@ -96,6 +99,35 @@ class BoundedLogger(Logger):
         """Log a warning (gunicorn quotes bad request lines in them) cut to a bounded length."""
         text = str(msg) % args if args else str(msg)
         super().warning(bounded(text, 4 * LOG_FIELD_CHARS), **kwargs)
+
+
+class JSONAccessLogger(BoundedLogger):
+    """The bounded logger writing each access-log line as one JSON object (``server.log_format = "json"``)."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """Log one request as one JSON object (time, client, request, status, bytes, duration, agent)."""
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        sent = atoms.get("B")
+        record = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "remote": atoms.get("h"),
+            "method": atoms.get("m"),
+            "path": atoms.get("U"),
+            "query": atoms.get("q") or "",
+            "protocol": atoms.get("H"),
+            "status": int(atoms["s"]) if str(atoms.get("s", "")).isdigit() else atoms.get("s"),
+            "bytes": sent if isinstance(sent, int) else None,
+            "duration_ms": round(atoms.get("D", 0) / 1000, 3),
+            # gunicorn writes "-" for a missing header; JSON can say so.
+            "referrer": None if atoms.get("f") == "-" else atoms.get("f"),
+            "user_agent": None if atoms.get("a") == "-" else atoms.get("a"),
+        }
+        self.access_log.info(json.dumps(record, ensure_ascii=False))
+
+
+LOGGERS: dict[str, type[Logger]] = {"text": BoundedLogger, "json": JSONAccessLogger}
 
 
 class _Capture:
@@ -325,6 +357,8 @@ def with_index_dir(settings: Settings, index_dir: str | Path | None) -> Settings
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """Return the gunicorn configuration for ``settings.server``."""
     server = settings.server
+    if server.log_format not in LOGGERS:
+        raise ConfigError(f"server.log_format: {server.log_format!r} is not one of {', '.join(LOGGERS)}")
     # Never 0: gunicorn reads 0 as "no limit". Above these, gunicorn answers 414/431 itself.
     line_limit = min(GUNICORN_MAX_LINE, server.max_request_bytes)
     return {
@@ -332,7 +366,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "workers": server.workers,
         "threads": server.threads,
         "worker_class": SearchWorker,
-        "logger_class": BoundedLogger,
+        "logger_class": LOGGERS[server.log_format],
         "timeout": server.timeout,
         "graceful_timeout": min(server.timeout, MAX_GRACEFUL_SECONDS),
         "keepalive": 5,
@@ -353,7 +387,25 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 def run_production(settings: Settings, index_dir: str | Path | None = None) -> None:
     """Serve with gunicorn until SIGTERM/SIGINT (graceful stop), using ``settings.server``."""
     settings = with_index_dir(settings, index_dir)
-    SearchServer(settings, gunicorn_options(settings)).run()
+    options = gunicorn_options(settings)
+    folder = metrics.prepare_multiprocess()
+    options |= {
+        "worker_exit": _worker_exit,
+        "child_exit": lambda _server, worker: metrics.worker_gone(worker.pid),
+        "on_exit": lambda _server: metrics.remove_directory(folder),
+    }
+    try:
+        SearchServer(settings, options).run()
+    finally:
+        metrics.remove_directory(folder)
+
+
+def _worker_exit(_server: Any, worker: Any) -> None:
+    """Write a stopping worker's pending query-log counters."""
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        with app.app_context():
+            flush_query_log()
 
 
 def run_dev(settings: Settings, index_dir: str | Path | None = None, debug: bool = False) -> None:

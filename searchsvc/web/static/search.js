@@ -199,6 +199,15 @@
     }
   }
 
+  // The <head> feed link follows the results shown (the visible one swaps with the region).
+  function syncFeedLink(page) {
+    const selector = 'head link[rel="alternate"][type="application/atom+xml"]';
+    const fresh = page.querySelector(selector);
+    const current = document.querySelector(selector);
+    if (current) current.remove();
+    if (fresh) document.head.appendChild(document.adoptNode(fresh));
+  }
+
   async function navigate(url, push, focusId) {
     const region = document.getElementById("results-region");
     if (!region) {
@@ -217,6 +226,7 @@
         return;
       }
       region.replaceWith(document.adoptNode(fresh));
+      syncFeedLink(page);
       const filters = document.getElementById("filters");
       if (filters) filters.open = filtersOpen || !NARROW.matches || hasInvalidField(filters);
       document.title = page.title;
