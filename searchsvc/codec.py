@@ -26,7 +26,7 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
-from whoosh.writing import SegmentWriter
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from searchsvc.errors import IndexNotReady
 
@@ -631,3 +631,20 @@ def delete_documents(segment: Any, docnums: list[int]) -> None:
     """Mark documents of a segment not yet listed in a TOC as deleted."""
     for docnum in docnums:
         segment.delete_document(docnum)
+
+
+def commit_with(writer: SegmentWriter, segments: list[Any]) -> None:
+    """Make ``writer``'s next commit list ``segments`` (bulk-written into its index) after its own.
+
+    Whoosh's merge policy still runs over the existing segments; the new ones join
+    the list it returns, so the TOC names them in the same atomic step.
+    """
+    original = writer.commit
+
+    def policy(target: SegmentWriter, current: list[Any]) -> list[Any]:
+        return list(MERGE_SMALL(target, current)) + list(segments)
+
+    def commit(*args: Any, **kwargs: Any) -> None:
+        original(mergetype=policy)
+
+    writer.commit = commit

@@ -585,13 +585,15 @@ def add_articles(
         raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
     with _live_writer(Path(index_dir), timeout) as writer:
         live = _live_docnums(writer, [a.id for a in articles])
-        for article in articles:
-            if live is None:
+        if live is None:
+            for article in articles:
                 writer.update_document(**to_document(article))
-                continue
-            for docnum in live.get(article.id, ()):
-                writer.delete_document(docnum)
-            writer.add_document(**to_document(article))
+        else:
+            for article in articles:
+                for docnum in live.get(article.id, ()):
+                    writer.delete_document(docnum)
+            # The new articles become one bulk-written segment, listed by the writer's commit.
+            codec.commit_with(writer, [write_segment(Path(writer.storage.folder), articles)])
     report.indexed = len(articles)
     report.generation = current_generation(Path(index_dir)).name
     report.seconds = time.perf_counter() - started

@@ -380,7 +380,7 @@ def _files(path):
 def test_a_failed_index_add_leaves_no_files_in_the_live_generation(tmp_path, monkeypatch):
     import errno
 
-    from searchsvc import indexer
+    from searchsvc import bulkwriter, indexer
 
     index_dir = tmp_path / "index"
     reindex([_one_article(tmp_path, "dau")], index_dir)
@@ -390,7 +390,9 @@ def test_a_failed_index_add_leaves_no_files_in_the_live_generation(tmp_path, mon
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    # The bulk writer (the added articles) and the commit hook (a merge) both write read models.
     monkeypatch.setattr(indexer, "write_model", disk_full)
+    monkeypatch.setattr(bulkwriter, "write_model", disk_full)
     with pytest.raises(OSError):
         add_articles([_one_article(tmp_path)], index_dir)
     assert _files(live) == before
