@@ -288,8 +288,8 @@ def _write_generation(
             if batching.full(chars):
                 _hand_over(writers, batch, placed)
                 batch, chars = {}, 0
-                if progress is not None:
-                    progress(writers.written, read)
+            if progress is not None and read % 1000 == 0:
+                progress(writers.written, read)
         if batch:
             _hand_over(writers, batch, placed)
         writers.finish()
