@@ -78,9 +78,9 @@ class _TokenField:
         self.docs = array("i")
         self.lengths = array("i")
 
-    def add(self, docnum: int, value: str) -> int:
-        """Add one document's text; return its length in syllables."""
-        numbers = self.vocabulary.number(syllables(value))
+    def add(self, docnum: int, value: str, raws: list[str]) -> int:
+        """Add one document's text (``raws``: its syllables); return its length in syllables."""
+        numbers = self.vocabulary.number(raws)
         self.terms.extend(numbers)
         self.docs.append(docnum)
         self.lengths.append(len(numbers))
@@ -153,7 +153,7 @@ class _OtherField:
         self.values: list[bytes] = []
         self.lengths: dict[int, int] = {}
 
-    def add(self, docnum: int, value: Any) -> int:
+    def add(self, docnum: int, value: Any, raws: list[str]) -> int:
         """Add one document's value; return its length (0 unless the field is scorable)."""
         length = 0
         scorable = self.fieldobj.scorable
@@ -265,12 +265,18 @@ class SegmentBuilder:
         docnum = self.doc_count
         stored: list[tuple[str, Any, Any, int]] = []
         columns: list[tuple[str, Any, Any]] = []
+        split: dict[str, list[str]] = {}  # a text indexed in two forms is split into syllables once
         for name in sorted(document):
             value = document[name]
             if value is None:
                 continue
             fieldobj = self.schema[name]
-            length = self.fields[name].add(docnum, value) if fieldobj.indexed else 0
+            length = 0
+            if fieldobj.indexed:
+                raws: list[str] = []
+                if isinstance(fieldobj, SyllableText):
+                    raws = split.get(value) or split.setdefault(value, syllables(value))
+                length = self.fields[name].add(docnum, value, raws)
             stored.append(
                 (name, fieldobj, value if fieldobj.stored else None, length if fieldobj.scorable else 0)
             )
