@@ -105,7 +105,7 @@ def load_workload(args: argparse.Namespace, shared: Path) -> corpus.Workload:
     return corpus.load_quick(shared, args.limit, args.max_targets)
 
 
-def run_engine(name: str, workload: corpus.Workload, args, workdir: Path) -> dict:
+def run_engine(name: str, workload: corpus.Workload, args: argparse.Namespace, workdir: Path) -> dict:
     """Build one engine, run both query passes, and summarize its numbers."""
     row: dict = {"name": name, "status": "ok"}
     try:

@@ -347,11 +347,8 @@ DATES_HOSTILE = [
 
 def dates() -> list[tuple[str, Value]]:
     """Return (label, value) pairs for a date parameter."""
-    return (
-        [("valid", v) for v in DATES_VALID]
-        + [("boundary", v) for v in DATES_BOUNDARY]
-        + [("hostile", v) for v in DATES_HOSTILE]
-    )
+    valid: list[tuple[str, Value]] = [("valid", v) for v in DATES_VALID]
+    return valid + [("boundary", v) for v in DATES_BOUNDARY] + [("hostile", v) for v in DATES_HOSTILE]
 
 
 def enums(schema: dict) -> list[tuple[str, Value]]:

@@ -649,8 +649,8 @@ class Publisher:
             return Publication(record["id"], marker, add_s, None, 0, error)
         timeout, interval = self.args.visibility_timeout, self.args.poll_interval
         visible, polls = wait_visible(self.port, marker, record["id"], timeout, interval)
-        error = None if visible is not None else f"not found within {timeout:g} s"
-        return Publication(record["id"], marker, add_s, visible, polls, error)
+        missing = None if visible is not None else f"not found within {timeout:g} s"
+        return Publication(record["id"], marker, add_s, visible, polls, missing)
 
 
 def add_command(index_dir: Path, path: Path, config: Path | None) -> list[str]:
@@ -765,10 +765,13 @@ def wait_healthy(server: subprocess.Popen, port: int, timeout: float, log_path: 
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise LoadError(f"server exited with {server.returncode}:\n{log_tail(log_path)}")
+        conn = http.client.HTTPConnection(HOST, port, timeout=5)
         try:
-            status, _ = get(http.client.HTTPConnection(HOST, port, timeout=5), "/healthz")
+            status, _ = get(conn, "/healthz")
         except OSError:
             status = 0
+        finally:
+            conn.close()
         if status == 200:
             return
         time.sleep(0.2)

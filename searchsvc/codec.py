@@ -19,9 +19,11 @@ from typing import Any
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
+from whoosh.codec.base import Segment
+from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
-from whoosh.writing import SegmentWriter
+from whoosh.writing import IndexWriter, SegmentWriter
 
 from searchsvc.errors import IndexNotReady
 
@@ -51,7 +53,7 @@ class SegmentInfo:
     segment_id: str
     doc_count: int
     deleted: frozenset[int]
-    segment: Any  # the Whoosh segment object, for opening its reader
+    segment: Segment  # the Whoosh segment object, for opening its reader
 
 
 def whoosh_version() -> str:
@@ -87,14 +89,14 @@ def toc_generation(storage: FileStorage) -> int:
     return int(whoosh_index.TOC._latest_generation(storage, INDEX_NAME))
 
 
-def _info(segment: Any) -> SegmentInfo:
+def _info(segment: Segment) -> SegmentInfo:
     """Describe one Whoosh segment."""
     return SegmentInfo(
         segment.segment_id(), segment.doc_count_all(), frozenset(segment.deleted_docs()), segment
     )
 
 
-def read_segments(storage: FileStorage, generation: int) -> tuple[Any, list[SegmentInfo]]:
+def read_segments(storage: FileStorage, generation: int) -> tuple[Schema, list[SegmentInfo]]:
     """Return the schema and the segments (with deletions) of one TOC generation."""
     toc = whoosh_index.TOC.read(storage, INDEX_NAME, gen=generation)
     return toc.schema, [_info(seg) for seg in toc.segments]
@@ -110,7 +112,7 @@ def writer_segments(writer: SegmentWriter) -> list[SegmentInfo]:
     return [_info(seg) for seg in writer.segments]
 
 
-def check_segment_files(storage: FileStorage, segment: Any) -> None:
+def check_segment_files(storage: FileStorage, segment: Segment) -> None:
     """Raise ``OSError``/``EOFError`` when a segment's file is missing or cut short.
 
     A compound segment writes its directory last, at the end of its file: a
@@ -128,7 +130,7 @@ def remove_unlisted_segments(storage: FileStorage) -> list[SegmentInfo]:
     return infos
 
 
-def open_segment(storage: FileStorage, schema: Any, segment: Any) -> SegmentReader:
+def open_segment(storage: FileStorage, schema: Schema, segment: Segment) -> SegmentReader:
     """Open a reader over one segment (stored fields, terms, columns)."""
     return SegmentReader(storage, schema, segment)
 
@@ -149,7 +151,7 @@ def _block_weights(matcher: Any, size: int) -> np.ndarray:
     return np.asarray(raw, dtype=np.float32)
 
 
-def _decode_positions(values: Any) -> list[int]:
+def _decode_positions(values: list[bytes]) -> list[int]:
     """Return the position deltas of several Positions-format values, one flat list.
 
     Each value is a packed count and a protocol-2 pickle of a list of ints. Their
@@ -158,7 +160,10 @@ def _decode_positions(values: Any) -> list[int]:
     """
     header = len(POSITION_PREFIX_BYTES) + POSITION_PREFIX
     if all(v[POSITION_PREFIX:header] == POSITION_PREFIX_BYTES and v[-1:] == b"." for v in values):
-        return pickle.loads(b"".join([POSITION_PREFIX_BYTES, *(v[header:-1] for v in values), b"."]))
+        spliced: list[int] = pickle.loads(
+            b"".join([POSITION_PREFIX_BYTES, *(v[header:-1] for v in values), b"."])
+        )
+        return spliced
     return [d for v in values for d in pickle.loads(v[POSITION_PREFIX:])]
 
 
@@ -252,19 +257,21 @@ def column_values(reader: SegmentReader, name: str, default: Any) -> list[Any]:
     return list(reader.column_reader(name))
 
 
-CommitHook = Callable[[FileStorage, Any, list[Any]], None]
+CommitHook = Callable[[FileStorage, Schema, list[Segment]], None]
 
 
-def hook_commit(writer: SegmentWriter, before_toc: CommitHook) -> None:
+def hook_commit(writer: IndexWriter, before_toc: CommitHook) -> None:
     """Run ``before_toc(storage, schema, segments)`` just before ``writer`` makes its segments visible.
 
     Whoosh writes the TOC last; anything written here (the read model of new
     segments) is in place before any reader can see those segments.
     """
-    original = writer._commit_toc
+    if not isinstance(writer, SegmentWriter):
+        raise TypeError(f"cannot hook the commit of a {type(writer).__name__}")
+    original: Callable[[list[Segment]], None] = writer._commit_toc
 
-    def commit_toc(segments: list[Any]) -> None:
+    def commit_toc(segments: list[Segment]) -> None:
         before_toc(writer.storage, writer.schema, segments)
         original(segments)
 
-    writer._commit_toc = commit_toc
+    writer._commit_toc = commit_toc  # type: ignore[method-assign]

@@ -176,7 +176,9 @@ def _split_onset(base: str) -> tuple[str, str, str, str] | None:
                 return None
             if _split_rime(rime) is None and _split_rime(glide + rime) is None:
                 return None
-            nucleus = _VOWEL_RUN.match(rime).group(1)
+            vowels = _VOWEL_RUN.match(rime)
+            assert vowels is not None  # rime starts with a vowel letter (checked above)
+            nucleus = vowels.group(1)
             return onset, rime, nucleus, rime[len(nucleus) :]
     match = _VOWEL_RUN.search(base)
     if match is None:
@@ -428,7 +430,9 @@ def _decode_vni_lower(word: str) -> str | None:
     if result is None:
         return None
     # Each mark digit must show up as its own mark (7 is ơ or ư, never ă).
-    base = _untone(result)[0]
+    untoned = _untone(result)
+    assert untoned is not None  # a decoded Telex word is Vietnamese letters with one tone at most
+    base = untoned[0]
     if not all(any(mark in base for mark in marks) for marks in required):
         return None
     return result

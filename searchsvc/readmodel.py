@@ -98,7 +98,7 @@ class _Writer:
         values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
         self.pad()
         self.arrays[name] = [values.dtype.str, int(values.size), self.offset]
-        self.write(memoryview(values).cast("B"))
+        self.write(values.data.cast("B"))
 
     def finish(self, meta: dict[str, Any]) -> None:
         """Write the directory and the footer."""
@@ -353,10 +353,10 @@ class Strings:
         self.blob = source.array(f"{name}/blob")
         self.offsets = source.array(f"{name}/offsets")
         self.count = self.offsets.size - 1
-        self._starts = memoryview(self.offsets).cast("B").cast("q")
-        self._bytes = memoryview(self.blob).cast("B")
+        self._starts = self.offsets.data.cast("B").cast("q")
+        self._bytes = self.blob.data.cast("B")
         self.table = source.array(f"{name}/table") if table else None
-        self._slots = memoryview(self.table).cast("B").cast("i") if table else None
+        self._slots = self.table.data.cast("B").cast("i") if self.table is not None else None
         if self.count < 0 or self.offsets[0] != 0 or self.offsets[-1] != self.blob.size:
             raise source.damaged(name)
         if np.any(np.diff(self.offsets) < 0):
@@ -421,7 +421,7 @@ class FieldModel:
 
     def prefixed(self, prefix: bytes, limit: int) -> list[bytes]:
         """Return up to ``limit`` terms starting with ``prefix``, in order."""
-        found = []
+        found: list[bytes] = []
         at = self.terms.first_at_least(prefix)
         while at < self.count and len(found) < limit:
             term = self.terms[at]
