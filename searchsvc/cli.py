@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 import click
 
+from searchsvc import __version__
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import IndexBusy, QueryError, SearchsvcError
 from searchsvc.indexer import ReindexReport
@@ -154,7 +155,7 @@ def _settings(ctx: click.Context, index_dir: str | None = None, **server: Any) -
 @click.option(
     "--traceback", is_flag=True, help="Show the traceback of an unexpected error (for bug reports)."
 )
-@click.version_option(package_name="searchsvc")
+@click.version_option(version=__version__, prog_name="searchsvc")
 @click.pass_context
 @reports_errors
 def main(ctx: click.Context, config_path: str | None, traceback: bool) -> None:
