@@ -46,8 +46,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.__main__ import git_commit
-from bench.load import free_port, server_processes
+from bench.load import free_port
+from bench.procmem import server_processes
+from bench.runinfo import git_commit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

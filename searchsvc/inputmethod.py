@@ -242,27 +242,34 @@ def is_vietnamese_syllable(word: str) -> bool:
     if parts is None:
         return False
     base, tone, where = parts
-    split = _split_onset(base)
+    split = _toneable(base, tone)
     if split is None:
         return False
-    onset, _rime, nucleus, coda = split
-    if coda in _STOP_CODAS and tone not in _STOP_TONES:
-        return False
+    onset, nucleus, coda = split
     if not tone:
         return True
     offset = len(onset)
     return any(where == offset + i for i in _tone_positions(nucleus, coda))
 
 
-@lru_cache(maxsize=65536)
-def _compose(base: str, tone: int) -> str | None:
-    """Put the tone on a toneless syllable; None if it is not a valid syllable."""
+def _toneable(base: str, tone: int) -> tuple[str, str, str] | None:
+    """Return (onset, nucleus, coda) of a toneless syllable that can carry ``tone``, else None."""
     split = _split_onset(base)
     if split is None:
         return None
     onset, _rime, nucleus, coda = split
     if coda in _STOP_CODAS and tone not in _STOP_TONES:
         return None
+    return onset, nucleus, coda
+
+
+@lru_cache(maxsize=65536)
+def _compose(base: str, tone: int) -> str | None:
+    """Put the tone on a toneless syllable; None if it is not a valid syllable."""
+    split = _toneable(base, tone)
+    if split is None:
+        return None
+    onset, nucleus, coda = split
     at = len(onset) + _tone_positions(nucleus, coda)[0]
     return base[:at] + _TONED[(base[at], tone)] + base[at + 1 :]
 

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from searchsvc.config import SearchSettings
+from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
 from searchsvc.messages import SORTS
@@ -30,8 +31,6 @@ from searchsvc.web import TextResponse, current_settings, current_store, encodab
 
 bp = Blueprint("pages", __name__)
 
-# Vietnam has kept UTC+7 without daylight saving since 1975.
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
 # Without a query the results are by date: "" (the default, no parameter) means newest first.
 BLANK_QUERY_SORT_LABELS = {"": "Mới nhất", "oldest": "Cũ nhất"}
@@ -68,8 +67,8 @@ def vietnam_time(value: str | datetime | None) -> str:
     except ValueError:
         return str(value)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=VIETNAM)
-    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+        moment = moment.replace(tzinfo=VIETNAM_TZ)
+    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def iso_time(value: str | datetime | None) -> str:
