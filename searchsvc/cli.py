@@ -27,6 +27,7 @@ from searchsvc.config import Settings, load_settings
 from searchsvc.errors import IndexBusy, QueryError, SearchsvcError
 from searchsvc.indexer import ReindexReport
 from searchsvc.ingest import IngestLimits
+from searchsvc.messages import SearchResponse
 
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the index; try again later
@@ -406,7 +407,7 @@ def search(
     _print_response(response, color=sys.stdout.isatty())
 
 
-def _print_response(response: Any, color: bool) -> None:
+def _print_response(response: SearchResponse, color: bool) -> None:
     """Print a search response as a readable table."""
     reading = (
         ""

@@ -32,9 +32,10 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady
@@ -74,7 +75,7 @@ def model_path(index_path: Path, segment_id: str) -> Path:
 class _Writer:
     """Stream arrays into a read-model file, recording where each one lands."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
         self.offset = 0
         self.crc = 0
@@ -189,7 +190,7 @@ def _write_strings(out: _Writer, name: str, items: list[bytes], table: bool = Tr
         out.array(f"{name}/table", _hash_table(items))
 
 
-def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+def _concat(parts: list[np.ndarray], dtype: DTypeLike) -> np.ndarray:
     """Concatenate arrays (an empty array of ``dtype`` when there are none)."""
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
@@ -268,7 +269,7 @@ def remove_stale(index_path: Path, keep: set[str]) -> None:
 # ---------------------------------------------------------------- reading
 
 
-def _checked_footer(handle: Any, path: Path) -> tuple[int, int, int, int]:
+def _checked_footer(handle: BinaryIO, path: Path) -> tuple[int, int, int, int]:
     """Return (directory offset, length, size, crc) after checking the file's size and footer."""
     size = os.fstat(handle.fileno()).st_size
     if size < len(MAGIC) + FOOTER.size:
@@ -283,7 +284,7 @@ def _checked_footer(handle: Any, path: Path) -> tuple[int, int, int, int]:
     return start, length, size, crc
 
 
-def _checksum(handle: Any, end: int) -> int:
+def _checksum(handle: BinaryIO, end: int) -> int:
     """Return the CRC-32 of the first ``end`` bytes of a file."""
     handle.seek(0)
     crc, left = 0, end
