@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
-from searchsvc.messages import REPEATABLE_PARAMETERS, SEARCH_PARAMETERS, SINGLE_PARAMETERS
+from searchsvc.messages import (
+    REPEATABLE_PARAMETERS,
+    SEARCH_PARAMETERS,
+    SINGLE_PARAMETERS,
+    ReadingMode,
+    Sort,
+)
 from searchsvc.web import create_app
 
 openapi_spec_validator = pytest.importorskip(
@@ -129,3 +137,12 @@ def test_date_order_400_is_described(document):
 def test_single_valued_parameters_may_be_empty(document):
     params = {p["name"]: p for p in document["paths"]["/api/search"]["get"]["parameters"]}
     assert {name for name, p in params.items() if p.get("allowEmptyValue")} == set(SINGLE_PARAMETERS)
+
+
+def test_sort_and_reading_mode_are_enums_of_their_literal_types(document):
+    params = {p["name"]: p for p in document["paths"]["/api/search"]["get"]["parameters"]}
+    response = document["components"]["schemas"]["SearchResponse"]["properties"]
+    assert params["sort"]["schema"]["enum"] == ["relevance", "newest", "oldest"] == list(get_args(Sort))
+    assert response["sort"]["enum"] == list(get_args(Sort))
+    modes = response["reading"]["properties"]["mode"]["enum"]
+    assert modes == ["literal", "telex", "vni"] == list(get_args(ReadingMode))
