@@ -8,26 +8,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
-from bench import corpus, metrics, report
+from bench import corpus, metrics, report, runinfo
 from bench.engines import ENGINE_NAMES, make_engine
 from bench.engines.base import Engine, EngineResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "bench" / "RESULTS.md"
 TOP_K = 10
-PACKAGES = ("whoosh3", "tantivy", "searchsvc")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     # Taken before the run: the tree may get new commits while the engines run.
-    commit, load = git_commit(), os.getloadavg()
+    commit, load = runinfo.git_commit(), os.getloadavg()
     workload = load_workload(args, shared)
     print(
         f"{workload.mode}: {len(workload.articles)} articles, {len(workload.queries)} "
@@ -105,7 +99,7 @@ def load_workload(args: argparse.Namespace, shared: Path) -> corpus.Workload:
     return corpus.load_quick(shared, args.limit, args.max_targets)
 
 
-def run_engine(name: str, workload: corpus.Workload, args, workdir: Path) -> dict:
+def run_engine(name: str, workload: corpus.Workload, args: argparse.Namespace, workdir: Path) -> dict:
     """Build one engine, run both query passes, and summarize its numbers."""
     row: dict = {"name": name, "status": "ok"}
     try:
@@ -211,74 +205,20 @@ def run_meta(
     load: tuple[float, float, float],
 ) -> dict:
     """Describe the machine, software and workload of this run."""
-    return {
-        "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-        "git_commit": commit,
-        "load_at_start": [round(x, 2) for x in load],
-        "load_at_end": [round(x, 2) for x in os.getloadavg()],
-        "mode": workload.mode,
-        "command": "python -m bench " + " ".join(sys.argv[1:]),
-        "articles": len(workload.articles),
-        "queries": len(workload.queries),
-        "count_checks": len(workload.counts),
-        "counts_source": workload.counts_source,
-        "notes": workload.notes,
-        "procs": args.procs,
-        "limitmb": args.limitmb,
-        "seconds": round(seconds, 1),
-        "machine": machine_info(),
-    }
-
-
-def git_commit() -> str:
-    """Return the working tree's short commit, with `-dirty` when files are changed, or 'unknown'."""
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
-def machine_info() -> dict:
-    """Return CPU count and model, RAM, Python and package versions."""
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": _proc_value("/proc/cpuinfo", "model name") or platform.processor(),
-        "ram_gb": round(int((_proc_value("/proc/meminfo", "MemTotal") or "0 kB").split()[0]) / 1024**2, 1),
-        "python": platform.python_version(),
-        "packages": dict(_versions(), sqlite=sqlite3.sqlite_version),
-    }
-
-
-def _proc_value(path: str, key: str) -> str | None:
-    """Return the first `key: value` value of a /proc file, or None."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                name, _, value = line.partition(":")
-                if name.strip() == key:
-                    return value.strip()
-    except OSError:
-        return None
-    return None
-
-
-def _versions() -> dict[str, str]:
-    """Return the installed versions of the benchmarked packages."""
-    out = {}
-    for package in PACKAGES:
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "not installed"
-    return out
+    return runinfo.run_meta(
+        "python -m bench",
+        git_commit=commit,
+        load_at_start=[round(x, 2) for x in load],
+        mode=workload.mode,
+        articles=len(workload.articles),
+        queries=len(workload.queries),
+        count_checks=len(workload.counts),
+        counts_source=workload.counts_source,
+        notes=workload.notes,
+        procs=args.procs,
+        limitmb=args.limitmb,
+        seconds=round(seconds, 1),
+    )
 
 
 if __name__ == "__main__":

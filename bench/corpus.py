@@ -168,7 +168,7 @@ def recount(checks: list[dict], articles: list[dict]) -> list[dict]:
         params = check.get("params") or {}
         hits = [
             a
-            for a, fields in zip(articles, tokenized)
+            for a, fields in zip(articles, tokenized, strict=True)
             if in_filter(a, params) and matches(fields, terms, phrase)
         ]
         expected = dict(check, expect_total=len(hits))

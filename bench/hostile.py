@@ -46,8 +46,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.__main__ import git_commit
-from bench.load import free_port, server_processes
+from bench.load import free_port
+from bench.procmem import server_processes
+from bench.runinfo import git_commit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -347,11 +348,8 @@ DATES_HOSTILE = [
 
 def dates() -> list[tuple[str, Value]]:
     """Return (label, value) pairs for a date parameter."""
-    return (
-        [("valid", v) for v in DATES_VALID]
-        + [("boundary", v) for v in DATES_BOUNDARY]
-        + [("hostile", v) for v in DATES_HOSTILE]
-    )
+    valid: list[tuple[str, Value]] = [("valid", v) for v in DATES_VALID]
+    return valid + [("boundary", v) for v in DATES_BOUNDARY] + [("hostile", v) for v in DATES_HOSTILE]
 
 
 def enums(schema: dict) -> list[tuple[str, Value]]:

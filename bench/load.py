@@ -28,11 +28,19 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import corpus, metrics, procmem
+from bench import corpus, metrics, procmem, runinfo
+from bench.procmem import (
+    RSS_INTERVAL_S,
+    RssPeak,
+    RssSampler,
+    client_cpu_seconds,
+    sample_rss_once,
+    server_cpu_seconds,
+    server_memory,
+)
 from bench.tables import aligned, markdown_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +49,6 @@ SEARCH_PATH = "/api/search"
 PER_PAGE = 10
 HEALTH_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 40.0
-RSS_INTERVAL_S = 0.25
 REQUEST_TIMEOUT_S = 60.0
 HEAD_QUERIES_FILE = Path("eval") / "head_queries.jsonl"
 SCENARIOS = ("matrix", "publish", "mixed", "sequential-cold")
@@ -87,27 +94,6 @@ class Outcome:
     status: int
     took_ms: float | None = None
     error: str | None = None
-
-
-@dataclass
-class RssPeak:
-    """Peak resident memory of the server's processes, in MiB, sampled during a run."""
-
-    master_mb: float = 0.0
-    worker_max_mb: float = 0.0
-    workers_sum_mb: float = 0.0
-    total_mb: float = 0.0
-    workers_seen: int = 0
-    samples: int = 0
-
-    def add(self, master_kb: int, workers_kb: list[int]) -> None:
-        """Fold one sample (VmRSS in KiB) into the peaks."""
-        self.master_mb = max(self.master_mb, master_kb / 1024)
-        self.worker_max_mb = max(self.worker_max_mb, max(workers_kb, default=0) / 1024)
-        self.workers_sum_mb = max(self.workers_sum_mb, sum(workers_kb) / 1024)
-        self.total_mb = max(self.total_mb, (master_kb + sum(workers_kb)) / 1024)
-        self.workers_seen = max(self.workers_seen, len(workers_kb))
-        self.samples += 1
 
 
 @dataclass(frozen=True)
@@ -436,13 +422,6 @@ def single_value(text: str, option: str) -> int:
     return counts[0]
 
 
-def server_memory(master: int) -> list[procmem.MemorySplit]:
-    """Return the memory split of the master and of each of its workers, now."""
-    splits = [procmem.memory_split(master, "master")]
-    splits += [procmem.memory_split(pid, "worker") for pid in server_processes(master)]
-    return [split for split in splits if split is not None]
-
-
 def send_for(
     port: int, calls: list[Call], clients: int, seconds: float
 ) -> tuple[list[tuple[str, Outcome]], float]:
@@ -649,8 +628,8 @@ class Publisher:
             return Publication(record["id"], marker, add_s, None, 0, error)
         timeout, interval = self.args.visibility_timeout, self.args.poll_interval
         visible, polls = wait_visible(self.port, marker, record["id"], timeout, interval)
-        error = None if visible is not None else f"not found within {timeout:g} s"
-        return Publication(record["id"], marker, add_s, visible, polls, error)
+        missing = None if visible is not None else f"not found within {timeout:g} s"
+        return Publication(record["id"], marker, add_s, visible, polls, missing)
 
 
 def add_command(index_dir: Path, path: Path, config: Path | None) -> list[str]:
@@ -765,10 +744,13 @@ def wait_healthy(server: subprocess.Popen, port: int, timeout: float, log_path: 
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise LoadError(f"server exited with {server.returncode}:\n{log_tail(log_path)}")
+        conn = http.client.HTTPConnection(HOST, port, timeout=5)
         try:
-            status, _ = get(http.client.HTTPConnection(HOST, port, timeout=5), "/healthz")
+            status, _ = get(conn, "/healthz")
         except OSError:
             status = 0
+        finally:
+            conn.close()
         if status == 200:
             return
         time.sleep(0.2)
@@ -891,100 +873,6 @@ def timed_call(conn: http.client.HTTPConnection, path: str) -> Outcome:
     return Outcome(ms, status, took_ms=took)
 
 
-def server_processes(master: int) -> list[int]:
-    """Return the pids of the master's descendants (its gunicorn workers), from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            ppid = read_ppid(entry / "stat")
-            if ppid is not None:
-                parents[int(entry.name)] = ppid
-    found, frontier = [], [master]
-    while frontier:
-        pid = frontier.pop()
-        children = [child for child, parent in parents.items() if parent == pid]
-        found += children
-        frontier += children
-    return found
-
-
-def read_ppid(stat_path: Path) -> int | None:
-    """Return the parent pid of a /proc/<pid>/stat file, or None if the process is gone."""
-    try:
-        text = stat_path.read_text()
-    except OSError:
-        return None
-    # The command name may hold spaces and parentheses: the fields follow the last ')'.
-    return int(text.rpartition(")")[2].split()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return the user + system CPU time a process has used (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    # utime and stime are fields 14 and 15 of stat(5); index 0 here is field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu_seconds(master: int) -> float:
-    """Return the CPU time used so far by the master and its workers."""
-    return sum(cpu_seconds(pid) for pid in [master, *server_processes(master)])
-
-
-def client_cpu_seconds() -> float:
-    """Return the CPU time used so far by this process (all client threads)."""
-    times = os.times()
-    return times.user + times.system
-
-
-def vm_rss_kb(pid: int) -> int:
-    """Return VmRSS of a process in KiB (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return 0
-    return 0
-
-
-def sample_rss_once(master: int) -> RssPeak:
-    """Return one RSS sample of the master and its workers."""
-    peak = RssPeak()
-    peak.add(vm_rss_kb(master), [vm_rss_kb(pid) for pid in server_processes(master)])
-    return peak
-
-
-class RssSampler:
-    """Sample the server's RSS in a background thread and keep the peaks."""
-
-    def __init__(self, master: int) -> None:
-        self.master = master
-        self.peak = RssPeak()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def start(self) -> None:
-        """Start sampling."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop sampling and take a last sample."""
-        self._done.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        """Sample until stopped, and once more at the end."""
-        while True:
-            workers = server_processes(self.master)
-            self.peak.add(vm_rss_kb(self.master), [vm_rss_kb(pid) for pid in workers])
-            if self._done.wait(RSS_INTERVAL_S):
-                return
-
-
 def summarize(
     workers: int,
     concurrency: int,
@@ -1025,24 +913,18 @@ def summarize(
 
 def run_meta(args: argparse.Namespace, distinct_calls: int, load_at_start: tuple[float, ...]) -> dict:
     """Describe the machine, commit and options of this load test."""
-    from bench.__main__ import git_commit, machine_info
-
-    meta = {
-        "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "command": "python -m bench.load " + " ".join(sys.argv[1:]),
-        "scenario": args.scenario,
-        "index_dir": str(args.index_dir),
-        "documents": index_documents(args.index_dir),
-        "config": str(args.config) if args.config else None,
-        "distinct_calls": distinct_calls,
-        "filtered_share": args.filtered_share,
-        "warmup": args.warmup,
-        "max_seconds": args.max_seconds,
-        "load_at_start": [round(x, 2) for x in load_at_start],
-        "load_at_end": [round(x, 2) for x in os.getloadavg()],
-        "machine": machine_info(),
-    }
+    meta = runinfo.run_meta(
+        "python -m bench.load",
+        scenario=args.scenario,
+        index_dir=str(args.index_dir),
+        documents=index_documents(args.index_dir),
+        config=str(args.config) if args.config else None,
+        distinct_calls=distinct_calls,
+        filtered_share=args.filtered_share,
+        warmup=args.warmup,
+        max_seconds=args.max_seconds,
+        load_at_start=[round(x, 2) for x in load_at_start],
+    )
     if args.scenario != "matrix":
         meta["duration_s"] = args.duration
         meta["sequential_queries"] = args.sequential_queries
@@ -1155,12 +1037,8 @@ def terminal(results: list[RunResult]) -> str:
 
 def markdown(results: list[RunResult], meta: dict) -> str:
     """Return one Markdown section describing the runs."""
-    machine = meta["machine"]
     lines = [
-        "",
-        f"## HTTP load test, {meta['date']}",
-        "",
-        f"- Command: `{meta['command']}`; git commit `{meta['git_commit']}`",
+        *runinfo.section_head("HTTP load test", meta),
         (
             f"- Index: `{meta['index_dir']}` ({meta['documents'] or '?'} documents); "
             f"{meta['distinct_calls']} distinct calls cycled (eval queries, "
@@ -1168,9 +1046,8 @@ def markdown(results: list[RunResult], meta: dict) -> str:
             f"{meta['warmup']} warm-up requests not counted"
         ),
         (
-            f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gb']} GB RAM, "
-            f"Python {machine['python']}; load average at end "
-            + "/".join(f"{x:.2f}" for x in meta["load_at_end"])
+            f"- Machine: {runinfo.machine_text(meta['machine'])}; "
+            f"load average at end {runinfo.load_text(meta['load_at_end'])}"
         ),
         (
             "- Client and server share the machine's CPUs. Latency is client side (http.client "
@@ -1310,22 +1187,15 @@ SCENARIO_NOTES = {
 
 def scenario_markdown(result: ScenarioResult, meta: dict) -> str:
     """Return one Markdown section describing a scenario run."""
-    machine = meta["machine"]
     lines = [
-        "",
-        f"## HTTP load test, scenario {result.scenario}, {meta['date']}",
-        "",
-        f"- Command: `{meta['command']}`; git commit `{meta['git_commit']}`",
+        *runinfo.section_head(f"HTTP load test, scenario {result.scenario}", meta),
         (
             f"- Index: `{meta['index_dir']}` ({meta['documents'] or '?'} documents); "
             f"{result.workers} gunicorn workers, {result.clients} clients; per_page={PER_PAGE}, facets on"
         ),
         (
-            f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gb']} GB RAM, "
-            f"Python {machine['python']}; load average at start "
-            + "/".join(f"{x:.2f}" for x in meta["load_at_start"])
-            + ", at end "
-            + "/".join(f"{x:.2f}" for x in meta["load_at_end"])
+            f"- Machine: {runinfo.machine_text(meta['machine'])}; load average at start "
+            f"{runinfo.load_text(meta['load_at_start'])}, at end {runinfo.load_text(meta['load_at_end'])}"
         ),
         f"- {SCENARIO_NOTES[result.scenario]} Latency is client side.",
         "",

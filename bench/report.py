@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bench import runinfo
 from bench.metrics import ALL_KINDS
-from bench.tables import markdown_table
+from bench.tables import aligned, markdown_table
 
 REFERENCE = "searchsvc"
 
@@ -12,7 +13,9 @@ def terminal(run: dict) -> str:
     """Return the run's main tables as aligned plain text."""
     parts = []
     for title, table in _tables(run):
-        parts.append(f"\n{title}\n" + _plain(table))
+        # The Markdown bold of the best cells means nothing on a terminal.
+        plain = [[cell.replace("**", "") for cell in row] for row in table]
+        parts.append(f"\n{title}\n" + "\n".join(aligned(plain, label_column=True)))
     parts.extend(_unavailable(run))
     parts.extend(_errors(run))
     parts.append("\n" + "\n".join(_ratios(run)))
@@ -36,10 +39,7 @@ def markdown(run: dict) -> str:
             f"{meta['count_checks']} count checks; expected counts: {meta['counts_source']}"
         ),
         f"- Indexing procs/threads: {meta['procs']}; Whoosh limitmb: {meta['limitmb']}",
-        (
-            f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gb']} GB RAM, "
-            f"Python {machine['python']}"
-        ),
+        f"- Machine: {runinfo.machine_text(machine)}",
         f"- Packages: {packages}",
         (
             f"- Load average (1/5/15 min) at start {_load(meta.get('load_at_start'))}, "
@@ -217,13 +217,3 @@ def _load(values: list[float] | None) -> str:
 def _ms(value: float | None) -> str:
     """Format milliseconds."""
     return "-" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-
-
-def _plain(rows: list[list[str]]) -> str:
-    """Render rows as an aligned text table."""
-    rows = [[c.replace("**", "") for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-        for r in rows
-    )

@@ -21,11 +21,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bench import corpus, metrics, procmem
+from bench import corpus, metrics, procmem, runinfo
 from bench.tables import aligned, markdown_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -394,18 +393,12 @@ def size_result(label: str, build: dict, found: dict) -> SizeResult:
 
 def run_meta(source: Path, args: argparse.Namespace) -> dict:
     """Describe the machine, commit and options of this run."""
-    from bench.__main__ import git_commit, machine_info
-
-    return {
-        "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "command": "python -m bench.scaling " + " ".join(sys.argv[1:]),
-        "corpus": str(source),
-        "procs": args.procs,
-        "prebuilt": list(getattr(args, "prebuilt", [])),
-        "load_at_end": [round(x, 2) for x in os.getloadavg()],
-        "machine": machine_info(),
-    }
+    return runinfo.run_meta(
+        "python -m bench.scaling",
+        corpus=str(source),
+        procs=args.procs,
+        prebuilt=list(getattr(args, "prebuilt", [])),
+    )
 
 
 def table(results: list[SizeResult]) -> list[list[str]]:
@@ -473,12 +466,8 @@ def terminal(results: list[SizeResult]) -> str:
 
 def markdown(results: list[SizeResult], meta: dict) -> str:
     """Return one Markdown section describing the sizes."""
-    machine = meta["machine"]
     lines = [
-        "",
-        f"## Scaling with corpus size, {meta['date']}",
-        "",
-        f"- Command: `{meta['command']}`; git commit `{meta['git_commit']}`",
+        *runinfo.section_head("Scaling with corpus size", meta),
         (
             f"- Corpus `{meta['corpus']}`: a count N takes the N articles with the lowest SHA-1 of "
             f"their id (every source mixed); `Kx` is every article K times (a gzip JSONL archive), "
@@ -486,9 +475,8 @@ def markdown(results: list[SizeResult], meta: dict) -> str:
             f"text unchanged. `reindex(procs={meta['procs']})`; the slice is written before, untimed"
         ),
         (
-            f"- Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gb']} GB RAM, "
-            f"Python {machine['python']}; load average at end "
-            + "/".join(f"{x:.2f}" for x in meta["load_at_end"])
+            f"- Machine: {runinfo.machine_text(meta['machine'])}; "
+            f"load average at end {runinfo.load_text(meta['load_at_end'])}"
         ),
         (
             "- Search: in process, sequential, every eval query once, 10 hits, facets and "

@@ -27,13 +27,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PYTHONS = ("whoosh-2.7.4=/tmp/venv-w274/bin/python", "whoosh3-3.54.0=/tmp/venv-w3/bin/python")
 PROCS = (1, 2)
+Pick = Callable[[dict], float]  # one number out of a worker result
 PER_PAGE = 10
 TEST_COMMAND = ("-m", "pytest", "-q", "-m", "not browser", "-x", "-p", "no:cacheprovider")
 
@@ -134,7 +137,7 @@ def worker_version() -> dict:
     }
 
 
-def _installed(metadata, name: str) -> bool:
+def _installed(metadata: ModuleType, name: str) -> bool:
     """Tell whether a distribution is installed."""
     try:
         metadata.version(name)
@@ -262,13 +265,13 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def median_of(results: list[dict], pick) -> float | None:
+def median_of(results: list[dict], pick: Pick) -> float | None:
     """Return the median of `pick(result)` over the successful results."""
     values = [pick(r) for r in results if "error" not in r]
     return statistics.median(values) if values else None
 
 
-def spread(results: list[dict], pick, fmt: str) -> str:
+def spread(results: list[dict], pick: Pick, fmt: str) -> str:
     """Format the median with the min-max range of the successful results."""
     values = [pick(r) for r in results if "error" not in r]
     if not values:
@@ -298,8 +301,10 @@ def agreement(dists: list[Distribution]) -> str:
     if any(top is None for top in tops):
         return "not comparable (a search failed)"
     base = tops[0]
+    assert base is not None  # checked above
     notes = []
     for dist, top in zip(dists[1:], tops[1:], strict=True):
+        assert top is not None
         same = sum(1 for qid, ids in base.items() if top.get(qid) == ids)
         notes.append(f"{dist.label} vs {dists[0].label}: {same} of {len(base)} queries with identical top 10")
     return "; ".join(notes)
@@ -358,33 +363,37 @@ def markdown(dists: list[Distribution], meta: dict, queries: list[dict], in_slic
     head = ["", *(f"{d.label} (`{d.package}` {d.version})" for d in dists)]
     rows: list[list[str]] = []
 
-    def row(name: str, cell) -> None:
+    def row(name: str, cell: Callable[[Distribution], str]) -> None:
         rows.append([name, *(cell(d) for d in dists)])
 
     for procs in PROCS:
-        row(
-            f"index docs/s, procs={procs}",
-            lambda d, p=procs: spread(d.builds[p], lambda r: r["docs_per_s"], ".0f"),
-        )
+
+        def docs_per_s(d: Distribution, p: int = procs) -> str:
+            return spread(d.builds[p], lambda r: r["docs_per_s"], ".0f")
+
+        row(f"index docs/s, procs={procs}", docs_per_s)
     for procs in PROCS:
-        row(
-            f"index build s, procs={procs}",
-            lambda d, p=procs: spread(d.builds[p], lambda r: r["seconds"], ".1f"),
-        )
+
+        def build_s(d: Distribution, p: int = procs) -> str:
+            return spread(d.builds[p], lambda r: r["seconds"], ".1f")
+
+        row(f"index build s, procs={procs}", build_s)
     for procs in PROCS:
-        row(
-            f"docs in index / MB / segments, procs={procs}",
-            lambda d, p=procs: _first(
+
+        def sizes(d: Distribution, p: int = procs) -> str:
+            return _first(
                 d.builds[p], lambda r: f"{r['in_index']} / {r['size_bytes'] / 1e6:.1f} / {r['segments']}"
-            ),
-        )
+            )
+
+        row(f"docs in index / MB / segments, procs={procs}", sizes)
     row("open_store s", lambda d: spread(d.searches, lambda r: r["open_s"], ".2f"))
     for phase in ("cold", "warm"):
         for pct in (50, 95):
-            row(
-                f"query p{pct} ms, {phase}",
-                lambda d, ph=phase, q=pct: spread(d.searches, lambda r: percentile(r[f"{ph}_ms"], q), ".1f"),
-            )
+
+            def latency(d: Distribution, ph: str = phase, q: int = pct) -> str:
+                return spread(d.searches, lambda r: percentile(r[f"{ph}_ms"], q), ".1f")
+
+            row(f"query p{pct} ms, {phase}", latency)
     row(
         "MRR@10 (targets in slice)",
         lambda d: _first(
@@ -446,7 +455,7 @@ def _all(dist: Distribution) -> list[dict]:
     return [*dist.builds[1], *dist.builds[2], *dist.searches]
 
 
-def _first(results: list[dict], show) -> str:
+def _first(results: list[dict], show: Callable[[dict], str]) -> str:
     """Show the first successful result, or say that all failed."""
     ok = [r for r in results if "error" not in r]
     return show(ok[0]) if ok else "fails"

@@ -12,10 +12,13 @@ the index: keep their module path and names stable.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.analysis.acore import Token
+from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.analysis.filters import Filter
+from whoosh.analysis.tokenizers import Tokenizer
 
 from searchsvc.text import forms, spans
 
@@ -45,7 +48,7 @@ class SyllableTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
-            token.original = token.text = value
+            token.original = token.text = value  # type: ignore[attr-defined]  # Token keeps extras in __dict__
             token.boost = 1.0
             if positions:
                 token.pos = start_pos
@@ -58,7 +61,7 @@ class SyllableTokenizer(Tokenizer):
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
-                token.original = raw
+                token.original = raw  # type: ignore[attr-defined]
             if positions:
                 token.pos = pos
             if chars:
@@ -79,18 +82,19 @@ class FormFilter(Filter):
     def __init__(self, form: int) -> None:
         self.form = form
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+    # Whoosh's own Filter narrows Composable.__call__ the same way.
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]
         form = self.form
         for token in tokens:
             token.text = forms(token.text)[form]
             yield token
 
 
-def exact_analyzer() -> Any:
+def exact_analyzer() -> CompositeAnalyzer:
     """Return the analyzer producing accent-keeping lower-case syllables."""
     return SyllableTokenizer() | FormFilter(EXACT)
 
 
-def folded_analyzer() -> Any:
+def folded_analyzer() -> CompositeAnalyzer:
     """Return the analyzer producing accent-free syllables."""
     return SyllableTokenizer() | FormFilter(FOLDED)

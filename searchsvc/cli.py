@@ -22,10 +22,12 @@ from typing import Any, NoReturn
 
 import click
 
+from searchsvc import __version__
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import IndexBusy, QueryError, SearchsvcError
 from searchsvc.indexer import ReindexReport
 from searchsvc.ingest import IngestLimits
+from searchsvc.messages import SearchResponse
 
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the index; try again later
@@ -154,7 +156,7 @@ def _settings(ctx: click.Context, index_dir: str | None = None, **server: Any) -
 @click.option(
     "--traceback", is_flag=True, help="Show the traceback of an unexpected error (for bug reports)."
 )
-@click.version_option(package_name="searchsvc")
+@click.version_option(version=__version__, prog_name="searchsvc")
 @click.pass_context
 @reports_errors
 def main(ctx: click.Context, config_path: str | None, traceback: bool) -> None:
@@ -394,7 +396,7 @@ def report_queries(ctx: click.Context, days: int, limit: int, index_dir: str | N
         f"{settings.querylog.min_count} times, {found.clicks:,} result clicks "
         f"(click-through {found.click_through:.0%})"
     )
-    sections = (
+    sections: tuple[tuple[str, tuple[Any, ...], str, Callable[[Any], int]], ...] = (
         ("top queries", found.top, "searches", lambda r: r.searches),
         ("no results (write about them, or add an alias)", found.no_results, "no-result", lambda r: r.zero),
         ("few results (under 5)", found.few_results, "few", lambda r: r.few - r.zero),
@@ -481,7 +483,7 @@ def search(
     _print_response(response, color=sys.stdout.isatty())
 
 
-def _print_response(response: Any, color: bool) -> None:
+def _print_response(response: SearchResponse, color: bool) -> None:
     """Print a search response as a readable table."""
     reading = (
         ""

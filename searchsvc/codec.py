@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
+from whoosh.codec.base import Segment
+from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length
-from whoosh.writing import MERGE_SMALL, SegmentWriter
+from whoosh.writing import MERGE_SMALL, IndexWriter, SegmentWriter
 
 from searchsvc.errors import IndexNotReady
 
@@ -56,7 +58,7 @@ class SegmentInfo:
     segment_id: str
     doc_count: int
     deleted: frozenset[int]
-    segment: Any  # the Whoosh segment object, for opening its reader
+    segment: Segment  # the Whoosh segment object, for opening its reader
 
 
 def whoosh_version() -> str:
@@ -92,14 +94,14 @@ def toc_generation(storage: FileStorage) -> int:
     return int(whoosh_index.TOC._latest_generation(storage, INDEX_NAME))
 
 
-def _info(segment: Any) -> SegmentInfo:
+def _info(segment: Segment) -> SegmentInfo:
     """Describe one Whoosh segment."""
     return SegmentInfo(
         segment.segment_id(), segment.doc_count_all(), frozenset(segment.deleted_docs()), segment
     )
 
 
-def read_segments(storage: FileStorage, generation: int) -> tuple[Any, list[SegmentInfo]]:
+def read_segments(storage: FileStorage, generation: int) -> tuple[Schema, list[SegmentInfo]]:
     """Return the schema and the segments (with deletions) of one TOC generation."""
     toc = whoosh_index.TOC.read(storage, INDEX_NAME, gen=generation)
     return toc.schema, [_info(seg) for seg in toc.segments]
@@ -115,7 +117,7 @@ def writer_segments(writer: SegmentWriter) -> list[SegmentInfo]:
     return [_info(seg) for seg in writer.segments]
 
 
-def check_segment_files(storage: FileStorage, segment: Any) -> None:
+def check_segment_files(storage: FileStorage, segment: Segment) -> None:
     """Raise ``OSError``/``EOFError`` when a segment's file is missing or cut short.
 
     A compound segment writes its directory last, at the end of its file: a
@@ -133,7 +135,7 @@ def remove_unlisted_segments(storage: FileStorage) -> list[SegmentInfo]:
     return infos
 
 
-def open_segment(storage: FileStorage, schema: Any, segment: Any) -> SegmentReader:
+def open_segment(storage: FileStorage, schema: Schema, segment: Segment) -> SegmentReader:
     """Open a reader over one segment (stored fields, terms, columns)."""
     return SegmentReader(storage, schema, segment)
 
@@ -154,7 +156,7 @@ def _block_weights(matcher: Any, size: int) -> np.ndarray:
     return np.asarray(raw, dtype=np.float32)
 
 
-def _decode_positions(values: Any) -> list[int]:
+def _decode_positions(values: list[bytes]) -> list[int]:
     """Return the position deltas of several Positions-format values, one flat list.
 
     Each value is a packed count and a protocol-2 pickle of a list of ints. Their
@@ -163,7 +165,10 @@ def _decode_positions(values: Any) -> list[int]:
     """
     header = len(POSITION_PREFIX_BYTES) + POSITION_PREFIX
     if all(v[POSITION_PREFIX:header] == POSITION_PREFIX_BYTES and v[-1:] == b"." for v in values):
-        return pickle.loads(b"".join([POSITION_PREFIX_BYTES, *(v[header:-1] for v in values), b"."]))
+        spliced: list[int] = pickle.loads(
+            b"".join([POSITION_PREFIX_BYTES, *(v[header:-1] for v in values), b"."])
+        )
+        return spliced
     return [d for v in values for d in pickle.loads(v[POSITION_PREFIX:])]
 
 
@@ -258,22 +263,24 @@ def column_values(reader: SegmentReader, name: str, default: Any) -> list[Any]:
     return list(reader.column_reader(name))
 
 
-CommitHook = Callable[[FileStorage, Any, list[Any]], None]
+CommitHook = Callable[[FileStorage, Schema, list[Segment]], None]
 
 
-def hook_commit(writer: SegmentWriter, before_toc: CommitHook) -> None:
+def hook_commit(writer: IndexWriter, before_toc: CommitHook) -> None:
     """Run ``before_toc(storage, schema, segments)`` just before ``writer`` makes its segments visible.
 
     Whoosh writes the TOC last; anything written here (the read model of new
     segments) is in place before any reader can see those segments.
     """
-    original = writer._commit_toc
+    if not isinstance(writer, SegmentWriter):
+        raise TypeError(f"cannot hook the commit of a {type(writer).__name__}")
+    original: Callable[[list[Segment]], None] = writer._commit_toc
 
-    def commit_toc(segments: list[Any]) -> None:
+    def commit_toc(segments: list[Segment]) -> None:
         before_toc(writer.storage, writer.schema, segments)
         original(segments)
 
-    writer._commit_toc = commit_toc
+    writer._commit_toc = commit_toc  # type: ignore[method-assign]
 
 
 # Writing segments in bulk. The W3 posting layout, mirrored from Whoosh's
@@ -293,12 +300,14 @@ _POSITIONS_TAIL = b"e."  # APPENDS, STOP
 
 def length_bytes(lengths: np.ndarray) -> np.ndarray:
     """Return Whoosh's one-byte encoding of each field length (``length_to_byte``, in bulk)."""
-    return np.minimum(np.searchsorted(_LENGTH_BYTES, lengths, side="left"), 255).astype(np.uint8)
+    found: np.ndarray = np.minimum(np.searchsorted(_LENGTH_BYTES, lengths, side="left"), 255)
+    return found.astype(np.uint8)
 
 
 def quantized_lengths(lengths: np.ndarray) -> np.ndarray:
     """Return each field length as Whoosh stores and reads it back (through its length byte)."""
-    return _LENGTH_BYTES[length_bytes(lengths)]
+    quantized: np.ndarray = _LENGTH_BYTES[length_bytes(lengths)]
+    return quantized
 
 
 def encode_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -350,7 +359,8 @@ def _ramp(sizes: np.ndarray) -> np.ndarray:
     """Return 0..size-1 for each size, concatenated."""
     total = int(sizes.sum())
     starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
-    return np.arange(total, dtype=np.int64) - starts
+    ramp: np.ndarray = np.arange(total, dtype=np.int64) - starts
+    return ramp
 
 
 def position_values(counts: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -639,7 +649,7 @@ def commit_with(writer: SegmentWriter, segments: list[Any]) -> None:
     Whoosh's merge policy still runs over the existing segments; the new ones join
     the list it returns, so the TOC names them in the same atomic step.
     """
-    original = writer.commit
+    original: Callable[..., None] = writer.commit
 
     def policy(target: SegmentWriter, current: list[Any]) -> list[Any]:
         return list(MERGE_SMALL(target, current)) + list(segments)
@@ -647,4 +657,4 @@ def commit_with(writer: SegmentWriter, segments: list[Any]) -> None:
     def commit(*args: Any, **kwargs: Any) -> None:
         original(mergetype=policy)
 
-    writer.commit = commit
+    writer.commit = commit  # type: ignore[method-assign]

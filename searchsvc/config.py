@@ -126,9 +126,7 @@ def _coerce(section: str, key: str, raw: Any, kind: type) -> Any:
         return kind(raw)
     try:
         if kind is bool:
-            if isinstance(raw, str):
-                return raw.strip().lower() in {"1", "true", "yes", "on"}
-            return bool(raw)
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
         return kind(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{section}.{key}: {raw!r} is not a valid {kind.__name__}") from exc

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
+# The one Vietnam time zone of searchsvc: UTC+7, without daylight saving since 1975.
 VIETNAM_TZ = timezone(timedelta(hours=7))
 
 # ISO-8601 is handed to datetime.fromisoformat; the prefix check keeps it from

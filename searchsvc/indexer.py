@@ -36,14 +36,25 @@ from pathlib import Path
 from typing import Any, Self
 
 from whoosh import index as whoosh_index
+from whoosh.codec.base import Segment
+from whoosh.fields import Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
 from searchsvc import codec
 from searchsvc.article import Article
 from searchsvc.bulkwriter import SegmentBuilder
 from searchsvc.errors import BuildFailed, IndexBusy, IndexNotReady, IngestError, SchemaMismatch
-from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
-from searchsvc.lexicon import LexiconBuilder, load_lexicon, save_lexicon
+from searchsvc.ingest import (
+    DEFAULT_LIMITS,
+    IngestLimits,
+    IngestReport,
+    IngestWarning,
+    Reject,
+    expand_sources,
+    iter_sources,
+)
+from searchsvc.lexicon import Lexicon, LexiconBuilder, load_lexicon, save_lexicon
 from searchsvc.readmodel import (
     LEXICON_MODEL,
     DamagedReadModel,
@@ -77,7 +88,7 @@ class ReindexReport:
     duplicates: int = 0
     duplicate_ids: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
-    warnings: list[Any] = field(default_factory=list)
+    warnings: list[IngestWarning] = field(default_factory=list)
     seconds: float = 0.0
     size_bytes: int = 0
 
@@ -399,7 +410,7 @@ def write_segment(build_dir: Path, articles: list[Article]) -> Any:
     return builder.finish()
 
 
-def write_read_models(storage: Any, schema: Any, segments: list[Any], procs: int = 1) -> None:
+def write_read_models(storage: FileStorage, schema: Schema, segments: list[Segment], procs: int = 1) -> None:
     """Write the read model of every segment that lacks one (called before Whoosh's TOC commit).
 
     With ``procs`` > 1 and several new segments, one process per segment writes them.
@@ -416,7 +427,7 @@ def write_read_models(storage: Any, schema: Any, segments: list[Any], procs: int
         _write_segment_model(folder, schema, segment)
 
 
-def _write_segment_model(folder: Path, schema: Any, segment: Any) -> None:
+def _write_segment_model(folder: Path, schema: Schema, segment: Segment) -> None:
     """Write one segment's read model and read it back with its checksum (a bad write fails the commit)."""
     storage = codec.open_storage(str(folder), mmap=True)
     reader = codec.open_segment(storage, schema, segment)
@@ -455,7 +466,7 @@ def _remove_stale_models(index_path: Path, segments: list[codec.SegmentInfo] | N
     remove_stale(index_path, {s.segment_id for s in segments})
 
 
-def _save_lexicon(lexicon: Any, build_dir: Path) -> None:
+def _save_lexicon(lexicon: Lexicon, build_dir: Path) -> None:
     """Write the lexicon (the pickle, its source of record) and its mapped form."""
     save_lexicon(lexicon, build_dir)
     write_lexicon_model(lexicon, build_dir)

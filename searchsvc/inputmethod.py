@@ -176,7 +176,9 @@ def _split_onset(base: str) -> tuple[str, str, str, str] | None:
                 return None
             if _split_rime(rime) is None and _split_rime(glide + rime) is None:
                 return None
-            nucleus = _VOWEL_RUN.match(rime).group(1)
+            vowels = _VOWEL_RUN.match(rime)
+            assert vowels is not None  # rime starts with a vowel letter (checked above)
+            nucleus = vowels.group(1)
             return onset, rime, nucleus, rime[len(nucleus) :]
     match = _VOWEL_RUN.search(base)
     if match is None:
@@ -240,27 +242,34 @@ def is_vietnamese_syllable(word: str) -> bool:
     if parts is None:
         return False
     base, tone, where = parts
-    split = _split_onset(base)
+    split = _toneable(base, tone)
     if split is None:
         return False
-    onset, _rime, nucleus, coda = split
-    if coda in _STOP_CODAS and tone not in _STOP_TONES:
-        return False
+    onset, nucleus, coda = split
     if not tone:
         return True
     offset = len(onset)
     return any(where == offset + i for i in _tone_positions(nucleus, coda))
 
 
-@lru_cache(maxsize=65536)
-def _compose(base: str, tone: int) -> str | None:
-    """Put the tone on a toneless syllable; None if it is not a valid syllable."""
+def _toneable(base: str, tone: int) -> tuple[str, str, str] | None:
+    """Return (onset, nucleus, coda) of a toneless syllable that can carry ``tone``, else None."""
     split = _split_onset(base)
     if split is None:
         return None
     onset, _rime, nucleus, coda = split
     if coda in _STOP_CODAS and tone not in _STOP_TONES:
         return None
+    return onset, nucleus, coda
+
+
+@lru_cache(maxsize=65536)
+def _compose(base: str, tone: int) -> str | None:
+    """Put the tone on a toneless syllable; None if it is not a valid syllable."""
+    split = _toneable(base, tone)
+    if split is None:
+        return None
+    onset, nucleus, coda = split
     at = len(onset) + _tone_positions(nucleus, coda)[0]
     return base[:at] + _TONED[(base[at], tone)] + base[at + 1 :]
 
@@ -428,7 +437,9 @@ def _decode_vni_lower(word: str) -> str | None:
     if result is None:
         return None
     # Each mark digit must show up as its own mark (7 is ơ or ư, never ă).
-    base = _untone(result)[0]
+    untoned = _untone(result)
+    assert untoned is not None  # a decoded Telex word is Vietnamese letters with one tone at most
+    base = untoned[0]
     if not all(any(mark in base for mark in marks) for marks in required):
         return None
     return result

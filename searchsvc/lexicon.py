@@ -298,6 +298,7 @@ def load_lexicon(directory: Path) -> Lexicon:
     """Read a generation's lexicon; an index without one gets an empty lexicon."""
     try:
         with open(directory / LEXICON_FILE, "rb") as handle:
-            return pickle.load(handle)
+            lexicon: Lexicon = pickle.load(handle)
+            return lexicon
     except FileNotFoundError:
         return Lexicon()

@@ -90,7 +90,8 @@ def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray, df: int) -
     """Return the BM25 contribution of one term in one field for the documents ``ids``."""
     n = store.doc_count or 1
     idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-    return idf * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
+    scores: np.ndarray = idf * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
+    return scores
 
 
 def _terms_scores(store: Store, terms: tuple[Term, ...], select: np.ndarray) -> np.ndarray:
@@ -106,13 +107,17 @@ def _terms_scores(store: Store, terms: tuple[Term, ...], select: np.ndarray) -> 
             values.append(term.factor * _bm25(store, term.field, ids, term.tfs[keep], term.ids.shape[0]))
     if not found:
         return np.zeros(size, dtype=np.float64)
-    return np.bincount(np.concatenate(found), weights=np.concatenate(values), minlength=size)
+    sums: np.ndarray = np.bincount(np.concatenate(found), weights=np.concatenate(values), minlength=size)
+    return sums
 
 
 def _clause_scores(store: Store, clause: ClauseMatch, select: np.ndarray) -> np.ndarray:
     """Return one clause's scores for the selected documents (alternatives summed)."""
     if clause.alternatives:
-        return np.sum([_clause_scores(store, alt, select) for alt in clause.alternatives], axis=0)
+        summed: np.ndarray = np.sum(
+            [_clause_scores(store, alt, select) for alt in clause.alternatives], axis=0
+        )
+        return summed
     return _terms_scores(store, clause.terms, select)
 
 
@@ -239,7 +244,7 @@ def partial_matches(
     evaluation: Evaluation, live: np.ndarray, allowed: np.ndarray | None
 ) -> tuple[np.ndarray, int]:
     """Return the documents having the most positive clauses (at least one) and that number."""
-    counts = np.sum(evaluation.clause_masks, axis=0, dtype=np.int32)
+    counts = np.asarray(np.sum(evaluation.clause_masks, axis=0, dtype=np.int32))
     ok = live if evaluation.excluded is None else live & ~evaluation.excluded
     if allowed is not None:
         ok = ok & allowed

@@ -5,20 +5,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal, TypeGuard, get_args
 
-SORTS = ("relevance", "newest", "oldest")
+Sort = Literal["relevance", "newest", "oldest"]
+SORTS: tuple[Sort, ...] = get_args(Sort)
+# How the query was read: as typed, or decoded from Telex/VNI keystrokes.
+ReadingMode = Literal["literal", "telex", "vni"]
+READING_MODES: tuple[ReadingMode, ...] = get_args(ReadingMode)
 FACET_NAMES = ("category", "source", "year", "month")
+# The query parameters of /api/search and the search page, in the OpenAPI document's order.
+SINGLE_PARAMETERS = ("q", "page", "per_page", "sort", "date_from", "date_to")
+REPEATABLE_PARAMETERS = ("category", "source", "author", "tag")
+SEARCH_PARAMETERS = ("q", "page", "per_page", "sort", *REPEATABLE_PARAMETERS, "date_from", "date_to")
+
+
+def is_sort(value: str) -> TypeGuard[Sort]:
+    """Return whether ``value`` names a result order."""
+    return value in SORTS
 
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """What a reader asked for; validated by ``request_from_params`` or ``validate``."""
+    """What a reader asked for; ``request_from_params`` builds a validated one from parameters."""
 
     q: str = ""
     page: int = 1
     per_page: int = 10
-    sort: str = "relevance"
+    sort: Sort = "relevance"
     categories: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
@@ -73,7 +86,7 @@ class Suggestion:
 class Reading:
     """How the query was read: as typed, or decoded from Telex/VNI keystrokes."""
 
-    mode: str  # "literal" | "telex" | "vni"
+    mode: ReadingMode
     text: str  # the query as searched
 
 
@@ -93,7 +106,7 @@ class SearchResponse:
     # Set when no article had every word: the best partial match was used instead.
     partial: bool = False
     matched_terms: tuple[str, ...] = ()
-    sort: str = "relevance"
+    sort: Sort = "relevance"
     truncated: bool = False  # the query was cut to the configured length
 
     @property

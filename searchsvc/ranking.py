@@ -1,6 +1,7 @@
 """Re-rank the best BM25F matches: phrase proximity, exact accents in the body, freshness.
 
-Pure functions over stored text; the scores they adjust come from Whoosh.
+Pure functions over stored text; the BM25F scores they adjust come from ``matching`` (numpy
+over the read model's postings, not Whoosh).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from searchsvc.inputmethod import decode_telex, decode_vni
+from searchsvc.messages import ReadingMode
 from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
 
 # How much more frequent the decoded word must be than the typed one.
@@ -31,12 +32,16 @@ def decode_abbreviation(word: str) -> str | None:
     return lowered.replace("dd", "đ")
 
 
-DECODERS = (("telex", decode_telex), ("telex", decode_abbreviation), ("vni", decode_vni))
+DECODERS: tuple[tuple[ReadingMode, Callable[[str], str | None]], ...] = (
+    ("telex", decode_telex),
+    ("telex", decode_abbreviation),
+    ("vni", decode_vni),
+)
 
 
 def _decoded(
     word: str, literal: tuple[Syllable, ...], doc_freq: DocFreq, sure: bool
-) -> tuple[Syllable, str] | None:
+) -> tuple[Syllable, ReadingMode] | None:
     """Return the syllable a typed word spells and its input method, when that reading wins.
 
     Unless ``sure`` (another word is certainly keystrokes), a word the corpus uses
@@ -58,7 +63,7 @@ def _decoded(
     return None
 
 
-def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str], sure: bool) -> Clause:
+def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[ReadingMode], sure: bool) -> Clause:
     """Return the clause with keystroke words replaced by what they spell."""
     if clause.alternatives:
         return replace(
@@ -78,7 +83,7 @@ def _read_clause(clause: Clause, doc_freq: DocFreq, modes: set[str], sure: bool)
     return replace(clause, syllables=tuple(syllables)) if changed else clause
 
 
-def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery, str]:
+def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery, ReadingMode]:
     """Return the query as it should be searched and the reading used: literal, telex or vni.
 
     First only words the corpus (almost) never uses are decoded; if one was, the
@@ -87,11 +92,11 @@ def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery,
     if parsed.accented:
         # Accents typed: the input method was on.
         return parsed, "literal"
-    modes: set[str] = set()
+    modes: set[ReadingMode] = set()
     clauses = tuple(_read_clause(c, doc_freq, modes, sure=False) for c in parsed.clauses)
     if not modes:
         return parsed, "literal"
     clauses = tuple(_read_clause(c, doc_freq, modes, sure=True) for c in parsed.clauses)
-    mode = "telex" if "telex" in modes else "vni"
+    mode: ReadingMode = "telex" if "telex" in modes else "vni"
     text = " ".join(c.text() for c in clauses)
     return replace(parsed, text=text, clauses=clauses), mode

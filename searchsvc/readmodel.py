@@ -32,9 +32,10 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady
@@ -74,7 +75,7 @@ def model_path(index_path: Path, segment_id: str) -> Path:
 class _Writer:
     """Stream arrays into a read-model file, recording where each one lands."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
         self.offset = 0
         self.crc = 0
@@ -98,7 +99,7 @@ class _Writer:
         values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<"))
         self.pad()
         self.arrays[name] = [values.dtype.str, int(values.size), self.offset]
-        self.write(memoryview(values).cast("B"))
+        self.write(values.data.cast("B"))
 
     def finish(self, meta: dict[str, Any]) -> None:
         """Write the directory and the footer."""
@@ -240,7 +241,7 @@ def _write_strings(out: _Writer, name: str, items: list[bytes], table: bool = Tr
         out.array(f"{name}/table", _hash_table(items))
 
 
-def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+def _concat(parts: list[np.ndarray], dtype: DTypeLike) -> np.ndarray:
     """Concatenate arrays (an empty array of ``dtype`` when there are none)."""
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
@@ -323,7 +324,7 @@ def remove_stale(index_path: Path, keep: set[str]) -> None:
 # ---------------------------------------------------------------- reading
 
 
-def _checked_footer(handle: Any, path: Path) -> tuple[int, int, int, int]:
+def _checked_footer(handle: BinaryIO, path: Path) -> tuple[int, int, int, int]:
     """Return (directory offset, length, size, crc) after checking the file's size and footer."""
     size = os.fstat(handle.fileno()).st_size
     if size < len(MAGIC) + FOOTER.size:
@@ -338,7 +339,7 @@ def _checked_footer(handle: Any, path: Path) -> tuple[int, int, int, int]:
     return start, length, size, crc
 
 
-def _checksum(handle: Any, end: int) -> int:
+def _checksum(handle: BinaryIO, end: int) -> int:
     """Return the CRC-32 of the first ``end`` bytes of a file."""
     handle.seek(0)
     crc, left = 0, end
@@ -408,10 +409,10 @@ class Strings:
         self.blob = source.array(f"{name}/blob")
         self.offsets = source.array(f"{name}/offsets")
         self.count = self.offsets.size - 1
-        self._starts = memoryview(self.offsets).cast("B").cast("q")
-        self._bytes = memoryview(self.blob).cast("B")
+        self._starts = self.offsets.data.cast("B").cast("q")
+        self._bytes = self.blob.data.cast("B")
         self.table = source.array(f"{name}/table") if table else None
-        self._slots = memoryview(self.table).cast("B").cast("i") if table else None
+        self._slots = self.table.data.cast("B").cast("i") if self.table is not None else None
         if self.count < 0 or self.offsets[0] != 0 or self.offsets[-1] != self.blob.size:
             raise source.damaged(name)
         if np.any(np.diff(self.offsets) < 0):
@@ -476,7 +477,7 @@ class FieldModel:
 
     def prefixed(self, prefix: bytes, limit: int) -> list[bytes]:
         """Return up to ``limit`` terms starting with ``prefix``, in order."""
-        found = []
+        found: list[bytes] = []
         at = self.terms.first_at_least(prefix)
         while at < self.count and len(found) < limit:
             term = self.terms[at]

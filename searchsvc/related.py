@@ -270,7 +270,7 @@ def related(
     settings = settings or SearchSettings()
     key = ("related", article_id, limit, before, settings)
     cached = store.cached_response(key)
-    if cached is None:
+    if not isinstance(cached, RelatedResponse):
         cached = _related(store, article_id, limit, before, settings)
         store.remember_response(key, cached)
     return RelatedResponse(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import datetime
 from pickle import dumps
 from typing import Any
@@ -48,7 +48,7 @@ class SyllableText(fields.TEXT):
         self.form = form
         self.positions = positions
 
-    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def index(self, value: Any, **kwargs: Any) -> Generator[tuple[bytes, int, float, bytes], None, None]:
         """Yield (term bytes, frequency, weight, encoded posting) per distinct term."""
         form = self.form
         terms = [forms(raw)[form] for raw in syllables(value)]

@@ -28,6 +28,7 @@ from searchsvc.messages import (
     SearchRequest,
     SearchResponse,
     Suggestion,
+    is_sort,
 )
 from searchsvc.query import ParsedQuery, parse_query
 from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
@@ -94,7 +95,7 @@ def _values(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
 def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSettings) -> SearchRequest:
     """Build a validated request from query-string style parameters (name -> values)."""
     sort = _one(params, "sort") or "relevance"
-    if sort not in SORTS:
+    if not is_sort(sort):
         raise QueryError("invalid_parameter", f"'sort' must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
     date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
     if date_from and date_to and date_from > date_to:
@@ -123,7 +124,7 @@ def search(store: Store, request: SearchRequest, settings: SearchSettings | None
     settings = settings or SearchSettings()
     key = _answer_key(request, settings)
     cached = store.cached_response(key)
-    if cached is not None:
+    if isinstance(cached, SearchResponse):
         return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
     response = _search(store, request, settings, started)
     store.remember_response(key, response)

@@ -22,19 +22,24 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
+from whoosh.fields import Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
 
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady, NotFound
 from searchsvc.indexer import CURRENT, Generation, current_generation, directory_size
-from searchsvc.lexicon import Lexicon
+from searchsvc.lexicon import Completion, Lexicon
 from searchsvc.readmodel import (
     LENGTH_FIELDS,
     DamagedReadModel,
+    Postings,
     SegmentModel,
     WhooshSource,
     model_path,
@@ -85,7 +90,7 @@ class Part:
 
     info: codec.SegmentInfo
     model: SegmentModel
-    reader: Any  # Whoosh segment reader, for stored fields only
+    reader: SegmentReader  # for stored fields only
     offset: int  # docnum of the segment's first document in the whole index
 
     @property
@@ -107,7 +112,9 @@ class State:
     doc_count: int
     lexicon: Lexicon
     norms: dict[tuple[str, float, float], np.ndarray]  # BM25 length norms, filled on first use
-    responses: OrderedDict[Any, Any]  # recent answers of this state (a new state starts empty)
+    # Recent answers of this state (a new state starts empty); keyed and typed by search,
+    # a layer above.
+    responses: OrderedDict[Hashable, object]
 
 
 def _merged_column(parts: tuple[Part, ...], name: str, key: Any = None) -> Column:
@@ -224,18 +231,26 @@ class Store:
         same = previous is not None and previous.generation.path == generation.path
         held = {p.info.segment_id: p for p in previous.parts} if same and previous else {}
         parts: list[Part] = []
+        opened: list[Part] = []
         offset = 0
-        for info in infos:
-            old = held.get(info.segment_id)
-            if old is not None:
-                parts.append(Part(info, old.model, old.reader, offset))
-            else:
-                parts.append(self._open_part(generation, storage, schema, info, offset))
-            offset += info.doc_count
-        frozen = tuple(parts)
-        lengths = _lengths(frozen)
-        columns = _build_columns(frozen, offset)
-        lexicon = previous.lexicon if same and previous else _load_lexicon(generation)
+        try:
+            for info in infos:
+                old = held.get(info.segment_id)
+                if old is not None:
+                    parts.append(Part(info, old.model, old.reader, offset))
+                else:
+                    opened.append(self._open_part(generation, storage, schema, info, offset))
+                    parts.append(opened[-1])
+                offset += info.doc_count
+            frozen = tuple(parts)
+            lengths = _lengths(frozen)
+            columns = _build_columns(frozen, offset)
+            lexicon = previous.lexicon if same and previous else _load_lexicon(generation)
+        except BaseException:
+            # A state that is not built is never served: close what it opened.
+            for part in opened:
+                part.reader.close()
+            raise
         return State(
             generation=generation,
             toc=toc,
@@ -250,7 +265,12 @@ class Store:
         )
 
     def _open_part(
-        self, generation: Generation, storage: Any, schema: Any, info: codec.SegmentInfo, offset: int
+        self,
+        generation: Generation,
+        storage: FileStorage,
+        schema: Schema,
+        info: codec.SegmentInfo,
+        offset: int,
     ) -> Part:
         """Open one segment: map its read model (rebuilding a missing or damaged one) and its reader."""
         try:
@@ -260,6 +280,16 @@ class Store:
                 f"segment {info.segment_id} of index generation {generation.name} is damaged "
                 f"({type(exc).__name__}); run `searchsvc reindex`"
             ) from exc
+        try:
+            return Part(info, self._segment_model(generation, info, reader), reader, offset)
+        except BaseException:
+            reader.close()
+            raise
+
+    def _segment_model(
+        self, generation: Generation, info: codec.SegmentInfo, reader: SegmentReader
+    ) -> SegmentModel:
+        """Map a segment's read model, rebuilding a missing, damaged or mismatched one."""
         path = model_path(generation.path, info.segment_id)
         try:
             model = open_model(path)
@@ -269,9 +299,9 @@ class Store:
         if model.doc_count != info.doc_count:
             log.warning("read model %s does not match its segment: rebuilding it", path.name)
             model = self._rebuild_model(reader, path, info.segment_id)
-        return Part(info, model, reader, offset)
+        return model
 
-    def _rebuild_model(self, reader: Any, path: Path, segment_id: str) -> SegmentModel:
+    def _rebuild_model(self, reader: SegmentReader, path: Path, segment_id: str) -> SegmentModel:
         """Write a segment's read model again from Whoosh (in a temporary folder when the index is read-only)."""
         try:
             return open_model(write_model(WhooshSource(reader), path, segment_id))
@@ -369,10 +399,10 @@ class Store:
 
     # ------------------------------------------------------------ postings
 
-    def _postings(self, field: str, term: str) -> list[tuple[Part, Any]]:
+    def _postings(self, field: str, term: str) -> list[tuple[Part, Postings]]:
         """Return each segment's postings of a term (segments without it left out)."""
         key = term.encode("utf-8")
-        found = []
+        found: list[tuple[Part, Postings]] = []
         for part in self.state.parts:
             model = part.model.fields.get(field)
             if model is None:
@@ -396,7 +426,7 @@ class Store:
         """Return the number of documents with ``term`` in ``field`` (deleted ones included, as Whoosh)."""
         return sum(p.docs.size for _, p in self._postings(field, term))
 
-    def cached_response(self, key: Any) -> Any:
+    def cached_response(self, key: Hashable) -> object | None:
         """Return the answer this state gave to the same request and settings, or None."""
         responses = self.state.responses
         with self._lock:
@@ -405,7 +435,7 @@ class Store:
                 responses.move_to_end(key)
             return found
 
-    def remember_response(self, key: Any, response: Any) -> None:
+    def remember_response(self, key: Hashable, response: object) -> None:
         """Keep an answer for the same request and settings (at most ``RESPONSE_CACHE_ENTRIES``)."""
         responses = self.state.responses
         with self._lock:
@@ -528,7 +558,7 @@ class Store:
             raise NotFound(f"no article with id {article_id!r}")
         return article_view(self.stored(docnum))
 
-    def complete(self, prefix: str, limit: int = 8) -> list[Any]:
+    def complete(self, prefix: str, limit: int = 8) -> list[Completion]:
         """Return accent-insensitive completions of what is being typed."""
         return self.lexicon.complete(prefix, limit)
 

@@ -59,10 +59,12 @@ def shared_corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def app(demo_settings: Settings):
-    """Return the Flask app serving the demo index."""
-    from searchsvc.web import create_app
+    """Return the Flask app serving the demo index; close its store at the end."""
+    from searchsvc.web import STORE_KEY, create_app
 
-    return create_app(demo_settings)
+    served = create_app(demo_settings)
+    yield served
+    served.extensions[STORE_KEY].close()
 
 
 @pytest.fixture()

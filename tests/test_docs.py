@@ -11,21 +11,10 @@ import click
 
 from searchsvc.cli import main
 from searchsvc.config import Settings
+from searchsvc.messages import SEARCH_PARAMETERS
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
-API_PARAMETERS = (
-    "q",
-    "page",
-    "per_page",
-    "sort",
-    "category",
-    "source",
-    "author",
-    "tag",
-    "date_from",
-    "date_to",
-)
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
@@ -54,7 +43,7 @@ def test_every_cli_command_and_option_is_documented() -> None:
 
 def test_every_api_parameter_is_documented() -> None:
     table = README.split("### `GET /api/search`", 1)[1].split("###", 1)[0]
-    assert [p for p in API_PARAMETERS if f"`{p}`" not in table] == []
+    assert [p for p in SEARCH_PARAMETERS if f"`{p}`" not in table] == []
 
 
 def test_every_config_key_is_documented_with_its_default() -> None:
@@ -81,9 +70,25 @@ def test_config_file_lists_every_key() -> None:
     assert missing == []
 
 
+def joined_lines(text: str) -> str:
+    """Join shell continuation lines (a trailing backslash) into one line each."""
+    return re.sub(r"\s*\\\n\s*", " ", text)
+
+
 def test_ci_runs_the_readme_test_command() -> None:
-    commands = re.findall(r"^    (python3 -m venv .+)$", README, re.MULTILINE)
+    commands = re.findall(r"^    (python3 -m venv .+)$", joined_lines(README), re.MULTILINE)
     assert len(commands) == 2
-    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    ci = joined_lines((REPO / ".ci" / "run").read_text(encoding="utf-8"))
     assert commands[1] in ci.splitlines()
     assert shlex.split(commands[0])[-2:] == [".venv/bin/searchsvc", "demo"]
+
+
+def test_the_test_command_runs_lint_format_types_and_tests() -> None:
+    command = re.findall(r"^    (python3 -m venv .+)$", joined_lines(README), re.MULTILINE)[1]
+    steps = [step.strip() for step in command.split("&&")]
+    assert steps[2:] == [
+        ".venv/bin/ruff check .",
+        ".venv/bin/ruff format --check .",
+        ".venv/bin/mypy",
+        ".venv/bin/python -m pytest -q",
+    ]

@@ -51,7 +51,7 @@ def surrogate_client(tmp_path_factory: pytest.TempPathFactory):
     # ensure_ascii keeps each lone surrogate as a "\ud800" escape, as a CMS export would.
     source.write_text("".join(json.dumps(r) + "\n" for r in SURROGATE_RECORDS), encoding="ascii")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("searchsvc.ingest._encodable", lambda article: (article, []))
+        patch.setattr("searchsvc.ingest.fields._encodable", lambda article: (article, []))
         try:
             reindex([source], directory / "index")
         except UnicodeEncodeError:
@@ -448,7 +448,7 @@ def test_search_prints_an_index_holding_lone_surrogates(tmp_path):
     source = tmp_path / "articles.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in SURROGATE_RECORDS), encoding="ascii")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("searchsvc.ingest._encodable", lambda article: (article, []))
+        patch.setattr("searchsvc.ingest.fields._encodable", lambda article: (article, []))
         reindex([source], tmp_path / "index")
     table = run_cli("search", "tin", "a", "--index-dir", tmp_path / "index")
     as_json = run_cli("search", "tin", "a", "--json", "--index-dir", tmp_path / "index")

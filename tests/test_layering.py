@@ -138,3 +138,32 @@ def test_only_codec_touches_whoosh_internals():
     """Whoosh's private attributes are read in ``codec.py`` alone (checked when an index opens)."""
     whoosh_users = {p for p in MODULES if unit_of(p) in units_importing("whoosh") and p.name != "codec.py"}
     assert {p.name: private_uses(p) for p in whoosh_users if private_uses(p)} == {}
+
+
+# Inside the ingest package a module imports only the ones before it; the format readers
+# (jsonl, csvfile, pagetext, htmlpage) do not import each other.
+INGEST_ORDER = [
+    "records",
+    "fields",
+    "files",
+    "jsonl",
+    "csvfile",
+    "pagetext",
+    "htmlpage",
+    "sources",
+    "__init__",
+]
+INGEST_FORMATS = {"jsonl", "csvfile", "pagetext", "htmlpage"}
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "ingest").glob("*.py")), ids=lambda p: p.name)
+def test_ingest_modules_import_only_earlier_ones(path):
+    name = path.stem
+    inside = {n.split(".")[2] for n in imports_of(path) if n.startswith("searchsvc.ingest.")}
+    later = {dep for dep in inside if INGEST_ORDER.index(dep) >= INGEST_ORDER.index(name)}
+    other_formats = inside & INGEST_FORMATS if name in INGEST_FORMATS else set()
+    assert (later, other_formats) == (set(), set())
+
+
+def test_every_ingest_module_has_a_place():
+    assert sorted(p.stem for p in (PACKAGE / "ingest").glob("*.py")) == sorted(INGEST_ORDER)

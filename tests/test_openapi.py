@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
+from searchsvc.messages import (
+    REPEATABLE_PARAMETERS,
+    SEARCH_PARAMETERS,
+    SINGLE_PARAMETERS,
+    ReadingMode,
+    Sort,
+)
 from searchsvc.web import create_app
 
 openapi_spec_validator = pytest.importorskip(
     "openapi_spec_validator", reason="pip install openapi-spec-validator"
 )
 jsonschema = pytest.importorskip("jsonschema", reason="installed with openapi-spec-validator")
-
-
-@pytest.fixture(scope="module")
-def app(demo_settings):
-    """Return the app serving the demo index."""
-    return create_app(demo_settings)
-
-
-@pytest.fixture()
-def client(app):
-    """Return a test client of the demo app."""
-    return app.test_client()
 
 
 @pytest.fixture()
@@ -54,18 +51,8 @@ def test_every_route_is_documented(app, document):
 
 def test_search_parameters_are_the_api_contract(document):
     names = [p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]]
-    assert names == [
-        "q",
-        "page",
-        "per_page",
-        "sort",
-        "category",
-        "source",
-        "author",
-        "tag",
-        "date_from",
-        "date_to",
-    ]
+    assert names == list(SEARCH_PARAMETERS)
+    assert set(SEARCH_PARAMETERS) == set(SINGLE_PARAMETERS) | set(REPEATABLE_PARAMETERS)
 
 
 def test_limits_come_from_settings(document, demo_settings):
@@ -161,11 +148,13 @@ def test_date_order_400_is_described(document):
 
 def test_single_valued_parameters_may_be_empty(document):
     params = {p["name"]: p for p in document["paths"]["/api/search"]["get"]["parameters"]}
-    assert {name for name, p in params.items() if p.get("allowEmptyValue")} == {
-        "q",
-        "page",
-        "per_page",
-        "sort",
-        "date_from",
-        "date_to",
-    }
+    assert {name for name, p in params.items() if p.get("allowEmptyValue")} == set(SINGLE_PARAMETERS)
+
+
+def test_sort_and_reading_mode_are_enums_of_their_literal_types(document):
+    params = {p["name"]: p for p in document["paths"]["/api/search"]["get"]["parameters"]}
+    response = document["components"]["schemas"]["SearchResponse"]["properties"]
+    assert params["sort"]["schema"]["enum"] == ["relevance", "newest", "oldest"] == list(get_args(Sort))
+    assert response["sort"]["enum"] == list(get_args(Sort))
+    modes = response["reading"]["properties"]["mode"]["enum"]
+    assert modes == ["literal", "telex", "vni"] == list(get_args(ReadingMode))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from searchsvc.config import load_settings
 from searchsvc.demo import ARTICLES_PATH, demo_sources
 from searchsvc.indexer import reindex
+from searchsvc.messages import SEARCH_PARAMETERS
 from searchsvc.web import create_app
 from searchsvc.web.errors import SECURITY_HEADERS
 
@@ -38,18 +39,6 @@ SEARCH_KEYS = {
 }
 HIT_KEYS = {"id", "title", "url", "published", "category", "source", "author", "score", "highlights", "tags"}
 ALLOWED_STATUSES = {200, 400, 404, 405, 413}
-
-
-@pytest.fixture(scope="module")
-def app(demo_settings):
-    """Return the app serving the demo index."""
-    return create_app(demo_settings)
-
-
-@pytest.fixture()
-def client(app):
-    """Return a test client of the demo app."""
-    return app.test_client()
 
 
 def demo_record(article_id: str) -> dict:
@@ -291,9 +280,7 @@ def test_security_headers_on_every_response(client, path):
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
-PARAM_NAMES = st.sampled_from(
-    ["q", "page", "per_page", "sort", "category", "source", "author", "tag", "date_from", "date_to", "x"]
-)
+PARAM_NAMES = st.sampled_from([*SEARCH_PARAMETERS, "x"])
 NASTY_TEXT = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(categories=["Cc", "Cs", "Zs", "Mn", "Lo"]), max_size=20),

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from searchsvc.config import SearchSettings
-from searchsvc.web import create_app
+from searchsvc.messages import SEARCH_PARAMETERS
 from searchsvc.web.errors import SECURITY_HEADERS
 from searchsvc.web.pages import (
     Chip,
@@ -29,18 +29,6 @@ from searchsvc.web.pages import (
     vietnam_time,
     without_problems,
 )
-
-
-@pytest.fixture(scope="module")
-def app(demo_settings):
-    """Return the app serving the demo index."""
-    return create_app(demo_settings)
-
-
-@pytest.fixture()
-def client(app):
-    """Return a test client of the demo app."""
-    return app.test_client()
 
 
 def page(client, url: str, status: int = 200) -> str:
@@ -489,7 +477,7 @@ NASTY_VALUES = st.one_of(
 @given(
     pairs=st.lists(
         st.tuples(
-            st.sampled_from(["q", "page", "per_page", "sort", "category", "source", "date_from", "date_to"]),
+            st.sampled_from(SEARCH_PARAMETERS),
             NASTY_VALUES,
         ),
         max_size=5,

@@ -5,11 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.engines.base import EngineResult
+
+if TYPE_CHECKING:
+    from searchsvc.messages import FacetValue
+    from searchsvc.store import Store
 
 SOURCE_DIR = "source"
 INDEX_DIR = "index"
@@ -34,7 +39,7 @@ class SearchsvcEngine:
     def __init__(self, procs: int = 1) -> None:
         self._procs = procs
         self._highlight_off: dict = {}
-        self._store = None
+        self._store: Store | None = None
         self._source: Path | None = None
 
     def prepare(self, articles: Iterable[dict], workdir: Path) -> None:
@@ -52,6 +57,7 @@ class SearchsvcEngine:
         from searchsvc.store import open_store
 
         index_dir = workdir / INDEX_DIR
+        assert self._source is not None, "build before prepare"
         reindex([str(self._source)], index_dir, procs=self._procs)
         # The source copy is bench scaffolding, not part of the index size.
         shutil.rmtree(self._source.parent)
@@ -73,11 +79,12 @@ class SearchsvcEngine:
             facets=facets,
             **self._highlight_off,
         )
+        assert self._store is not None, "search before build"
         response = search(self._store, request)
         ids = [hit.id for hit in response.hits]
         if not facets:
             return EngineResult(ids=ids, total=response.total)
-        buckets = (response.facets or {}).get("category") or []
+        buckets: Sequence[FacetValue] = (response.facets or {}).get("category") or []
         counts = {b.value: b.count for b in buckets}
         return EngineResult(ids=ids, total=response.total, category_counts=counts)
 

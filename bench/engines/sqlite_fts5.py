@@ -54,7 +54,9 @@ class SqliteFts5Engine:
         if not match:
             return EngineResult(ids=[], total=0, category_counts={} if facets else None)
         where, args = _where(params)
-        top = self._db.execute(
+        db = self._db
+        assert db is not None, "search before build"
+        top = db.execute(
             "SELECT meta.id FROM fts JOIN meta ON meta.rowid = fts.rowid"
             f" WHERE fts MATCH ?{where} ORDER BY bm25(fts, {_WEIGHTS}) LIMIT ?",
             (match, *args, k),
@@ -63,7 +65,7 @@ class SqliteFts5Engine:
         if not facets:
             # Counting is a second pass over the matches; the no-facet run skips it.
             return EngineResult(ids=ids, total=-1)
-        groups = self._db.execute(
+        groups = db.execute(
             "SELECT meta.category, count(*) FROM fts JOIN meta ON meta.rowid = fts.rowid"
             f" WHERE fts MATCH ?{where} GROUP BY meta.category",
             (match, *args),

@@ -75,6 +75,7 @@ class TantivyEngine:
         text = " ".join('"{}"'.format(" ".join(w).replace('"', "")) for w in split_query(q))
         if not text:
             return EngineResult(ids=[], total=0, category_counts={} if facets else None)
+        assert self._index is not None and self._searcher is not None, "search before build"
         parsed = self._index.parse_query(
             text, list(SEARCH_FIELDS), field_boosts=FIELD_WEIGHTS, conjunction_by_default=True
         )
@@ -85,7 +86,8 @@ class TantivyEngine:
             return EngineResult(ids=ids, total=-1)
         agg = self._searcher.aggregate(full, {"cat": {"terms": {"field": "category", "size": _FACET_SIZE}}})
         counts = {b["key"]: b["doc_count"] for b in agg["cat"]["buckets"]}
-        return EngineResult(ids=ids, total=result.count, category_counts=counts)
+        # The stub leaves out SearchResult.count (set when count=True, as here).
+        return EngineResult(ids=ids, total=result.count, category_counts=counts)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         """Drop the searcher and index handles (Tantivy frees them on release)."""
@@ -93,6 +95,7 @@ class TantivyEngine:
 
     def _filtered(self, parsed: tantivy.Query, params: dict) -> tantivy.Query:
         """Combine the text query with category/date filters as MUST clauses."""
+        assert self._schema is not None, "search before build"
         clauses = [(tantivy.Occur.Must, parsed)]
         if params.get("category"):
             term = tantivy.Query.term_query(self._schema, "category", params["category"])

@@ -14,6 +14,8 @@ from whoosh.analysis import (
     StandardAnalyzer,
 )
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 
 from bench.engines.base import FIELD_WEIGHTS, SEARCH_FIELDS, EngineResult, day_bounds, local_day
@@ -56,9 +58,9 @@ class WhooshEngine:
         self._analyzer = analyzer
         self._procs = procs
         self._limitmb = limitmb
-        self._ix = None
-        self._searcher = None
-        self._parser = None
+        self._ix: FileIndex | None = None
+        self._searcher: Searcher | None = None
+        self._parser: qparser.QueryParser | None = None
 
     def build(self, articles: Iterable[dict], workdir: Path) -> None:
         """Index the articles with one writer, then open a searcher."""
@@ -75,6 +77,7 @@ class WhooshEngine:
 
     def search(self, q: str, params: dict, k: int, facets: bool) -> EngineResult:
         """Run one query; count categories over every match when facets is set."""
+        assert self._parser is not None and self._searcher is not None, "search before build"
         parsed = self._parser.parse(q)
         options: dict = {"limit": k, "filter": _filter(params)}
         if facets:

@@ -25,6 +25,7 @@ from searchsvc.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from searchsvc.messages import SearchResponse
+    from searchsvc.store import Store
 
 SETTINGS_KEY = "searchsvc.settings"
 STORE_KEY = "searchsvc.store"
@@ -54,10 +55,11 @@ class TextResponse(Response):
     def set_data(self, value: bytes | str) -> None:
         """Encode a text body as UTF-8, replacing what cannot be encoded."""
         if isinstance(value, str):
+            text = value
             try:
-                value = value.encode("utf-8")
+                value = text.encode("utf-8")
             except UnicodeEncodeError:
-                value = encodable(value).encode("utf-8")
+                value = encodable(text).encode("utf-8")
         super().set_data(value)
 
 
@@ -81,10 +83,10 @@ class StoreHolder:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._store: Any = None
+        self._store: Store | None = None
         self._pid = 0
 
-    def get(self) -> Any:
+    def get(self) -> Store:
         """Return the refreshed store of this process, opening it on first use."""
         store = self._store
         # A store opened before a fork shares file offsets with the parent: reopen it.
@@ -94,10 +96,11 @@ class StoreHolder:
                     self._store = self._open()
                     self._pid = os.getpid()
                 store = self._store
+        assert store is not None  # opened above, or open_store raised
         store.refresh()
         return store
 
-    def _open(self) -> Any:
+    def _open(self) -> Store:
         """Open the store of the configured index directory (raises ``IndexNotReady``)."""
         from searchsvc.store import open_store
 
@@ -136,7 +139,8 @@ class Assets:
         # Weak: the gzip and the plain bytes are the same file to a cache.
         response.set_etag(version, weak=True)
         response.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == version else "no-cache"
-        return response.make_conditional(request)
+        response.make_conditional(request)  # sets the status and headers on response itself
+        return response
 
 
 def compress(response: Response) -> Response:
@@ -164,12 +168,14 @@ def compress(response: Response) -> Response:
 
 def current_settings() -> Settings:
     """Return the settings of the running app."""
-    return current_app.extensions[SETTINGS_KEY]
+    settings: Settings = current_app.extensions[SETTINGS_KEY]
+    return settings
 
 
-def current_store() -> Any:
+def current_store() -> Store:
     """Return the app's refreshed store, raising ``IndexNotReady`` while there is no index."""
-    return current_app.extensions[STORE_KEY].get()
+    stores: StoreHolder = current_app.extensions[STORE_KEY]
+    return stores.get()
 
 
 def run_search(params: Mapping[str, Sequence[str]]) -> SearchResponse:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from searchsvc.config import Settings
-from searchsvc.messages import FACET_NAMES
-from searchsvc.search import SORTS
+from searchsvc.messages import FACET_NAMES, READING_MODES, SORTS
 
 JSON = "application/json"
 
@@ -155,7 +154,7 @@ def component_schemas() -> dict[str, Any]:
                 ),
                 "reading": obj(
                     {
-                        "mode": {"type": "string", "enum": ["literal", "telex", "vni"]},
+                        "mode": {"type": "string", "enum": list(READING_MODES)},
                         "text": {"type": "string", "description": "The query as searched."},
                     }
                 ),

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -21,19 +21,19 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from searchsvc.config import SearchSettings
+from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
+from searchsvc.messages import SORTS
 from searchsvc.query import parse_query
 from searchsvc.related import related
-from searchsvc.search import SORTS, SearchResponse, highlight_targets, request_from_params
+from searchsvc.search import SearchResponse, highlight_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 from searchsvc.web.feed import feed_query
 from searchsvc.web.tracking import note_click, note_search
 
 bp = Blueprint("pages", __name__)
 
-# Vietnam has kept UTC+7 without daylight saving since 1975.
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
 # Without a query the results are by date: "" (the default, no parameter) means newest first.
 BLANK_QUERY_SORT_LABELS = {"": "Mới nhất", "oldest": "Cũ nhất"}
@@ -71,8 +71,8 @@ def vietnam_time(value: str | datetime | None) -> str:
     except ValueError:
         return str(value)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=VIETNAM)
-    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+        moment = moment.replace(tzinfo=VIETNAM_TZ)
+    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def iso_time(value: str | datetime | None) -> str:
@@ -87,7 +87,7 @@ def field_id(name: str, value: str) -> str:
     return f"f-{name}-" + hashlib.blake2s(value.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
 
 
-def url_with(args: MultiDict, **changes: str | Sequence[str] | None) -> str:
+def url_with(args: MultiDict[str, str], **changes: str | Sequence[str] | None) -> str:
     """Return the search page URL of ``args`` with ``changes`` (None removes); resets the page."""
     changes.setdefault("page", None)
     kept = [(k, v) for k, v in args.items(multi=True) if k not in changes and v != ""]
@@ -194,7 +194,7 @@ def parameter_problems(params: Mapping[str, Sequence[str]], limits: SearchSettin
     return problems
 
 
-def without_problems(args: MultiDict, problems: Sequence[Problem]) -> MultiDict:
+def without_problems(args: MultiDict[str, str], problems: Sequence[Problem]) -> MultiDict[str, str]:
     """Return ``args`` with the invalid parameters left out (or cut to the values still used)."""
     replaced = {name: problem.kept for problem in problems for name in problem.params}
     kept = [(k, v) for k, v in args.items(multi=True) if k not in replaced]
@@ -207,7 +207,7 @@ def display_date(value: str) -> str:
     return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
 
 
-def filter_chips(args: MultiDict) -> list[Chip]:
+def filter_chips(args: MultiDict[str, str]) -> list[Chip]:
     """Return a removable chip for every filter in use (a tag from an article's link included)."""
     chips = []
     for name, label in CHIP_LABELS.items():
@@ -244,7 +244,7 @@ def month_range(month: str) -> tuple[str, str]:
     return f"{month}-01", f"{month}-{calendar.monthrange(year, number)[1]:02d}"
 
 
-def date_bars(kind: str, values: Iterable[Any], args: MultiDict) -> list[Bar]:
+def date_bars(kind: str, values: Iterable[Any], args: MultiDict[str, str]) -> list[Bar]:
     """Return histogram bars for the ``year`` or ``month`` facet, oldest first."""
     buckets = sorted((v for v in values if v.value), key=lambda v: v.value)
     peak = max((v.count for v in buckets), default=0) or 1
@@ -267,7 +267,7 @@ def date_bars(kind: str, values: Iterable[Any], args: MultiDict) -> list[Bar]:
     return bars
 
 
-def page_links(response: SearchResponse, args: MultiDict, max_page: int) -> list[PageLink]:
+def page_links(response: SearchResponse, args: MultiDict[str, str], max_page: int) -> list[PageLink]:
     """Return the numbered page links around the current page."""
     last = min(response.pages, max_page)
     numbers = {1, last, *range(response.page - PAGE_WINDOW, response.page + PAGE_WINDOW + 1)}
@@ -278,12 +278,12 @@ def page_links(response: SearchResponse, args: MultiDict, max_page: int) -> list
     ]
 
 
-def filters_active(args: MultiDict) -> bool:
+def filters_active(args: MultiDict[str, str]) -> bool:
     """Tell whether any filter parameter is set."""
     return any(v.strip() for key in FILTER_PARAMS for v in args.getlist(key))
 
 
-def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> dict[str, Any]:
+def search_context(response: SearchResponse, args: MultiDict[str, str], max_page: int) -> dict[str, Any]:
     """Return the template data of a results page."""
     facets: Mapping[str, Any] = response.facets
     months = date_bars("month", facets.get("month", ()), args)
@@ -315,7 +315,7 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
     }
 
 
-def form_state(args: MultiDict, problems: Sequence[Problem] = ()) -> dict[str, Any]:
+def form_state(args: MultiDict[str, str], problems: Sequence[Problem] = ()) -> dict[str, Any]:
     """Return the values the search form shows, from the URL as typed, and the problems to show beside them."""
     q = args.get("q", "")
     sort = args.get("sort", "relevance")
