@@ -39,7 +39,14 @@ from searchsvc import codec
 from searchsvc.article import Article
 from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
 from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
-from searchsvc.lexicon import LexiconBuilder, load_lexicon, save_lexicon
+from searchsvc.lexicon import (
+    LexiconBuilder,
+    load_additions,
+    load_lexicon,
+    prune_additions,
+    save_additions,
+    save_lexicon,
+)
 from searchsvc.readmodel import (
     LEXICON_MODEL,
     DamagedReadModel,
@@ -401,6 +408,7 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
         # One read of the new TOC serves the clean-up and the manifest's count.
         segments = codec.latest_segments(codec.open_storage(str(folder)))
         _remove_stale_models(folder, segments)
+        prune_additions(folder, writer.generation)
         _update_manifest_count(index_dir, segments)
 
 
@@ -436,13 +444,18 @@ def add_articles(
         raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
     with _live_writer(Path(index_dir), timeout) as writer:
         live = _live_docnums(writer, [a.id for a in articles])
+        changes = LexiconBuilder()
+        for title, summary in _stored_texts(writer, [d for ds in (live or {}).values() for d in ds]):
+            changes.add(title, summary, weight=-1)
         for article in articles:
+            changes.add(article.title, article.summary)
             if live is None:
                 writer.update_document(**to_document(article))
                 continue
             for docnum in live.get(article.id, ()):
                 writer.delete_document(docnum)
             writer.add_document(**to_document(article))
+        _record_lexicon_changes(writer, changes)
     report.indexed = len(articles)
     report.generation = current_generation(Path(index_dir)).name
     report.seconds = time.perf_counter() - started
@@ -458,6 +471,9 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
         if live is None:
             with writer.searcher() as searcher:
                 live = {i: [d] for i in ids if (d := searcher.document_number(id=i)) is not None}
+        changes = LexiconBuilder()
+        for title, summary in _stored_texts(writer, [d for ds in live.values() for d in ds]):
+            changes.add(title, summary, weight=-1)
         for article_id in ids:
             if live.get(article_id):
                 for docnum in live[article_id]:
@@ -465,7 +481,45 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
                 deleted.append(article_id)
             else:
                 missing.append(article_id)
+        _record_lexicon_changes(writer, changes)
     return deleted, missing
+
+
+def _stored_texts(writer: Any, docnums: list[int]) -> list[tuple[str, str | None]]:
+    """Return the stored (title, summary) of documents about to be deleted, opening only their segments."""
+    texts: list[tuple[str, str | None]] = []
+    if not docnums:
+        return texts
+    offset = 0
+    for info in codec.writer_segments(writer):
+        local = [d - offset for d in docnums if offset <= d < offset + info.doc_count]
+        if local:
+            reader = codec.open_segment(writer.storage, writer.schema, info.segment)
+            try:
+                for docnum in local:
+                    fields = reader.stored_fields(docnum)
+                    texts.append((fields.get("title") or "", fields.get("summary")))
+            finally:
+                reader.close()
+        offset += info.doc_count
+    return texts
+
+
+def _record_lexicon_changes(writer: Any, changes: LexiconBuilder) -> None:
+    """Write the lexicon additions for the TOC ``writer`` is about to commit (just before that TOC).
+
+    Suggestions and autocomplete then know a newly published name as soon as
+    readers can find its article, without a reindex.
+    """
+    folder = Path(writer.storage.folder)
+    toc = writer.generation
+
+    def save(storage: Any, schema: Any, segments: list[Any]) -> None:
+        additions = load_additions(folder, toc - 1)
+        additions.merge(changes)
+        save_additions(additions, folder, toc)
+
+    codec.hook_commit(writer, save)
 
 
 def _live_docnums(writer: Any, ids: list[str]) -> dict[str, list[int]] | None:

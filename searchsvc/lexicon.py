@@ -10,12 +10,15 @@ from __future__ import annotations
 import bisect
 import heapq
 import html
+import itertools
+import os
 import pickle
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from searchsvc.text import fold, forms, normalize, spans, syllables
 
@@ -25,6 +28,10 @@ MIN_NGRAM_COUNT = 2
 SHORT_PREFIX = 3
 TOP_PER_SHORT_PREFIX = 12
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# A word the corpus uses this rarely may still be a typo, when a far commoner word
+# (RARE_RATIO times) one edit away forms a known pair with its neighbour.
+RARE_WORD = 3
+RARE_RATIO = 100
 # Words joined by nothing but spaces stay in one phrase; punctuation breaks it.
 _PHRASE_BREAK = re.compile(r"\S")
 
@@ -61,20 +68,41 @@ class Lexicon:
         found = self.words.get(folded)
         return found[1] if found else 0
 
-    def restore_accents(self, folded_words: list[str]) -> list[str]:
-        """Return the likeliest written form of each folded word, using word pairs for context."""
-        out: list[str] = []
-        i = 0
-        while i < len(folded_words):
-            if i + 1 < len(folded_words):
-                pair = self.pairs.get(folded_words[i] + " " + folded_words[i + 1])
-                if pair:
-                    out.extend(pair[0].split(" "))
-                    i += 2
-                    continue
-            out.append(self.best_form(folded_words[i]) or folded_words[i])
-            i += 1
-        return out
+    def restore_accents(
+        self,
+        folded_words: list[str],
+        pair_form: Callable[[str, str], tuple[str, int] | None] | None = None,
+        word_form: Callable[[str], str | None] | None = None,
+    ) -> list[str]:
+        """Return the likeliest written form of each folded word, using word pairs for context.
+
+        Each word takes its form from the commoner of the two pairs it belongs to
+        (`bao lut mien trung` -> `bão lụt` and `miền Trung`, not the commoner lone
+        words `báo` and `miễn`); a word in no known pair takes its commonest form.
+        ``pair_form`` and ``word_form`` look further than the lexicon (the caller's corpus).
+        """
+        pair_form = pair_form or (lambda first, second: self.pairs.get(first + " " + second))
+        word_form = word_form or self.best_form
+        chosen: list[tuple[int, str] | None] = [None] * len(folded_words)
+        for i in range(len(folded_words) - 1):
+            pair = pair_form(folded_words[i], folded_words[i + 1])
+            if not pair:
+                continue
+            form, count = pair
+            halves = form.split(" ")
+            if len(halves) != 2:
+                continue
+            if halves[0][:1].isupper() and not halves[1][:1].isupper():
+                # `Bão lụt` opens a sentence; `Hà Nội` and `miền Trung` keep their capitals.
+                halves[0] = halves[0].lower()
+            for j, half in ((i, halves[0]), (i + 1, halves[1])):
+                held = chosen[j]
+                if held is None or count > held[0]:
+                    chosen[j] = (count, half)
+        return [
+            held[1] if held else word_form(word) or word
+            for held, word in zip(chosen, folded_words, strict=True)
+        ]
 
     def correct(
         self,
@@ -93,7 +121,10 @@ class Lexicon:
         """
         count = count or self.count
         together = together or self.pair_count
-        if not folded or len(folded) > 20 or count(folded):
+        if not folded or len(folded) > 20:
+            return None
+        own = count(folded)
+        if own > RARE_WORD:
             return None
         best: tuple[int, int, str] | None = None
         for candidate in set(_edits(folded)):
@@ -103,6 +134,9 @@ class Lexicon:
             context = (together(before, candidate) if before else 0) + (
                 together(candidate, after) if after else 0
             )
+            # A rare word of the corpus (`phuu`) is a typo only beside a word its correction pairs with.
+            if own and (not context or frequency < RARE_RATIO * own):
+                continue
             if best is None or (context, frequency, candidate) > best:
                 best = (context, frequency, candidate)
         return best[2] if best else None
@@ -130,12 +164,24 @@ class Lexicon:
     def _completion(self, index: int, key: str) -> Completion:
         """Build the completion for entry ``index`` with the typed part marked."""
         display, count = self.entries[index]
-        start, cut = _display_span(display, len(key))
-        marked = (
-            f"{html.escape(display[:start])}<mark>{html.escape(display[start:cut])}</mark>"
-            f"{html.escape(display[cut:])}"
-        )
-        return Completion(display, marked, count)
+        return _marked_completion(display, count, key)
+
+    def entry(self, key: str) -> tuple[str, int] | None:
+        """Return the autocomplete entry (display, count) whose key is exactly ``key``."""
+        at = bisect.bisect_left(self.keys, key)
+        if at < len(self.keys) and self.keys[at] == key:
+            return self.entries[at]
+        return None
+
+
+def _marked_completion(display: str, count: int, key: str) -> Completion:
+    """Build a completion of ``display`` with the part spelling ``key`` marked."""
+    start, cut = _display_span(display, len(key))
+    marked = (
+        f"{html.escape(display[:start])}<mark>{html.escape(display[start:cut])}</mark>"
+        f"{html.escape(display[cut:])}"
+    )
+    return Completion(display, marked, count)
 
 
 def prefix_key(text: str) -> str:
@@ -216,35 +262,62 @@ class LexiconBuilder:
         self.titles: Counter[tuple[str, str]] = Counter()
         self.written: dict[str, str] = {}
 
-    def add(self, title: str, summary: str | None) -> None:
-        """Count the words of one article's title (phrases too) and summary (words only)."""
+    def add(self, title: str, summary: str | None, weight: int = 1) -> None:
+        """Count the words of one article's title (phrases too) and summary (words and pairs).
+
+        A ``weight`` of -1 takes a deleted article's words out again.
+        """
         title = normalize(title)
-        self.titles[(prefix_key(title), title)] += 1
+        self.titles[(prefix_key(title), title)] += weight
         for run in _phrases(title, self.written):
             folded_run = [f for _, f in run]
             written_run = [w for w, _ in run]
             for i in range(len(run)):
                 for n in range(1, min(MAX_NGRAM, len(run) - i) + 1):
-                    self.phrases[(" ".join(folded_run[i : i + n]), " ".join(written_run[i : i + n]))] += 1
+                    self.phrases[(" ".join(folded_run[i : i + n]), " ".join(written_run[i : i + n]))] += (
+                        weight
+                    )
         if summary:
             # Counter.update counts an iterable in C; summaries are long.
-            self.exact.update(map(_swapped_forms, syllables(summary)))
+            words = Counter(map(_swapped_forms, syllables(summary)))
+            # Summary pairs give accents their context (`miền Trung`, not `miễn trung`).
+            pairs = Counter(
+                (a[1] + " " + b[1], a[0] + " " + b[0])
+                for run in _phrases(summary, self.written)
+                for a, b in itertools.pairwise(run)
+            )
+            if weight < 0:
+                self.exact.subtract(words)
+                self.pairs.subtract(pairs)
+            else:
+                self.exact.update(words)
+                self.pairs.update(pairs)
 
-    def build(self) -> Lexicon:
-        """Return the finished lexicon."""
+    def merge(self, other: LexiconBuilder) -> None:
+        """Add another builder's counts to this one (counts may go to zero or below)."""
+        for name in ("exact", "pairs", "phrases", "titles"):
+            mine: Counter[tuple[str, str]] = getattr(self, name)
+            mine.update(getattr(other, name))
+
+    def build(self, threshold: int = MIN_NGRAM_COUNT) -> Lexicon:
+        """Return the finished lexicon (phrases and pairs seen fewer than ``threshold`` times are left out)."""
+        exact = Counter(self.exact)
+        pairs = Counter(self.pairs)
         for (key, written), n in self.phrases.items():
             if " " not in key:
-                self.exact[(key, written.lower())] += n
+                exact[(key, written.lower())] += n
             elif key.count(" ") == 1:
-                self.pairs[(key, written)] += n
-        words = _best_forms(self.exact, lower=True)
-        pairs = {k: v for k, v in _best_forms(self.pairs).items() if v[1] >= MIN_NGRAM_COUNT}
-        table = {k: v for k, v in _best_forms(self.phrases).items() if v[1] >= MIN_NGRAM_COUNT}
+                pairs[(key, written)] += n
+        words = {k: v for k, v in _best_forms(exact, lower=True).items() if v[1]}
+        # Negative counts exist only in additions (deleted articles): they are kept to subtract.
+        kept_pairs = {k: v for k, v in _best_forms(pairs).items() if v[1] >= threshold or v[1] < 0}
+        table = {k: v for k, v in _best_forms(self.phrases).items() if v[1] >= threshold or v[1] < 0}
         for key, value in _best_forms(self.titles).items():
-            table.setdefault(key, value)
+            if value[1]:
+                table.setdefault(key, value)
         keys = sorted(table)
         entries = [table[k] for k in keys]
-        return Lexicon(words, pairs, keys, entries, _short_prefixes(keys, entries))
+        return Lexicon(words, kept_pairs, keys, entries, _short_prefixes(keys, entries))
 
 
 def _swapped_forms(raw: str) -> tuple[str, str]:
@@ -301,3 +374,128 @@ def load_lexicon(directory: Path) -> Lexicon:
             return pickle.load(handle)
     except FileNotFoundError:
         return Lexicon()
+
+
+# ---------------------------------------------------------------- additions by `index add`
+
+# ``lexicon-delta.<toc>.pickle``: the counts of every article added (and, negated, deleted)
+# since the generation was built, as of Whoosh TOC generation <toc>. A reader serving TOC n
+# uses the newest file numbered n or less, so a file written for a commit that never
+# happened (a killed `index add`) is never read.
+DELTA_PREFIX = "lexicon-delta."
+DELTA_SUFFIX = ".pickle"
+
+
+def _delta_files(directory: Path) -> list[tuple[int, Path]]:
+    """Return the additions files of a generation with their TOC numbers, oldest first."""
+    found: list[tuple[int, Path]] = []
+    for path in Path(directory).glob(DELTA_PREFIX + "*" + DELTA_SUFFIX):
+        number = path.name[len(DELTA_PREFIX) : -len(DELTA_SUFFIX)]
+        if number.isdigit():
+            found.append((int(number), path))
+    return sorted(found)
+
+
+def load_additions(directory: Path, toc: int) -> LexiconBuilder:
+    """Return the counts added since the generation was built, as of TOC ``toc`` (empty if none)."""
+    usable = [path for number, path in _delta_files(directory) if number <= toc]
+    if not usable:
+        return LexiconBuilder()
+    with open(usable[-1], "rb") as handle:
+        builder: LexiconBuilder = pickle.load(handle)
+    builder.written = {}
+    return builder
+
+
+def save_additions(builder: LexiconBuilder, directory: Path, toc: int) -> None:
+    """Write the additions for TOC ``toc`` atomically (before that TOC is committed)."""
+    path = Path(directory) / f"{DELTA_PREFIX}{toc}{DELTA_SUFFIX}"
+    tmp = path.with_name(path.name + ".tmp")
+    written, builder.written = builder.written, {}
+    try:
+        with open(tmp, "wb") as handle:
+            pickle.dump(builder, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        builder.written = written
+    os.replace(tmp, path)
+
+
+def prune_additions(directory: Path, toc: int) -> None:
+    """Delete additions files older than the one serving TOC ``toc`` and its predecessor."""
+    files = [path for number, path in _delta_files(directory) if number <= toc]
+    for path in files[:-2]:
+        path.unlink(missing_ok=True)
+
+
+class _Combined:
+    """A ``key -> (form, count)`` table read as a base table plus additions (counts summed)."""
+
+    def __init__(self, base: Any, extra: Any) -> None:
+        self.base = base
+        self.extra = extra
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return (commonest form, summed count) of ``key``, or ``default`` when the sum is not positive."""
+        old = self.base.get(key)
+        new = self.extra.get(key)
+        if new is None:
+            return default if old is None else old
+        if old is None:
+            return new if new[1] > 0 else default
+        count = old[1] + new[1]
+        if count <= 0:
+            return default
+        return (old[0] if old[1] >= new[1] else new[0]), count
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+
+class LayeredLexicon(Lexicon):
+    """A generation's lexicon with the additions of later `index add`/`index delete` runs."""
+
+    def __init__(self, base: Lexicon, extra: Lexicon) -> None:
+        super().__init__(
+            words=_Combined(base.words, extra.words),  # type: ignore[arg-type]
+            pairs=_Combined(base.pairs, extra.pairs),  # type: ignore[arg-type]
+        )
+        self.base = base
+        self.extra = extra
+
+    def complete(self, prefix: str, limit: int = 8) -> list[Completion]:
+        """Return completions of both layers, counts summed (entries of deleted articles drop out)."""
+        key = prefix_key(prefix)
+        if not key:
+            return []
+        candidates = {
+            prefix_key(c.text) for layer in (self.base, self.extra) for c in layer.complete(prefix, 2 * limit)
+        }
+        merged: list[tuple[int, str, str]] = []
+        for candidate in candidates:
+            old, new = self.base.entry(candidate), self.extra.entry(candidate)
+            count = (old[1] if old else 0) + (new[1] if new else 0)
+            if count <= 0:
+                continue
+            display = new[0] if new and (old is None or new[1] > old[1]) else old[0] if old else ""
+            merged.append((-count, candidate, display))
+        merged.sort()
+        return [_marked_completion(display, -count, key) for count, _, display in merged[:limit]]
+
+    def entry(self, key: str) -> tuple[str, int] | None:
+        """Return the entry of ``key`` with both layers' counts summed."""
+        old, new = self.base.entry(key), self.extra.entry(key)
+        if new is None:
+            return old
+        count = (old[1] if old else 0) + new[1]
+        return None if count <= 0 else ((old[0] if old else new[0]), count)
+
+
+def with_additions(base: Lexicon, directory: Path, toc: int) -> Lexicon:
+    """Return ``base`` with the additions in force at TOC ``toc`` (``base`` itself when there are none)."""
+    builder = load_additions(directory, toc)
+    if not builder.titles:
+        return base
+    # Every added article counts: a name published once is exactly what readers look up next.
+    return LayeredLexicon(base, builder.build(threshold=1))

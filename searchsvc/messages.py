@@ -27,6 +27,8 @@ class SearchRequest:
     date_to: date | None = None
     facets: bool = True
     highlight: bool = True
+    as_typed: bool = False  # never replace a query without full matches by its correction
+    aliases: bool = True  # search abbreviations and aliases (`UBND` = `Ủy ban nhân dân`) both ways
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,23 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """The corrected query whose results are shown instead of the query as typed (which had no full match)."""
+
+    text: str
+    html: str  # the changed words in ``<em>``
+    typed: str  # the query as typed, to search exactly instead
+
+
+@dataclass(frozen=True)
+class AliasUse:
+    """An abbreviation or alias searched besides the words as typed."""
+
+    typed: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reading:
     """How the query was read: as typed, or decoded from Telex/VNI keystrokes."""
 
@@ -95,6 +114,8 @@ class SearchResponse:
     matched_terms: tuple[str, ...] = ()
     sort: str = "relevance"
     truncated: bool = False  # the query was cut to the configured length
+    correction: Correction | None = None
+    aliases: tuple[AliasUse, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -123,6 +144,10 @@ class SearchResponse:
             "matched_terms": list(self.matched_terms),
             "sort": self.sort,
             "truncated": self.truncated,
+            "correction": None
+            if self.correction is None
+            else {"text": self.correction.text, "html": self.correction.html, "typed": self.correction.typed},
+            "aliases": [{"typed": a.typed, "aliases": list(a.aliases)} for a in self.aliases],
         }
 
 

@@ -35,6 +35,7 @@ LEVELS = {
     "matching": 4,
     "readings": 4,
     "spelling": 4,
+    "aliases": 4,
     "search": 5,
     "web": 6,
     "cli": 6,

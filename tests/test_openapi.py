@@ -65,6 +65,8 @@ def test_search_parameters_are_the_api_contract(document):
         "tag",
         "date_from",
         "date_to",
+        "as_typed",
+        "aliases",
     ]
 
 
@@ -156,4 +158,6 @@ def test_single_valued_parameters_may_be_empty(document):
         "sort",
         "date_from",
         "date_to",
+        "as_typed",
+        "aliases",
     }

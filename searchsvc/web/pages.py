@@ -298,6 +298,8 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         else None,
         "next_url": url_with(args, page=str(response.page + 1)) if response.page < last else None,
         "suggestion_url": url_with(args, q=response.suggestion.text) if response.suggestion else None,
+        "as_typed_url": url_with(args, as_typed="1") if response.correction else None,
+        "no_aliases_url": url_with(args, aliases="0") if response.aliases else None,
         "reading_label": READING_LABELS.get(response.reading.mode),
         "first_number": (response.page - 1) * response.per_page + 1,
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
