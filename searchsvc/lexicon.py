@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import html
-import itertools
 import os
 import pickle
 import re
@@ -257,15 +256,14 @@ class LexiconBuilder:
     def __init__(self) -> None:
         # Flat counters keyed by (folded, written): far cheaper than a Counter per word.
         self.exact: Counter[tuple[str, str]] = Counter()
-        self.pairs: Counter[tuple[str, str]] = Counter()
         self.phrases: Counter[tuple[str, str]] = Counter()
         self.titles: Counter[tuple[str, str]] = Counter()
         self.written: dict[str, str] = {}
 
     def add(self, title: str, summary: str | None, weight: int = 1) -> None:
-        """Count the words of one article's title (phrases too) and summary (words and pairs).
+        """Count the words of one article's title (phrases too) and summary (words only).
 
-        A ``weight`` of -1 takes a deleted article's words out again.
+        A ``weight`` of -1 takes a deleted article's words out again (1 and -1 only).
         """
         title = normalize(title)
         self.titles[(prefix_key(title), title)] += weight
@@ -279,30 +277,21 @@ class LexiconBuilder:
                     )
         if summary:
             # Counter.update counts an iterable in C; summaries are long.
-            words = Counter(map(_swapped_forms, syllables(summary)))
-            # Summary pairs give accents their context (`miền Trung`, not `miễn trung`).
-            pairs = Counter(
-                (a[1] + " " + b[1], a[0] + " " + b[0])
-                for run in _phrases(summary, self.written)
-                for a, b in itertools.pairwise(run)
-            )
-            if weight < 0:
-                self.exact.subtract(words)
-                self.pairs.subtract(pairs)
+            if weight > 0:
+                self.exact.update(map(_swapped_forms, syllables(summary)))
             else:
-                self.exact.update(words)
-                self.pairs.update(pairs)
+                self.exact.subtract(Counter(map(_swapped_forms, syllables(summary))))
 
     def merge(self, other: LexiconBuilder) -> None:
         """Add another builder's counts to this one (counts may go to zero or below)."""
-        for name in ("exact", "pairs", "phrases", "titles"):
+        for name in ("exact", "phrases", "titles"):
             mine: Counter[tuple[str, str]] = getattr(self, name)
             mine.update(getattr(other, name))
 
     def build(self, threshold: int = MIN_NGRAM_COUNT) -> Lexicon:
         """Return the finished lexicon (phrases and pairs seen fewer than ``threshold`` times are left out)."""
         exact = Counter(self.exact)
-        pairs = Counter(self.pairs)
+        pairs: Counter[tuple[str, str]] = Counter()
         for (key, written), n in self.phrases.items():
             if " " not in key:
                 exact[(key, written.lower())] += n
