@@ -41,6 +41,7 @@ from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismat
 from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
 from searchsvc.lexicon import (
     LexiconBuilder,
+    discard_additions_after,
     load_additions,
     load_lexicon,
     prune_additions,
@@ -415,7 +416,9 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
 def _remove_unlisted_files(index_path: Path) -> None:
     """Delete segment files and read models the live TOC does not list (a failed write's leftovers)."""
     try:
-        _remove_stale_models(index_path, codec.remove_unlisted_segments(codec.open_storage(str(index_path))))
+        storage = codec.open_storage(str(index_path))
+        _remove_stale_models(index_path, codec.remove_unlisted_segments(storage))
+        discard_additions_after(index_path, codec.toc_generation(storage))
     except OSError:
         log.warning("could not remove a failed write's files from %s", index_path.name)
 

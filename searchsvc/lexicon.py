@@ -418,6 +418,15 @@ def prune_additions(directory: Path, toc: int) -> None:
         path.unlink(missing_ok=True)
 
 
+def discard_additions_after(directory: Path, toc: int) -> None:
+    """Delete additions written for a TOC that was never committed (a failed `index add`)."""
+    for number, path in _delta_files(directory):
+        if number > toc:
+            path.unlink(missing_ok=True)
+    for tmp in Path(directory).glob(DELTA_PREFIX + "*" + DELTA_SUFFIX + ".tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 class _Combined:
     """A ``key -> (form, count)`` table read as a base table plus additions (counts summed)."""
 
