@@ -6,7 +6,8 @@ query word or run of words equal to one form (accents and case ignored,
 syllable by syllable, so `TP.HCM`, `TP HCM` and `tp.hcm` are one form) becomes
 an OR of every form of its group, each searched as a phrase. Quoted, negated,
 prefixed and field words are never expanded. The expansion is a rewrite of the
-parsed query; matching itself is unchanged.
+parsed query (for highlights) and a widening of what its words match; the
+scores stay those of the words as typed.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from searchsvc.errors import ConfigError
+from searchsvc.matching import TEXT_FIELDS, Evaluation
 from searchsvc.messages import AliasUse
 from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
+from searchsvc.store import Store
 
 # The list shipped with searchsvc, used when the configured default path is not in the working directory.
 DEFAULT_ALIASES = "config/aliases.txt"
@@ -141,13 +146,32 @@ def _group_for(table: AliasTable, key: Key, others: list[str]) -> AliasGroup | N
     return None
 
 
-def expand_aliases(parsed: ParsedQuery, table: AliasTable) -> tuple[ParsedQuery, tuple[AliasUse, ...]]:
+@dataclass(frozen=True)
+class Span:
+    """Clauses ``start:end`` of a query make an alias form; ``keys`` are the other forms searched."""
+
+    start: int
+    end: int
+    keys: tuple[Key, ...]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A query with its aliases: as OR clauses (for highlights), what was expanded, and where."""
+
+    parsed: ParsedQuery
+    uses: tuple[AliasUse, ...] = ()
+    spans: tuple[Span, ...] = ()
+
+
+def expand_aliases(parsed: ParsedQuery, table: AliasTable) -> Expansion:
     """Return the query with each alias form replaced by an OR of its group's forms, and what was expanded."""
     if not table.groups:
-        return parsed, ()
+        return Expansion(parsed)
     clauses = list(parsed.clauses)
     out: list[Clause] = []
-    expansions: list[AliasUse] = []
+    uses: list[AliasUse] = []
+    spans: list[Span] = []
     i = 0
     while i < len(clauses):
         found = _match_at(clauses, i, table)
@@ -159,15 +183,67 @@ def expand_aliases(parsed: ParsedQuery, table: AliasTable) -> tuple[ParsedQuery,
         span = clauses[i:end]
         syllables: tuple[Syllable, ...] = tuple(s for c in span for s in c.syllables)
         typed_key = tuple(s.folded for s in syllables)
-        others = tuple(f for f in group.forms if form_key(f) != typed_key)
+        # One form per distinct key: `TP.HCM` and `TP HCM` are the same phrase.
+        by_key = {form_key(f): f for f in reversed(group.forms)}
+        others = tuple((k, f) for k, f in reversed(by_key.items()) if k != typed_key)
         typed = Clause(syllables, words=tuple(w for c in span for w in c.words))
-        alternatives = [typed] + [Clause(to_syllables(f), words=tuple(f.split())) for f in others]
+        alternatives = [typed] + [Clause(to_syllables(f), words=tuple(f.split())) for _, f in others]
         out.append(Clause((), alternatives=tuple(alternatives)))
-        expansions.append(AliasUse(" ".join(typed.words), others))
+        uses.append(AliasUse(" ".join(typed.words), tuple(f for _, f in others)))
+        spans.append(Span(i, end, tuple(k for k, _ in others)))
         i = end
-    if not expansions:
-        return parsed, ()
-    return replace(parsed, clauses=tuple(out)), tuple(expansions)
+    if not uses:
+        return Expansion(parsed)
+    return Expansion(replace(parsed, clauses=tuple(out)), tuple(uses), tuple(spans))
+
+
+def widen(store: Store, parsed: ParsedQuery, evaluation: Evaluation, spans: tuple[Span, ...]) -> Evaluation:
+    """Return ``evaluation`` (of the query as typed) with each span also matching its aliases.
+
+    Only what matches widens: the scores stay those of the words as typed, so an article
+    found only by an alias gets nothing for those words, and one with the typed form ranks
+    as before. Alias phrases are checked only in the articles the rest of the query allows.
+    """
+    positive = [i for i, c in enumerate(parsed.clauses) if not c.negated]
+    slot = {clause: number for number, clause in enumerate(positive)}
+    covered = {slot[i] for span in spans for i in range(span.start, span.end)}
+    allowed = store.columns.live if evaluation.excluded is None else store.columns.live & ~evaluation.excluded
+    kept = [m for number, m in enumerate(evaluation.clause_masks) if number not in covered]
+    candidates = np.logical_and.reduce([*kept, allowed])
+    masks = list(kept)
+    for span in spans:
+        typed = np.logical_and.reduce([evaluation.clause_masks[slot[i]] for i in range(span.start, span.end)])
+        masks.append(typed | _forms_mask(store, span.keys, candidates, cache=not kept))
+    required = np.logical_and.reduce([*masks, allowed])
+    return replace(evaluation, required=required, clause_masks=tuple(masks))
+
+
+def _forms_mask(store: Store, keys: tuple[Key, ...], candidates: np.ndarray, cache: bool) -> np.ndarray:
+    """Return the candidates holding any of the forms (syllables adjacent, in one text field)."""
+    cache_key = ("alias forms", keys)
+    if cache:
+        # Nothing narrows a lone alias (`tphcm`): its phrases over the whole index are kept per state.
+        found = store.cached_response(cache_key)
+        if found is not None:
+            return found & candidates  # type: ignore[no-any-return]
+    size = candidates.shape[0]
+    mask = np.zeros(size, dtype=bool)
+    for key in keys:
+        for field in TEXT_FIELDS:
+            together = candidates.copy()
+            for word in key:
+                present = np.zeros(size, dtype=bool)
+                present[store.postings(field, word)[0]] = True
+                together &= present
+            if not together.any():
+                continue
+            if len(key) == 1:
+                mask |= together
+            else:
+                mask[store.phrase_docs(field, list(key), together)] = True
+    if cache:
+        store.remember_response(cache_key, mask)
+    return mask
 
 
 def _match_at(clauses: list[Clause], start: int, table: AliasTable) -> tuple[int, AliasGroup] | None:

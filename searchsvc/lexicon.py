@@ -27,8 +27,8 @@ MIN_NGRAM_COUNT = 2
 SHORT_PREFIX = 3
 TOP_PER_SHORT_PREFIX = 12
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-# A word the corpus uses this rarely may still be a typo, when a far commoner word
-# (RARE_RATIO times) one edit away forms a known pair with its neighbour.
+# A word the corpus uses this rarely, and never in a title or summary, may still be a typo,
+# when a far commoner word (RARE_RATIO times) one edit away forms a known pair with its neighbour.
 RARE_WORD = 3
 RARE_RATIO = 100
 # Words joined by nothing but spaces stay in one phrase; punctuation breaks it.
@@ -123,18 +123,19 @@ class Lexicon:
         if not folded or len(folded) > 20:
             return None
         own = count(folded)
-        if own > RARE_WORD:
+        # A word of a title or summary is a word; one the bodies use a few times may be a typo.
+        if own > RARE_WORD or (own and self.count(folded)):
             return None
         best: tuple[int, int, str] | None = None
         for candidate in set(_edits(folded)):
             frequency = count(candidate)
-            if not frequency:
+            if not frequency or frequency < RARE_RATIO * own:
                 continue
             context = (together(before, candidate) if before else 0) + (
                 together(candidate, after) if after else 0
             )
             # A rare word of the corpus (`phuu`) is a typo only beside a word its correction pairs with.
-            if own and (not context or frequency < RARE_RATIO * own):
+            if own and not context:
                 continue
             if best is None or (context, frequency, candidate) > best:
                 best = (context, frequency, candidate)

@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from searchsvc.aliases import expand_aliases, load_aliases
+from searchsvc.aliases import Expansion, expand_aliases, load_aliases, widen
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
@@ -157,9 +157,10 @@ def _answer_key(request: SearchRequest, settings: SearchSettings) -> tuple[objec
 
 @dataclass(frozen=True)
 class _Match:
-    """What one reading of the query matched: the query as searched, the masks, the aliases used."""
+    """What one reading of the query matched: the query as typed and as searched, the masks, the aliases used."""
 
-    parsed: ParsedQuery
+    parsed: ParsedQuery  # the words as typed (or read): what ranks
+    searched: ParsedQuery  # with aliases expanded: what matches and is marked
     evaluation: Evaluation
     base: np.ndarray  # matches before the filters (what the facets count)
     final: np.ndarray  # matches that pass the filters
@@ -171,10 +172,12 @@ def _match(
     store: Store, parsed: ParsedQuery, masks: FilterMasks, request: SearchRequest, settings: SearchSettings
 ) -> _Match:
     """Expand aliases (unless turned off), match, and fall back to the best partial match."""
-    searched, used = (
-        expand_aliases(parsed, load_aliases(settings.aliases)) if request.aliases else (parsed, ())
+    expansion = (
+        expand_aliases(parsed, load_aliases(settings.aliases)) if request.aliases else Expansion(parsed)
     )
-    evaluation = evaluate(store, searched, settings)
+    evaluation = evaluate(store, parsed, settings)
+    if expansion.spans:
+        evaluation = widen(store, parsed, evaluation, expansion.spans)
     base = evaluation.required
     final = _apply(base, masks)
     partial = False
@@ -182,7 +185,7 @@ def _match(
         base, matched = partial_matches(evaluation, store.columns.live, None)
         final = _apply(base, masks)
         partial = bool(matched)
-    return _Match(searched, evaluation, base, final, partial, used)
+    return _Match(parsed, expansion.parsed, evaluation, base, final, partial, expansion.uses)
 
 
 def _plain_words(parsed: ParsedQuery) -> bool:
@@ -222,7 +225,7 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     ranked = _order(store, request, match.parsed, match.evaluation, match.final, settings)
     start = (request.page - 1) * request.per_page
     page = ranked[start : start + request.per_page]
-    targets = highlight_targets(match.parsed)
+    targets = highlight_targets(match.searched)
     hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
     return SearchResponse(
         query=request.q,

@@ -18,8 +18,8 @@ FEW_RESULTS = 5
 # Bodies checked for a word pair when ranking corrections: enough to compare candidates.
 PAIR_CHECK_LIMIT = 2000
 # Articles read for the written forms of a query's words, and how much of each.
-CONTEXT_DOCS = 8
-CONTEXT_CHARS = 20_000
+CONTEXT_DOCS = 5
+CONTEXT_CHARS = 6_000
 # Syllables either side within which another query word makes an occurrence count as in context.
 NEAR = 4
 
@@ -169,6 +169,9 @@ def suggest_query(parsed: ParsedQuery, store: Store, total: int) -> Suggestion |
         )
         folded.append(fixed or s.folded)
         corrected.append(fixed is not None)
+    if not any(corrected) and total:
+        # Restoring accents alone is no correction: the folded words already matched.
+        return None
     if parsed.accented:
         words = [
             _keep_accents(s.exact, f) or lexicon.best_form(f) or f if fix else s.exact
@@ -177,9 +180,6 @@ def suggest_query(parsed: ParsedQuery, store: Store, total: int) -> Suggestion |
     else:
         context = _Context(store, folded)
         words = lexicon.restore_accents(folded, context.pair_form, context.word_form)
-    if not any(corrected) and total:
-        # Restoring accents alone is no correction: the folded words already matched.
-        return None
     if [w.lower() for w in words] == [s.exact for s in syllables]:
         return None
     typed = [s.exact for s in syllables]

@@ -27,8 +27,8 @@ GD-ĐT = Giáo dục và Đào tạo
 
 def expanded(q: str) -> tuple[str, tuple[AliasUse, ...]]:
     """Return the expanded query as text and what was expanded."""
-    parsed, used = expand_aliases(parse_query(q), TABLE)
-    return " ".join(c.text() for c in parsed.clauses), used
+    expansion = expand_aliases(parse_query(q), TABLE)
+    return " ".join(c.text() for c in expansion.parsed.clauses), expansion.uses
 
 
 @pytest.mark.parametrize(
