@@ -42,10 +42,9 @@ from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject,
 from searchsvc.lexicon import (
     LexiconBuilder,
     discard_additions_after,
-    load_additions,
     load_lexicon,
     prune_additions,
-    save_additions,
+    record_additions,
     save_lexicon,
 )
 from searchsvc.readmodel import (
@@ -518,9 +517,7 @@ def _record_lexicon_changes(writer: Any, changes: LexiconBuilder) -> None:
     toc = writer.generation
 
     def save(storage: Any, schema: Any, segments: list[Any]) -> None:
-        additions = load_additions(folder, toc - 1)
-        additions.merge(changes)
-        save_additions(additions, folder, toc)
+        record_additions(changes, folder, toc)
 
     codec.hook_commit(writer, save)
 

@@ -153,7 +153,7 @@ class Lexicon:
         key = prefix_key(prefix)
         if not key:
             return []
-        if len(key) <= SHORT_PREFIX:
+        if len(key) <= SHORT_PREFIX and self.short:
             picked = self.short.get(key, [])[:limit]
         else:
             lo = bisect.bisect_left(self.keys, key)
@@ -291,23 +291,39 @@ class LexiconBuilder:
 
     def build(self, threshold: int = MIN_NGRAM_COUNT) -> Lexicon:
         """Return the finished lexicon (phrases and pairs seen fewer than ``threshold`` times are left out)."""
-        exact = Counter(self.exact)
-        pairs: Counter[tuple[str, str]] = Counter()
-        for (key, written), n in self.phrases.items():
-            if " " not in key:
-                exact[(key, written.lower())] += n
-            elif key.count(" ") == 1:
-                pairs[(key, written)] += n
-        words = {k: v for k, v in _best_forms(exact, lower=True).items() if v[1]}
-        # Negative counts exist only in additions (deleted articles): they are kept to subtract.
-        kept_pairs = {k: v for k, v in _best_forms(pairs).items() if v[1] >= threshold or v[1] < 0}
-        table = {k: v for k, v in _best_forms(self.phrases).items() if v[1] >= threshold or v[1] < 0}
-        for key, value in _best_forms(self.titles).items():
-            if value[1]:
-                table.setdefault(key, value)
+        words, pairs, table = _tables(self.exact, self.phrases, self.titles, threshold)
         keys = sorted(table)
         entries = [table[k] for k in keys]
-        return Lexicon(words, kept_pairs, keys, entries, _short_prefixes(keys, entries))
+        # Additions (threshold 1) are small: their completions are found by bisection alone.
+        short = _short_prefixes(keys, entries) if threshold > 1 else {}
+        return Lexicon(words, pairs, keys, entries, short)
+
+
+Table = dict[str, tuple[str, int]]
+
+
+def _tables(
+    exact: Counter[tuple[str, str]],
+    phrases: Counter[tuple[str, str]],
+    titles: Counter[tuple[str, str]],
+    threshold: int,
+) -> tuple[Table, Table, Table]:
+    """Return the words, pairs and autocomplete table of the counts; each key's entry depends on its counts alone."""
+    words_counts = Counter(exact)
+    pairs_counts: Counter[tuple[str, str]] = Counter()
+    for (key, written), n in phrases.items():
+        if " " not in key:
+            words_counts[(key, written.lower())] += n
+        elif key.count(" ") == 1:
+            pairs_counts[(key, written)] += n
+    words = {k: v for k, v in _best_forms(words_counts, lower=True).items() if v[1]}
+    # Negative counts exist only in additions (deleted articles): they are kept to subtract.
+    pairs = {k: v for k, v in _best_forms(pairs_counts).items() if v[1] >= threshold or v[1] < 0}
+    table = {k: v for k, v in _best_forms(phrases).items() if v[1] >= threshold or v[1] < 0}
+    for key, value in _best_forms(titles).items():
+        if value[1]:
+            table.setdefault(key, value)
+    return words, pairs, table
 
 
 def _swapped_forms(raw: str) -> tuple[str, str]:
@@ -386,29 +402,57 @@ def _delta_files(directory: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def load_additions(directory: Path, toc: int) -> LexiconBuilder:
-    """Return the counts added since the generation was built, as of TOC ``toc`` (empty if none)."""
+def _read_additions(directory: Path, toc: int) -> dict[str, Any] | None:
+    """Return the additions file in force at TOC ``toc``: its counts and its tables."""
     usable = [path for number, path in _delta_files(directory) if number <= toc]
     if not usable:
-        return LexiconBuilder()
+        return None
     with open(usable[-1], "rb") as handle:
-        builder: LexiconBuilder = pickle.load(handle)
-    builder.written = {}
-    return builder
+        found: dict[str, Any] = pickle.load(handle)
+    return found
 
 
-def save_additions(builder: LexiconBuilder, directory: Path, toc: int) -> None:
-    """Write the additions for TOC ``toc`` atomically (before that TOC is committed)."""
+def record_additions(changes: LexiconBuilder, directory: Path, toc: int) -> None:
+    """Add the counts of one `index add`/`index delete` to those in force and write them for TOC ``toc``.
+
+    Written atomically before that TOC is committed. The tables are updated for the
+    keys this change touches only (each key's entry depends on its own counts), so an
+    add costs about the same however many articles were added since the build.
+    """
+    found = _read_additions(directory, toc - 1)
+    counts: LexiconBuilder = found["counts"] if found else LexiconBuilder()
+    counts.merge(changes)
+    words: Table = found["words"] if found else {}
+    pairs: Table = found["pairs"] if found else {}
+    table: Table = found["table"] if found else {}
+    touched_words = {k for k, _ in changes.exact} | {k for k, _ in changes.phrases if " " not in k}
+    touched_table = {k for k, _ in changes.phrases} | {k for k, _ in changes.titles}
+    new_words, new_pairs, new_table = _tables(
+        Counter({kw: n for kw, n in counts.exact.items() if kw[0] in touched_words}),
+        Counter(
+            {kw: n for kw, n in counts.phrases.items() if kw[0] in touched_table or kw[0] in touched_words}
+        ),
+        Counter({kw: n for kw, n in counts.titles.items() if kw[0] in touched_table}),
+        threshold=1,  # every added article counts: a name published once is what readers look up next
+    )
+    for old, new, touched in (
+        (words, new_words, touched_words),
+        (pairs, new_pairs, {k for k in touched_table if k.count(" ") == 1}),
+        (table, new_table, touched_table),
+    ):
+        for key in touched:
+            if key in new:
+                old[key] = new[key]
+            else:
+                old.pop(key, None)
     path = Path(directory) / f"{DELTA_PREFIX}{toc}{DELTA_SUFFIX}"
     tmp = path.with_name(path.name + ".tmp")
-    written, builder.written = builder.written, {}
-    try:
-        with open(tmp, "wb") as handle:
-            pickle.dump(builder, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
-    finally:
-        builder.written = written
+    counts.written = {}
+    with open(tmp, "wb") as handle:
+        contents = {"counts": counts, "words": words, "pairs": pairs, "table": table}
+        pickle.dump(contents, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
@@ -493,8 +537,10 @@ class LayeredLexicon(Lexicon):
 
 def with_additions(base: Lexicon, directory: Path, toc: int) -> Lexicon:
     """Return ``base`` with the additions in force at TOC ``toc`` (``base`` itself when there are none)."""
-    builder = load_additions(directory, toc)
-    if not builder.titles:
+    found = _read_additions(directory, toc)
+    if found is None:
         return base
-    # Every added article counts: a name published once is exactly what readers look up next.
-    return LayeredLexicon(base, builder.build(threshold=1))
+    table: Table = found["table"]
+    keys = sorted(table)
+    extra = Lexicon(found["words"], found["pairs"], keys, [table[k] for k in keys], {})
+    return LayeredLexicon(base, extra)

@@ -42,8 +42,8 @@ class _Context:
 
     The lexicon counts titles and summaries; a pair it lacks is looked up in
     bodies (`mien trung` -> `miền Trung`), and a word in no pair takes its
-    commonest form in articles having every query word (`bao` beside `lut`
-    -> `bão`, not the commoner `báo`).
+    commonest form beside its query neighbours in the articles holding the most
+    query words (`bao` beside `lut` -> `bão`, not the commoner `báo`).
     """
 
     def __init__(self, store: Store, folded: list[str]) -> None:
@@ -70,7 +70,7 @@ class _Context:
         return written.most_common(1)[0][0], int(docs.size)
 
     def word_form(self, folded: str) -> str | None:
-        """Return the word's commonest form in articles having every query word, else the lexicon's."""
+        """Return the word's commonest form in the articles holding the most query words, else the lexicon's."""
         if self._forms is None:
             self._forms = self._count_forms()
         found = self._forms.get(folded)
@@ -79,7 +79,7 @@ class _Context:
         return self.store.lexicon.best_form(folded)
 
     def _count_forms(self) -> dict[str, Counter[str]]:
-        """Count the written forms of the query words in a few articles having them all."""
+        """Count the written forms of the query words (beside a query neighbour, else anywhere) in a few articles."""
         wanted = set(self.folded)
         neighbours: dict[str, set[str]] = {word: set() for word in wanted}
         for first, second in itertools.pairwise(self.folded):

@@ -447,11 +447,11 @@ def test_index_add_makes_a_new_name_suggested_and_delete_takes_it_back(tmp_path)
 KILL_ADD_SCRIPT = """
 import sys, time
 from searchsvc import indexer, lexicon
-original = lexicon.save_additions
+original = lexicon.record_additions
 def save_then_hang(*args):
     original(*args)
     time.sleep(60)  # killed here: the additions are written, the TOC is not
-indexer.save_additions = save_then_hang
+indexer.record_additions = save_then_hang
 indexer.add_articles([sys.argv[1]], indexer.Path(sys.argv[2]))
 """
 

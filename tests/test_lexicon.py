@@ -11,7 +11,7 @@ from searchsvc.lexicon import (
     discard_additions_after,
     load_lexicon,
     prefix_key,
-    save_additions,
+    record_additions,
     save_lexicon,
     with_additions,
 )
@@ -132,10 +132,32 @@ def test_additions_layer_over_the_base_and_deletions_take_words_out():
 def test_additions_are_read_for_their_toc_only(tmp_path):
     builder = LexiconBuilder()
     builder.add("Ông Khổng Minh Quyết nhậm chức", None)
-    save_additions(builder, tmp_path, 3)
+    record_additions(builder, tmp_path, 3)
     base = LexiconBuilder().build()
     assert with_additions(base, tmp_path, 2) is base  # written for TOC 3, never committed at TOC 2
     assert with_additions(base, tmp_path, 3).best_form("quyet") == "quyết"
     assert with_additions(base, tmp_path, 7).best_form("quyet") == "quyết"
     discard_additions_after(tmp_path, 2)
     assert with_additions(base, tmp_path, 3) is base
+
+
+def test_additions_updated_key_by_key_equal_a_build_of_all_their_counts(tmp_path):
+    titles = [
+        ("Hà Nội mưa lớn", "Mưa lớn ở Hà Nội."),
+        ("Ông Khổng Minh Quyết nhậm chức", "Ông Quyết phát biểu."),
+        ("Hà Nội mưa lớn", None),
+    ]
+    everything = LexiconBuilder()
+    for toc, (title, summary) in enumerate(titles, 1):
+        change = LexiconBuilder()
+        change.add(title, summary)
+        everything.add(title, summary)
+        record_additions(change, tmp_path, toc)
+    deleted = LexiconBuilder()
+    deleted.add("Hà Nội mưa lớn", None, weight=-1)
+    everything.add("Hà Nội mưa lớn", None, weight=-1)
+    record_additions(deleted, tmp_path, 4)
+    layered = with_additions(LexiconBuilder().build(), tmp_path, 4)
+    full = everything.build(threshold=1)
+    assert (layered.extra.words, layered.extra.pairs) == (full.words, full.pairs)
+    assert (list(layered.extra.keys), list(layered.extra.entries)) == (full.keys, full.entries)
