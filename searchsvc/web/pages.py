@@ -307,9 +307,17 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         "last_page": last,
         "last_page_url": url_with(args, page=str(last) if last > 1 else None),
         "chips": filter_chips(args),
-        # What the article page marks: the words as searched (a Telex reading decoded).
-        "article_q": response.reading.text if response.reading.mode in READING_LABELS else args.get("q", ""),
+        "article_q": article_query(response, args),
     }
+
+
+def article_query(response: SearchResponse, args: MultiDict) -> str:
+    """Return what the article page marks: the words as searched (a typo corrected, a Telex reading decoded)."""
+    if response.correction:
+        return response.correction.text
+    if response.reading.mode in READING_LABELS:
+        return response.reading.text
+    return args.get("q", "")
 
 
 def form_state(args: MultiDict, problems: Sequence[Problem] = ()) -> dict[str, Any]:
