@@ -445,19 +445,15 @@ def add_articles(
     if not articles:
         raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
     with _live_writer(Path(index_dir), timeout) as writer:
+        _record_lexicon_changes(writer, articles, [a.id for a in articles])
         live = _live_docnums(writer, [a.id for a in articles])
-        changes = LexiconBuilder()
-        for title, summary in _stored_texts(writer, [d for ds in (live or {}).values() for d in ds]):
-            changes.add(title, summary, weight=-1)
         for article in articles:
-            changes.add(article.title, article.summary)
             if live is None:
                 writer.update_document(**to_document(article))
                 continue
             for docnum in live.get(article.id, ()):
                 writer.delete_document(docnum)
             writer.add_document(**to_document(article))
-        _record_lexicon_changes(writer, changes)
     report.indexed = len(articles)
     report.generation = current_generation(Path(index_dir)).name
     report.seconds = time.perf_counter() - started
@@ -469,13 +465,11 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
     deleted: list[str] = []
     missing: list[str] = []
     with _live_writer(Path(index_dir), timeout) as writer:
+        _record_lexicon_changes(writer, (), list(ids))
         live = _live_docnums(writer, list(ids))
         if live is None:
             with writer.searcher() as searcher:
                 live = {i: [d] for i in ids if (d := searcher.document_number(id=i)) is not None}
-        changes = LexiconBuilder()
-        for title, summary in _stored_texts(writer, [d for ds in live.values() for d in ds]):
-            changes.add(title, summary, weight=-1)
         for article_id in ids:
             if live.get(article_id):
                 for docnum in live[article_id]:
@@ -483,7 +477,6 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
                 deleted.append(article_id)
             else:
                 missing.append(article_id)
-        _record_lexicon_changes(writer, changes)
     return deleted, missing
 
 
@@ -507,12 +500,20 @@ def _stored_texts(writer: Any, docnums: list[int]) -> list[tuple[str, str | None
     return texts
 
 
-def _record_lexicon_changes(writer: Any, changes: LexiconBuilder) -> None:
-    """Write the lexicon additions for the TOC ``writer`` is about to commit (just before that TOC).
+def _record_lexicon_changes(writer: Any, added: Sequence[Article], replaced_ids: list[str]) -> None:
+    """Count what an add or delete changes in the lexicon and write it just before the TOC ``writer`` commits.
 
-    Suggestions and autocomplete then know a newly published name as soon as
-    readers can find its article, without a reindex.
+    The titles and summaries of ``added`` count in; those of the live articles with
+    ``replaced_ids`` count out (read from their stored fields; unusable read models
+    skip this part). Suggestions and autocomplete then know a newly published name as
+    soon as readers can find its article, without a reindex.
     """
+    changes = LexiconBuilder()
+    live = _live_docnums(writer, replaced_ids)
+    for title, summary in _stored_texts(writer, [d for ds in (live or {}).values() for d in ds]):
+        changes.add(title, summary, weight=-1)
+    for article in added:
+        changes.add(article.title, article.summary)
     folder = Path(writer.storage.folder)
     toc = writer.generation
 

@@ -25,6 +25,8 @@ API_PARAMETERS = (
     "tag",
     "date_from",
     "date_to",
+    "as_typed",
+    "aliases",
 )
 
 

@@ -307,6 +307,7 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         "last_page": last,
         "last_page_url": url_with(args, page=str(last) if last > 1 else None),
         "chips": filter_chips(args),
+        # What the article page marks: the words as searched (a Telex reading decoded).
         "article_q": article_query(response, args),
     }
 
