@@ -432,6 +432,10 @@ def _plain(fragment: str, color: bool) -> str:
 @click.option("--page", default="1", show_default=True)
 @click.option("--per-page", default=None, help="Results per page.")
 @click.option("--index-dir", help="Index directory (default: index.dir setting).")
+@click.option("--as-typed", is_flag=True, help="Never replace the query by its correction.")
+@click.option(
+    "--no-aliases", is_flag=True, help="Do not search abbreviations and aliases (UBND = Ủy ban nhân dân)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON response.")
 @click.pass_context
 @reports_errors
@@ -448,6 +452,8 @@ def search(
     page: str,
     per_page: str | None,
     index_dir: str | None,
+    as_typed: bool,
+    no_aliases: bool,
     as_json: bool,
 ) -> None:
     """Search the index and print the results (a table, or JSON with --json)."""
@@ -464,6 +470,8 @@ def search(
         ("date_from", date_from),
         ("date_to", date_to),
         ("per_page", per_page),
+        ("as_typed", "1" if as_typed else None),
+        ("aliases", "0" if no_aliases else None),
     ):
         if value:
             params[name] = [value]
@@ -492,6 +500,10 @@ def _print_response(response: SearchResponse, color: bool) -> None:
     )
     partial = ", partial match (not every word found)" if response.partial else ""
     _echo(f"{response.total:,} results in {response.took_ms:.1f} ms{reading}{partial}")
+    if response.correction:
+        _echo(f"showing results for: {response.correction.text} (search exactly with --as-typed)")
+    for alias in response.aliases:
+        _echo(f"also searched: {alias.typed} = {', '.join(alias.aliases)} (turn off with --no-aliases)")
     if response.suggestion:
         _echo(f"did you mean: {response.suggestion.text}")
     first = (response.page - 1) * response.per_page

@@ -50,6 +50,7 @@ class SearchSettings:
     max_terms: int = 32
     snippet_chars: int = 240
     rerank_depth: int = 50
+    aliases: str = "config/aliases.txt"
 
 
 @dataclass(frozen=True)

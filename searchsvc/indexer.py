@@ -54,7 +54,15 @@ from searchsvc.ingest import (
     expand_sources,
     iter_sources,
 )
-from searchsvc.lexicon import Lexicon, LexiconBuilder, load_lexicon, save_lexicon
+from searchsvc.lexicon import (
+    Lexicon,
+    LexiconBuilder,
+    discard_additions_after,
+    load_lexicon,
+    prune_additions,
+    record_additions,
+    save_lexicon,
+)
 from searchsvc.readmodel import (
     LEXICON_MODEL,
     DamagedReadModel,
@@ -561,13 +569,16 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
         # One read of the new TOC serves the clean-up and the manifest's count.
         segments = codec.latest_segments(codec.open_storage(str(folder)))
         _remove_stale_models(folder, segments)
+        prune_additions(folder, writer.generation)
         _update_manifest_count(index_dir, segments)
 
 
 def _remove_unlisted_files(index_path: Path) -> None:
     """Delete segment files and read models the live TOC does not list (a failed write's leftovers)."""
     try:
-        _remove_stale_models(index_path, codec.remove_unlisted_segments(codec.open_storage(str(index_path))))
+        storage = codec.open_storage(str(index_path))
+        _remove_stale_models(index_path, codec.remove_unlisted_segments(storage))
+        discard_additions_after(index_path, codec.toc_generation(storage))
     except OSError:
         log.warning("could not remove a failed write's files from %s", index_path.name)
 
@@ -595,6 +606,7 @@ def add_articles(
     if not articles:
         raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
     with _live_writer(Path(index_dir), timeout) as writer:
+        _record_lexicon_changes(writer, articles, [a.id for a in articles])
         live = _live_docnums(writer, [a.id for a in articles])
         if live is None:
             for article in articles:
@@ -616,6 +628,7 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
     deleted: list[str] = []
     missing: list[str] = []
     with _live_writer(Path(index_dir), timeout) as writer:
+        _record_lexicon_changes(writer, (), list(ids))
         live = _live_docnums(writer, list(ids))
         if live is None:
             with writer.searcher() as searcher:
@@ -628,6 +641,49 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
             else:
                 missing.append(article_id)
     return deleted, missing
+
+
+def _stored_texts(writer: Any, docnums: list[int]) -> list[tuple[str, str | None]]:
+    """Return the stored (title, summary) of documents about to be deleted, opening only their segments."""
+    texts: list[tuple[str, str | None]] = []
+    if not docnums:
+        return texts
+    offset = 0
+    for info in codec.writer_segments(writer):
+        local = [d - offset for d in docnums if offset <= d < offset + info.doc_count]
+        if local:
+            reader = codec.open_segment(writer.storage, writer.schema, info.segment)
+            try:
+                for docnum in local:
+                    fields = reader.stored_fields(docnum)
+                    texts.append((fields.get("title") or "", fields.get("summary")))
+            finally:
+                reader.close()
+        offset += info.doc_count
+    return texts
+
+
+def _record_lexicon_changes(writer: Any, added: Sequence[Article], replaced_ids: list[str]) -> None:
+    """Count what an add or delete changes in the lexicon and write it just before the TOC ``writer`` commits.
+
+    The titles and summaries of ``added`` count in; those of the live articles with
+    ``replaced_ids`` count out (read from their stored fields; unusable read models
+    skip this part). Suggestions and autocomplete then know a newly published name as
+    soon as readers can find its article, without a reindex.
+    """
+    changes = LexiconBuilder()
+    live = _live_docnums(writer, replaced_ids)
+    for title, summary in _stored_texts(writer, [d for ds in (live or {}).values() for d in ds]):
+        changes.add(title, summary, weight=-1)
+    for article in added:
+        changes.add(article.title, article.summary)
+    folder = Path(writer.storage.folder)
+    toc = writer.generation
+
+    def save(storage: Any, schema: Any, segments: list[Any]) -> None:
+        record_additions(changes, folder, toc)
+
+    codec.hook_commit(writer, save)
 
 
 def _live_docnums(writer: Any, ids: list[str]) -> dict[str, list[int]] | None:

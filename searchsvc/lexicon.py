@@ -10,12 +10,14 @@ from __future__ import annotations
 import bisect
 import heapq
 import html
+import os
 import pickle
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from searchsvc.text import fold, forms, normalize, spans, syllables
 
@@ -25,6 +27,10 @@ MIN_NGRAM_COUNT = 2
 SHORT_PREFIX = 3
 TOP_PER_SHORT_PREFIX = 12
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# A word the corpus uses this rarely, and never in a title or summary, may still be a typo,
+# when a far commoner word (RARE_RATIO times) one edit away forms a known pair with its neighbour.
+RARE_WORD = 3
+RARE_RATIO = 100
 # Words joined by nothing but spaces stay in one phrase; punctuation breaks it.
 _PHRASE_BREAK = re.compile(r"\S")
 
@@ -61,20 +67,41 @@ class Lexicon:
         found = self.words.get(folded)
         return found[1] if found else 0
 
-    def restore_accents(self, folded_words: list[str]) -> list[str]:
-        """Return the likeliest written form of each folded word, using word pairs for context."""
-        out: list[str] = []
-        i = 0
-        while i < len(folded_words):
-            if i + 1 < len(folded_words):
-                pair = self.pairs.get(folded_words[i] + " " + folded_words[i + 1])
-                if pair:
-                    out.extend(pair[0].split(" "))
-                    i += 2
-                    continue
-            out.append(self.best_form(folded_words[i]) or folded_words[i])
-            i += 1
-        return out
+    def restore_accents(
+        self,
+        folded_words: list[str],
+        pair_form: Callable[[str, str], tuple[str, int] | None] | None = None,
+        word_form: Callable[[str], str | None] | None = None,
+    ) -> list[str]:
+        """Return the likeliest written form of each folded word, using word pairs for context.
+
+        Each word takes its form from the commoner of the two pairs it belongs to
+        (`bao lut mien trung` -> `bão lụt` and `miền Trung`, not the commoner lone
+        words `báo` and `miễn`); a word in no known pair takes its commonest form.
+        ``pair_form`` and ``word_form`` look further than the lexicon (the caller's corpus).
+        """
+        pair_form = pair_form or (lambda first, second: self.pairs.get(first + " " + second))
+        word_form = word_form or self.best_form
+        chosen: list[tuple[int, str] | None] = [None] * len(folded_words)
+        for i in range(len(folded_words) - 1):
+            pair = pair_form(folded_words[i], folded_words[i + 1])
+            if not pair:
+                continue
+            form, count = pair
+            halves = form.split(" ")
+            if len(halves) != 2:
+                continue
+            if halves[0][:1].isupper() and not halves[1][:1].isupper():
+                # `Bão lụt` opens a sentence; `Hà Nội` and `miền Trung` keep their capitals.
+                halves[0] = halves[0].lower()
+            for j, half in ((i, halves[0]), (i + 1, halves[1])):
+                held = chosen[j]
+                if held is None or count > held[0]:
+                    chosen[j] = (count, half)
+        return [
+            held[1] if held else word_form(word) or word
+            for held, word in zip(chosen, folded_words, strict=True)
+        ]
 
     def correct(
         self,
@@ -93,16 +120,23 @@ class Lexicon:
         """
         count = count or self.count
         together = together or self.pair_count
-        if not folded or len(folded) > 20 or count(folded):
+        if not folded or len(folded) > 20:
+            return None
+        own = count(folded)
+        # A word of a title or summary is a word; one the bodies use a few times may be a typo.
+        if own > RARE_WORD or (own and self.count(folded)):
             return None
         best: tuple[int, int, str] | None = None
         for candidate in set(_edits(folded)):
             frequency = count(candidate)
-            if not frequency:
+            if not frequency or frequency < RARE_RATIO * own:
                 continue
             context = (together(before, candidate) if before else 0) + (
                 together(candidate, after) if after else 0
             )
+            # A rare word of the corpus (`phuu`) is a typo only beside a word its correction pairs with.
+            if own and not context:
+                continue
             if best is None or (context, frequency, candidate) > best:
                 best = (context, frequency, candidate)
         return best[2] if best else None
@@ -119,7 +153,7 @@ class Lexicon:
         key = prefix_key(prefix)
         if not key:
             return []
-        if len(key) <= SHORT_PREFIX:
+        if len(key) <= SHORT_PREFIX and self.short:
             picked = self.short.get(key, [])[:limit]
         else:
             lo = bisect.bisect_left(self.keys, key)
@@ -130,12 +164,24 @@ class Lexicon:
     def _completion(self, index: int, key: str) -> Completion:
         """Build the completion for entry ``index`` with the typed part marked."""
         display, count = self.entries[index]
-        start, cut = _display_span(display, len(key))
-        marked = (
-            f"{html.escape(display[:start])}<mark>{html.escape(display[start:cut])}</mark>"
-            f"{html.escape(display[cut:])}"
-        )
-        return Completion(display, marked, count)
+        return _marked_completion(display, count, key)
+
+    def entry(self, key: str) -> tuple[str, int] | None:
+        """Return the autocomplete entry (display, count) whose key is exactly ``key``."""
+        at = bisect.bisect_left(self.keys, key)
+        if at < len(self.keys) and self.keys[at] == key:
+            return self.entries[at]
+        return None
+
+
+def _marked_completion(display: str, count: int, key: str) -> Completion:
+    """Build a completion of ``display`` with the part spelling ``key`` marked."""
+    start, cut = _display_span(display, len(key))
+    marked = (
+        f"{html.escape(display[:start])}<mark>{html.escape(display[start:cut])}</mark>"
+        f"{html.escape(display[cut:])}"
+    )
+    return Completion(display, marked, count)
 
 
 def prefix_key(text: str) -> str:
@@ -211,40 +257,73 @@ class LexiconBuilder:
     def __init__(self) -> None:
         # Flat counters keyed by (folded, written): far cheaper than a Counter per word.
         self.exact: Counter[tuple[str, str]] = Counter()
-        self.pairs: Counter[tuple[str, str]] = Counter()
         self.phrases: Counter[tuple[str, str]] = Counter()
         self.titles: Counter[tuple[str, str]] = Counter()
         self.written: dict[str, str] = {}
 
-    def add(self, title: str, summary: str | None) -> None:
-        """Count the words of one article's title (phrases too) and summary (words only)."""
+    def add(self, title: str, summary: str | None, weight: int = 1) -> None:
+        """Count the words of one article's title (phrases too) and summary (words only).
+
+        A ``weight`` of -1 takes a deleted article's words out again (1 and -1 only).
+        """
         title = normalize(title)
-        self.titles[(prefix_key(title), title)] += 1
+        self.titles[(prefix_key(title), title)] += weight
         for run in _phrases(title, self.written):
             folded_run = [f for _, f in run]
             written_run = [w for w, _ in run]
             for i in range(len(run)):
                 for n in range(1, min(MAX_NGRAM, len(run) - i) + 1):
-                    self.phrases[(" ".join(folded_run[i : i + n]), " ".join(written_run[i : i + n]))] += 1
+                    self.phrases[(" ".join(folded_run[i : i + n]), " ".join(written_run[i : i + n]))] += (
+                        weight
+                    )
         if summary:
             # Counter.update counts an iterable in C; summaries are long.
-            self.exact.update(map(_swapped_forms, syllables(summary)))
+            if weight > 0:
+                self.exact.update(map(_swapped_forms, syllables(summary)))
+            else:
+                self.exact.subtract(Counter(map(_swapped_forms, syllables(summary))))
 
-    def build(self) -> Lexicon:
-        """Return the finished lexicon."""
-        for (key, written), n in self.phrases.items():
-            if " " not in key:
-                self.exact[(key, written.lower())] += n
-            elif key.count(" ") == 1:
-                self.pairs[(key, written)] += n
-        words = _best_forms(self.exact, lower=True)
-        pairs = {k: v for k, v in _best_forms(self.pairs).items() if v[1] >= MIN_NGRAM_COUNT}
-        table = {k: v for k, v in _best_forms(self.phrases).items() if v[1] >= MIN_NGRAM_COUNT}
-        for key, value in _best_forms(self.titles).items():
-            table.setdefault(key, value)
+    def merge(self, other: LexiconBuilder) -> None:
+        """Add another builder's counts to this one (counts may go to zero or below)."""
+        for name in ("exact", "phrases", "titles"):
+            mine: Counter[tuple[str, str]] = getattr(self, name)
+            mine.update(getattr(other, name))
+
+    def build(self, threshold: int = MIN_NGRAM_COUNT) -> Lexicon:
+        """Return the finished lexicon (phrases and pairs seen fewer than ``threshold`` times are left out)."""
+        words, pairs, table = _tables(self.exact, self.phrases, self.titles, threshold)
         keys = sorted(table)
         entries = [table[k] for k in keys]
-        return Lexicon(words, pairs, keys, entries, _short_prefixes(keys, entries))
+        # Additions (threshold 1) are small: their completions are found by bisection alone.
+        short = _short_prefixes(keys, entries) if threshold > 1 else {}
+        return Lexicon(words, pairs, keys, entries, short)
+
+
+Table = dict[str, tuple[str, int]]
+
+
+def _tables(
+    exact: Counter[tuple[str, str]],
+    phrases: Counter[tuple[str, str]],
+    titles: Counter[tuple[str, str]],
+    threshold: int,
+) -> tuple[Table, Table, Table]:
+    """Return the words, pairs and autocomplete table of the counts; each key's entry depends on its counts alone."""
+    words_counts = Counter(exact)
+    pairs_counts: Counter[tuple[str, str]] = Counter()
+    for (key, written), n in phrases.items():
+        if " " not in key:
+            words_counts[(key, written.lower())] += n
+        elif key.count(" ") == 1:
+            pairs_counts[(key, written)] += n
+    words = {k: v for k, v in _best_forms(words_counts, lower=True).items() if v[1]}
+    # Negative counts exist only in additions (deleted articles): they are kept to subtract.
+    pairs = {k: v for k, v in _best_forms(pairs_counts).items() if v[1] >= threshold or v[1] < 0}
+    table = {k: v for k, v in _best_forms(phrases).items() if v[1] >= threshold or v[1] < 0}
+    for key, value in _best_forms(titles).items():
+        if value[1]:
+            table.setdefault(key, value)
+    return words, pairs, table
 
 
 def _swapped_forms(raw: str) -> tuple[str, str]:
@@ -302,3 +381,167 @@ def load_lexicon(directory: Path) -> Lexicon:
             return lexicon
     except FileNotFoundError:
         return Lexicon()
+
+
+# ---------------------------------------------------------------- additions by `index add`
+
+# ``lexicon-delta.<toc>.pickle``: the counts of every article added (and, negated, deleted)
+# since the generation was built, as of Whoosh TOC generation <toc>. A reader serving TOC n
+# uses the newest file numbered n or less, so a file written for a commit that never
+# happened (a killed `index add`) is never read.
+DELTA_PREFIX = "lexicon-delta."
+DELTA_SUFFIX = ".pickle"
+
+
+def _delta_files(directory: Path) -> list[tuple[int, Path]]:
+    """Return the additions files of a generation with their TOC numbers, oldest first."""
+    found: list[tuple[int, Path]] = []
+    for path in Path(directory).glob(DELTA_PREFIX + "*" + DELTA_SUFFIX):
+        number = path.name[len(DELTA_PREFIX) : -len(DELTA_SUFFIX)]
+        if number.isdigit():
+            found.append((int(number), path))
+    return sorted(found)
+
+
+def _read_additions(directory: Path, toc: int) -> dict[str, Any] | None:
+    """Return the additions file in force at TOC ``toc``: its counts and its tables."""
+    usable = [path for number, path in _delta_files(directory) if number <= toc]
+    if not usable:
+        return None
+    with open(usable[-1], "rb") as handle:
+        found: dict[str, Any] = pickle.load(handle)
+    return found
+
+
+def record_additions(changes: LexiconBuilder, directory: Path, toc: int) -> None:
+    """Add the counts of one `index add`/`index delete` to those in force and write them for TOC ``toc``.
+
+    Written atomically before that TOC is committed. The tables are updated for the
+    keys this change touches only (each key's entry depends on its own counts), so an
+    add costs about the same however many articles were added since the build.
+    """
+    found = _read_additions(directory, toc - 1)
+    counts: LexiconBuilder = found["counts"] if found else LexiconBuilder()
+    counts.merge(changes)
+    words: Table = found["words"] if found else {}
+    pairs: Table = found["pairs"] if found else {}
+    table: Table = found["table"] if found else {}
+    touched_words = {k for k, _ in changes.exact} | {k for k, _ in changes.phrases if " " not in k}
+    touched_table = {k for k, _ in changes.phrases} | {k for k, _ in changes.titles}
+    new_words, new_pairs, new_table = _tables(
+        Counter({kw: n for kw, n in counts.exact.items() if kw[0] in touched_words}),
+        Counter(
+            {kw: n for kw, n in counts.phrases.items() if kw[0] in touched_table or kw[0] in touched_words}
+        ),
+        Counter({kw: n for kw, n in counts.titles.items() if kw[0] in touched_table}),
+        threshold=1,  # every added article counts: a name published once is what readers look up next
+    )
+    for old, new, touched in (
+        (words, new_words, touched_words),
+        (pairs, new_pairs, {k for k in touched_table if k.count(" ") == 1}),
+        (table, new_table, touched_table),
+    ):
+        for key in touched:
+            if key in new:
+                old[key] = new[key]
+            else:
+                old.pop(key, None)
+    path = Path(directory) / f"{DELTA_PREFIX}{toc}{DELTA_SUFFIX}"
+    tmp = path.with_name(path.name + ".tmp")
+    counts.written = {}
+    with open(tmp, "wb") as handle:
+        contents = {"counts": counts, "words": words, "pairs": pairs, "table": table}
+        pickle.dump(contents, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def prune_additions(directory: Path, toc: int) -> None:
+    """Delete additions files older than the one serving TOC ``toc`` and its predecessor."""
+    files = [path for number, path in _delta_files(directory) if number <= toc]
+    for path in files[:-2]:
+        path.unlink(missing_ok=True)
+
+
+def discard_additions_after(directory: Path, toc: int) -> None:
+    """Delete additions written for a TOC that was never committed (a failed `index add`)."""
+    for number, path in _delta_files(directory):
+        if number > toc:
+            path.unlink(missing_ok=True)
+    for tmp in Path(directory).glob(DELTA_PREFIX + "*" + DELTA_SUFFIX + ".tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+class _Combined:
+    """A ``key -> (form, count)`` table read as a base table plus additions (counts summed)."""
+
+    def __init__(self, base: Any, extra: Any) -> None:
+        self.base = base
+        self.extra = extra
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return (commonest form, summed count) of ``key``, or ``default`` when the sum is not positive."""
+        old = self.base.get(key)
+        new = self.extra.get(key)
+        if new is None:
+            return default if old is None else old
+        if old is None:
+            return new if new[1] > 0 else default
+        count = old[1] + new[1]
+        if count <= 0:
+            return default
+        return (old[0] if old[1] >= new[1] else new[0]), count
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+
+class LayeredLexicon(Lexicon):
+    """A generation's lexicon with the additions of later `index add`/`index delete` runs."""
+
+    def __init__(self, base: Lexicon, extra: Lexicon) -> None:
+        super().__init__(
+            words=_Combined(base.words, extra.words),  # type: ignore[arg-type]
+            pairs=_Combined(base.pairs, extra.pairs),  # type: ignore[arg-type]
+        )
+        self.base = base
+        self.extra = extra
+
+    def complete(self, prefix: str, limit: int = 8) -> list[Completion]:
+        """Return completions of both layers, counts summed (entries of deleted articles drop out)."""
+        key = prefix_key(prefix)
+        if not key:
+            return []
+        candidates = {
+            prefix_key(c.text) for layer in (self.base, self.extra) for c in layer.complete(prefix, 2 * limit)
+        }
+        merged: list[tuple[int, str, str]] = []
+        for candidate in candidates:
+            old, new = self.base.entry(candidate), self.extra.entry(candidate)
+            count = (old[1] if old else 0) + (new[1] if new else 0)
+            if count <= 0:
+                continue
+            display = new[0] if new and (old is None or new[1] > old[1]) else old[0] if old else ""
+            merged.append((-count, candidate, display))
+        merged.sort()
+        return [_marked_completion(display, -count, key) for count, _, display in merged[:limit]]
+
+    def entry(self, key: str) -> tuple[str, int] | None:
+        """Return the entry of ``key`` with both layers' counts summed."""
+        old, new = self.base.entry(key), self.extra.entry(key)
+        if new is None:
+            return old
+        count = (old[1] if old else 0) + new[1]
+        return None if count <= 0 else ((old[0] if old else new[0]), count)
+
+
+def with_additions(base: Lexicon, directory: Path, toc: int) -> Lexicon:
+    """Return ``base`` with the additions in force at TOC ``toc`` (``base`` itself when there are none)."""
+    found = _read_additions(directory, toc)
+    if found is None:
+        return base
+    table: Table = found["table"]
+    keys = sorted(table)
+    extra = Lexicon(found["words"], found["pairs"], keys, [table[k] for k in keys], {})
+    return LayeredLexicon(base, extra)

@@ -14,9 +14,19 @@ ReadingMode = Literal["literal", "telex", "vni"]
 READING_MODES: tuple[ReadingMode, ...] = get_args(ReadingMode)
 FACET_NAMES = ("category", "source", "year", "month")
 # The query parameters of /api/search and the search page, in the OpenAPI document's order.
-SINGLE_PARAMETERS = ("q", "page", "per_page", "sort", "date_from", "date_to")
+SINGLE_PARAMETERS = ("q", "page", "per_page", "sort", "date_from", "date_to", "as_typed", "aliases")
 REPEATABLE_PARAMETERS = ("category", "source", "author", "tag")
-SEARCH_PARAMETERS = ("q", "page", "per_page", "sort", *REPEATABLE_PARAMETERS, "date_from", "date_to")
+SEARCH_PARAMETERS = (
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    *REPEATABLE_PARAMETERS,
+    "date_from",
+    "date_to",
+    "as_typed",
+    "aliases",
+)
 
 
 def is_sort(value: str) -> TypeGuard[Sort]:
@@ -40,6 +50,8 @@ class SearchRequest:
     date_to: date | None = None
     facets: bool = True
     highlight: bool = True
+    as_typed: bool = False  # never replace a query without full matches by its correction
+    aliases: bool = True  # search abbreviations and aliases (`UBND` = `Ủy ban nhân dân`) both ways
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,23 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """The corrected query whose results are shown instead of the query as typed (which had no full match)."""
+
+    text: str
+    html: str  # the changed words in ``<em>``
+    typed: str  # the query as typed, to search exactly instead
+
+
+@dataclass(frozen=True)
+class AliasUse:
+    """An abbreviation or alias searched besides the words as typed."""
+
+    typed: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reading:
     """How the query was read: as typed, or decoded from Telex/VNI keystrokes."""
 
@@ -108,6 +137,8 @@ class SearchResponse:
     matched_terms: tuple[str, ...] = ()
     sort: Sort = "relevance"
     truncated: bool = False  # the query was cut to the configured length
+    correction: Correction | None = None
+    aliases: tuple[AliasUse, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -136,6 +167,10 @@ class SearchResponse:
             "matched_terms": list(self.matched_terms),
             "sort": self.sort,
             "truncated": self.truncated,
+            "correction": None
+            if self.correction is None
+            else {"text": self.correction.text, "html": self.correction.html, "typed": self.correction.typed},
+            "aliases": [{"typed": a.typed, "aliases": list(a.aliases)} for a in self.aliases],
         }
 
 

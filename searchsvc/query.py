@@ -47,6 +47,7 @@ class Clause:
     prefix: bool = False
     alternatives: tuple[Clause, ...] = ()  # set for ``a OR b``
     words: tuple[str, ...] = ()  # the words as typed (``vie65t`` before it splits into syllables)
+    quoted: bool = False  # typed in quotes: searched as written, never expanded by aliases
 
     @property
     def is_phrase(self) -> bool:
@@ -155,4 +156,11 @@ def _clause(m: re.Match[str], filters: dict[str, list[str]]) -> Clause | None:
         return None
     if prefix and len(syllables) > 1:
         prefix = False
-    return Clause(syllables, field_name, negated, prefix, words=tuple(raw.rstrip("*").split()))
+    return Clause(
+        syllables,
+        field_name,
+        negated,
+        prefix,
+        words=tuple(raw.rstrip("*").split()),
+        quoted=phrase is not None,
+    )

@@ -9,11 +9,12 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
+from searchsvc.aliases import Expansion, expand_aliases, load_aliases, widen
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
@@ -21,6 +22,8 @@ from searchsvc.highlight import Targets, best_snippet, mark
 from searchsvc.matching import Evaluation, evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
     SORTS,
+    AliasUse,
+    Correction,
     FacetValue,
     Highlights,
     Hit,
@@ -37,6 +40,8 @@ from searchsvc.spelling import FEW_RESULTS, document_frequency, suggest_query
 from searchsvc.store import Store
 
 __all__ = [
+    "AliasUse",
+    "Correction",
     "FacetValue",
     "Highlights",
     "Hit",
@@ -87,6 +92,18 @@ def _date(params: Mapping[str, Sequence[str]], name: str) -> date | None:
         ) from None
 
 
+def _flag(params: Mapping[str, Sequence[str]], name: str, default: bool) -> bool:
+    """Parse a yes/no parameter: ``1``/``true`` or ``0``/``false``; empty means ``default``."""
+    raw = (_one(params, name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true"):
+        return True
+    if raw in ("0", "false"):
+        return False
+    raise QueryError("invalid_parameter", f"'{name}' must be 1 or 0, got {raw[:40]!r}")
+
+
 def _values(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
     """Return the non-empty values of a repeatable parameter."""
     return tuple(v for v in (params.get(name) or []) if v.strip())
@@ -111,6 +128,8 @@ def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSetti
         tags=_values(params, "tag"),
         date_from=date_from,
         date_to=date_to,
+        as_typed=_flag(params, "as_typed", False),
+        aliases=_flag(params, "aliases", True),
     )
 
 
@@ -137,6 +156,46 @@ def _answer_key(request: SearchRequest, settings: SearchSettings) -> tuple[objec
     return (request, settings, hour)
 
 
+@dataclass(frozen=True)
+class _Match:
+    """What one reading of the query matched: the query as typed and as searched, the masks, the aliases used."""
+
+    parsed: ParsedQuery  # the words as typed (or read): what ranks
+    searched: ParsedQuery  # with aliases expanded: what matches and is marked
+    evaluation: Evaluation
+    base: np.ndarray  # matches before the filters (what the facets count)
+    final: np.ndarray  # matches that pass the filters
+    partial: bool
+    aliases: tuple[AliasUse, ...]
+
+
+def _match(
+    store: Store, parsed: ParsedQuery, masks: FilterMasks, request: SearchRequest, settings: SearchSettings
+) -> _Match:
+    """Expand aliases (unless turned off), match, and fall back to the best partial match."""
+    expansion = (
+        expand_aliases(parsed, load_aliases(settings.aliases)) if request.aliases else Expansion(parsed)
+    )
+    evaluation = evaluate(store, parsed, settings)
+    if expansion.spans:
+        evaluation = widen(store, parsed, evaluation, expansion.spans)
+    base = evaluation.required
+    final = _apply(base, masks)
+    partial = False
+    if not final.any() and len(evaluation.clause_masks) > 1:
+        base, matched = partial_matches(evaluation, store.columns.live, None)
+        final = _apply(base, masks)
+        partial = bool(matched)
+    return _Match(parsed, expansion.parsed, evaluation, base, final, partial, expansion.uses)
+
+
+def _plain_words(parsed: ParsedQuery) -> bool:
+    """Tell whether a query is only unquoted words (its correction then says all it said)."""
+    return bool(parsed.clauses) and all(
+        not (c.negated or c.alternatives or c.prefix or c.quoted or c.field) for c in parsed.clauses
+    )
+
+
 def _search(store: Store, request: SearchRequest, settings: SearchSettings, started: float) -> SearchResponse:
     """Match, count, rank and render ``request`` (the work behind ``search``)."""
     parsed = parse_query(request.q, settings.max_query_chars, settings.max_terms)
@@ -147,26 +206,28 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     masks = build_masks(
         store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
     )
-    evaluation = evaluate(store, parsed, settings)
-    if mode != "literal" and not evaluation.required.any():
+    match = _match(store, parsed, masks, request, settings)
+    if mode != "literal" and not match.evaluation.required.any():
         # The keystroke reading finds nothing: fall back to the words as typed.
         parsed, mode = literal, "literal"
-        evaluation = evaluate(store, parsed, settings)
-    base = evaluation.required
-    final = _apply(base, masks)
-    partial = False
-    if not final.any() and len(evaluation.clause_masks) > 1:
-        base, matched = partial_matches(evaluation, store.columns.live, None)
-        final = _apply(base, masks)
-        partial = bool(matched)
-    total = int(final.sum())
-    facets = facet_counts(store.columns, base, masks) if request.facets else {}
-    ranked = _order(store, request, parsed, evaluation, final, settings)
+        match = _match(store, parsed, masks, request, settings)
+    total = int(match.final.sum())
+    suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or match.partial else None
+    correction = None
+    if suggestion and (match.partial or not total) and not request.as_typed and _plain_words(parsed):
+        # No article has every word as typed: show the correction's results first, if it has full matches.
+        corrected = parse_query(suggestion.text, settings.max_query_chars, settings.max_terms)
+        again = _match(store, corrected, masks, request, settings)
+        if again.final.any() and not again.partial:
+            correction = Correction(suggestion.text, suggestion.html, request.q)
+            parsed, match, suggestion = corrected, again, None
+            total = int(match.final.sum())
+    facets = facet_counts(store.columns, match.base, masks) if request.facets else {}
+    ranked = _order(store, request, match.parsed, match.evaluation, match.final, settings)
     start = (request.page - 1) * request.per_page
     page = ranked[start : start + request.per_page]
-    targets = highlight_targets(parsed)
+    targets = highlight_targets(match.searched)
     hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
-    suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or partial else None
     return SearchResponse(
         query=request.q,
         total=total,
@@ -177,9 +238,11 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
         facets=facets,
         suggestion=suggestion,
         reading=Reading(mode, parsed.text),
-        partial=partial,
+        partial=match.partial,
         sort=request.sort,
         truncated=parsed.truncated,
+        correction=correction,
+        aliases=match.aliases,
     )
 
 

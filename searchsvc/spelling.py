@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import html
+import itertools
+from collections import Counter
 
 import numpy as np
 
 from searchsvc.messages import Suggestion
 from searchsvc.query import ParsedQuery
 from searchsvc.store import Store
-from searchsvc.text import fold, has_marks
+from searchsvc.text import fold, forms, has_marks, normalize, spans
 
 # Below this many results a reader may have mistyped: offer a corrected query.
 FEW_RESULTS = 5
 # Bodies checked for a word pair when ranking corrections: enough to compare candidates.
 PAIR_CHECK_LIMIT = 2000
+# Articles read for the written forms of a query's words, and how much of each.
+CONTEXT_DOCS = 5
+CONTEXT_CHARS = 6_000
+# Syllables either side within which another query word makes an occurrence count as in context.
+NEAR = 4
 
 
 def document_frequency(store: Store, folded: str) -> int:
@@ -27,12 +34,105 @@ def pair_frequency(store: Store, first: str, second: str) -> int:
     known = store.lexicon.pair_count(first, second)
     if known:
         return known
+    return int(_pair_docs(store, first, second).size)
+
+
+class _Context:
+    """Written forms of the query's words in the corpus's own text: as adjacent pairs, then in the same articles.
+
+    The lexicon counts titles and summaries; a pair it lacks is looked up in
+    bodies (`mien trung` -> `miền Trung`), and a word in no pair takes its
+    commonest form beside its query neighbours in the articles holding the most
+    query words (`bao` beside `lut` -> `bão`, not the commoner `báo`).
+    """
+
+    def __init__(self, store: Store, folded: list[str]) -> None:
+        self.store = store
+        self.folded = folded
+        self._forms: dict[str, Counter[str]] | None = None
+
+    def pair_form(self, first: str, second: str) -> tuple[str, int] | None:
+        """Return the commonest written form of an adjacent pair and about how many articles have it."""
+        known = self.store.lexicon.pairs.get(first + " " + second)
+        if known:
+            return known
+        docs = _pair_docs(self.store, first, second)
+        if not docs.size:
+            return None
+        written: Counter[str] = Counter()
+        for docnum in docs[:CONTEXT_DOCS].tolist():
+            runs = _written_runs(self.store, int(docnum))
+            for (w1, f1), (w2, f2) in itertools.pairwise(runs):
+                if f1 == first and f2 == second:
+                    written[w1.lower() + " " + w2] += 1
+        if not written:
+            return None
+        return written.most_common(1)[0][0], int(docs.size)
+
+    def word_form(self, folded: str) -> str | None:
+        """Return the word's commonest form in the articles holding the most query words, else the lexicon's."""
+        if self._forms is None:
+            self._forms = self._count_forms()
+        found = self._forms.get(folded)
+        if found:
+            return found.most_common(1)[0][0]
+        return self.store.lexicon.best_form(folded)
+
+    def _count_forms(self) -> dict[str, Counter[str]]:
+        """Count the written forms of the query words (beside a query neighbour, else anywhere) in a few articles."""
+        wanted = set(self.folded)
+        neighbours: dict[str, set[str]] = {word: set() for word in wanted}
+        for first, second in itertools.pairwise(self.folded):
+            neighbours[first].add(second)
+            neighbours[second].add(first)
+        near: dict[str, Counter[str]] = {}
+        anywhere: dict[str, Counter[str]] = {}
+        for docnum in _richest_docs(self.store, list(wanted)):
+            runs = _written_runs(self.store, int(docnum))
+            folded_run = [f for _, f in runs]
+            for k, (written, folded) in enumerate(runs):
+                if folded not in wanted:
+                    continue
+                anywhere.setdefault(folded, Counter())[written.lower()] += 1
+                window = folded_run[max(0, k - NEAR) : k + NEAR + 1]
+                # `bão` beside `lụt` (its neighbour in the query) tells more than `báo` in `thông báo`.
+                if not neighbours[folded].isdisjoint(window):
+                    near.setdefault(folded, Counter())[written.lower()] += 1
+        return {word: near.get(word) or counts for word, counts in anywhere.items()}
+
+
+def _richest_docs(store: Store, words: list[str]) -> list[int]:
+    """Return a few articles holding the most of ``words`` (two at least), in any text field."""
+    size = store.columns.live.shape[0]
+    counts = np.zeros(size, dtype=np.int32)
+    for word in words:
+        present = np.zeros(size, dtype=bool)
+        for field in ("title", "summary", "body"):
+            present[store.postings(field, word)[0]] = True
+        counts += present
+    counts[~store.columns.live] = 0
+    if counts.max(initial=0) < min(2, len(words)):
+        return []
+    order = np.argsort(-counts, kind="stable")[:CONTEXT_DOCS]
+    return [int(d) for d in order if counts[d] >= min(2, len(words))]
+
+
+def _pair_docs(store: Store, first: str, second: str) -> np.ndarray:
+    """Return the articles (at most PAIR_CHECK_LIMIT checked) with two folded words adjacent in the body."""
     candidates = np.zeros(store.columns.live.shape[0], dtype=bool)
     first_ids, _ = store.postings("body", first)
     second_ids, _ = store.postings("body", second)
     both = np.intersect1d(first_ids, second_ids, assume_unique=True)[:PAIR_CHECK_LIMIT]
     candidates[both] = True
-    return int(store.phrase_docs("body", [first, second], candidates).size)
+    candidates &= store.columns.live
+    return store.phrase_docs("body", [first, second], candidates)
+
+
+def _written_runs(store: Store, docnum: int) -> list[tuple[str, str]]:
+    """Return the (written, folded) syllables of an article's title, summary and body, in order."""
+    fields = store.stored(docnum)
+    text = "\n".join(fields.get(name) or "" for name in ("title", "summary", "body"))
+    return [(normalize(raw), forms(raw)[1]) for _, _, raw in spans(text[:CONTEXT_CHARS])]
 
 
 def _keep_accents(typed: str, corrected: str) -> str | None:
@@ -69,16 +169,17 @@ def suggest_query(parsed: ParsedQuery, store: Store, total: int) -> Suggestion |
         )
         folded.append(fixed or s.folded)
         corrected.append(fixed is not None)
+    if not any(corrected) and total:
+        # Restoring accents alone is no correction: the folded words already matched.
+        return None
     if parsed.accented:
         words = [
             _keep_accents(s.exact, f) or lexicon.best_form(f) or f if fix else s.exact
             for s, f, fix in zip(syllables, folded, corrected, strict=True)
         ]
     else:
-        words = lexicon.restore_accents(folded)
-    if not any(corrected) and total:
-        # Restoring accents alone is no correction: the folded words already matched.
-        return None
+        context = _Context(store, folded)
+        words = lexicon.restore_accents(folded, context.pair_form, context.word_form)
     if [w.lower() for w in words] == [s.exact for s in syllables]:
         return None
     typed = [s.exact for s in syllables]

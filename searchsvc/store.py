@@ -35,7 +35,7 @@ from whoosh.reading import SegmentReader
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady, NotFound
 from searchsvc.indexer import CURRENT, Generation, current_generation, directory_size
-from searchsvc.lexicon import Completion, Lexicon
+from searchsvc.lexicon import Completion, Lexicon, with_additions
 from searchsvc.readmodel import (
     LENGTH_FIELDS,
     DamagedReadModel,
@@ -110,7 +110,8 @@ class State:
     lengths: dict[str, np.ndarray]
     averages: dict[str, float]
     doc_count: int
-    lexicon: Lexicon
+    lexicon: Lexicon  # the generation's lexicon with the additions of `index add` up to this TOC
+    base_lexicon: Lexicon  # the generation's lexicon as `reindex` wrote it
     norms: dict[tuple[str, float, float], np.ndarray]  # BM25 length norms, filled on first use
     # Recent answers of this state (a new state starts empty); keyed and typed by search,
     # a layer above.
@@ -190,6 +191,16 @@ def _load_lexicon(generation: Generation) -> Lexicon:
         ) from exc
 
 
+def _with_additions(base: Lexicon, generation: Generation, toc: int) -> Lexicon:
+    """Return the lexicon with the words of articles added since the build (the base alone if they are damaged)."""
+    try:
+        return with_additions(base, generation.path, toc)
+    except (OSError, EOFError, ValueError, AttributeError, pickle.UnpicklingError) as exc:
+        # Suggestions only: searching goes on with the generation's own lexicon.
+        log.warning("lexicon additions of %s unreadable (%s): serving its base lexicon", generation.name, exc)
+        return base
+
+
 class Store:
     """The live index generation of one index directory, ready to search.
 
@@ -245,7 +256,8 @@ class Store:
             frozen = tuple(parts)
             lengths = _lengths(frozen)
             columns = _build_columns(frozen, offset)
-            lexicon = previous.lexicon if same and previous else _load_lexicon(generation)
+            base_lexicon = previous.base_lexicon if same and previous else _load_lexicon(generation)
+            lexicon = _with_additions(base_lexicon, generation, toc)
         except BaseException:
             # A state that is not built is never served: close what it opened.
             for part in opened:
@@ -260,6 +272,7 @@ class Store:
             averages={field: _average(values) for field, values in lengths.items()},
             doc_count=int(columns.live.sum()),
             lexicon=lexicon,
+            base_lexicon=base_lexicon,
             norms={},
             responses=OrderedDict(),
         )

@@ -334,4 +334,42 @@ def test_article_page_lists_related_articles_and_the_search_links_its_feed(brows
     related.get_by_role("link", name="Sau bão, Hà Nội dọn dẹp hàng trăm cây xanh gãy đổ").click()
     page.wait_for_url("**/articles/demo-003")
     assert page.locator("h1").inner_text() == "Sau bão, Hà Nội dọn dẹp hàng trăm cây xanh gãy đổ"
+
+
+def test_an_abbreviation_finds_the_long_form_and_can_be_turned_off(browser, base_url, page_errors):
+    page = open_page(browser, page_errors)
+    page.goto(base_url + "/")
+    box = page.locator("#q")
+    box.click()
+    box.press_sequentially("UBND", delay=30)
+    box.press("Enter")  # no completion of `UBND` in the demo, so Enter submits (Escape would clear the box)
+    page.wait_for_url("**/?q=UBND")
+    # No demo article writes `UBND`; those that write `Uỷ ban nhân dân` are found and marked.
+    assert page.locator(".hit").count() > 0
+    marks = page.locator(".hit mark").all_inner_texts()
+    assert "Uỷ ban nhân dân" in marks
+    assert "UBND" not in page.locator(".hit").first.inner_text()
+    notice = page.locator(".notice.aliases")
+    assert notice.inner_text().startswith("Đã tìm cả “UBND” = “Ủy ban Nhân dân”.")
+    notice.get_by_role("link", name="Chỉ tìm đúng từ đã gõ").click()
+    page.wait_for_url("**aliases=0**")
+    assert query(page) == {"q": ["UBND"], "aliases": ["0"]}
+    assert page.locator(".hit").count() == 0
+    assert page.locator(".notice.aliases").count() == 0
+    assert page_errors == []
+
+
+def test_a_typo_shows_the_corrected_results_with_a_way_back(browser, base_url, page_errors):
+    page = open_page(browser, page_errors)
+    page.goto(base_url + "/?q=chinh+phuu")
+    banner = page.locator(".notice.correction")
+    assert banner.inner_text() == "Đang hiển thị kết quả cho chính phủ. Tìm chính xác chinh phuu"
+    assert page.locator("#q").input_value() == "chinh phuu"
+    assert page.locator(".hit").count() > 0
+    assert "chính phủ" in " ".join(page.locator(".hit mark").all_inner_texts()).lower()
+    banner.get_by_role("link", name="chinh phuu").click()
+    page.wait_for_url("**as_typed=1**")
+    assert query(page) == {"q": ["chinh phuu"], "as_typed": ["1"]}
+    assert page.locator(".notice.correction").count() == 0
+    assert page.locator(".notice.suggestion").inner_text() == "Có phải bạn muốn tìm chính phủ?"
     assert page_errors == []

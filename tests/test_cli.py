@@ -112,6 +112,16 @@ def test_search_telex_reading_is_shown(demo_dir):
     assert ", read as telex: thủ tướng" in result.stdout.splitlines()[0]
 
 
+def test_search_says_what_it_corrected_and_expanded(demo_dir):
+    lines = cli("search", "chinh", "phuu", "--index-dir", str(demo_dir)).stdout.splitlines()
+    assert lines[1] == "showing results for: chính phủ (search exactly with --as-typed)"
+    lines = cli("search", "chinh", "phuu", "--as-typed", "--index-dir", str(demo_dir)).stdout.splitlines()
+    assert lines[1] == "did you mean: chính phủ"
+    lines = cli("search", "UBND", "--index-dir", str(demo_dir)).stdout.splitlines()
+    assert lines[1] == "also searched: UBND = Ủy ban Nhân dân (turn off with --no-aliases)"
+    assert cli("search", "UBND", "--no-aliases", "--index-dir", str(demo_dir)).stdout.startswith("0 results")
+
+
 def test_index_add_and_delete(tmp_path):
     index_dir = tmp_path / "index"
     assert cli("reindex", str(CORE), "--index-dir", str(index_dir), "--quiet").exit_code == 0

@@ -425,3 +425,74 @@ def test_index_add_refuses_a_generation_with_a_truncated_segment(tmp_path):
     with pytest.raises(IndexNotReady, match="nothing was added"):
         add_articles([_one_article(tmp_path)], index_dir)
     assert sorted(p.name for p in live.glob("*.seg")) == [segment.name]
+
+
+# ---------------------------------------------------------------- the lexicon kept current by index add
+
+
+def completions(store, prefix: str) -> list[str]:
+    """Return the autocomplete texts of ``prefix``."""
+    return [c.text for c in store.complete(prefix, 8)]
+
+
+def test_index_add_makes_a_new_name_suggested_and_delete_takes_it_back(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([CORE], index_dir)
+    store = open_store(index_dir, refresh_interval=0)
+    try:
+        assert completions(store, "khong minh") == []
+        news = record("n-1", "Ông Khổng Minh Quyết nhậm chức", summary="Ông Khổng Minh Quyết phát biểu.")
+        add_articles([write_jsonl(tmp_path / "n.jsonl", [news])], index_dir)
+        store.refresh()
+        assert completions(store, "khong minh") == ["Khổng Minh", "Khổng Minh Quyết", "Khổng Minh Quyết nhậm"]
+        response = search(store, SearchRequest(q="khong minh quyett"))
+        assert response.correction is not None and response.correction.text == "Khổng Minh Quyết"
+        # Re-adding the same article counts it once, not twice.
+        add_articles([write_jsonl(tmp_path / "n.jsonl", [news])], index_dir)
+        store.refresh()
+        assert [c.count for c in store.complete("khong minh quyet nham", 8)] == [1]
+        delete_articles(["n-1"], index_dir)
+        store.refresh()
+        assert completions(store, "khong minh") == []
+    finally:
+        store.close()
+    # Two deltas are kept: the live TOC's and the one before.
+    assert len(list(current_generation(index_dir).path.glob("lexicon-delta.*.pickle"))) == 2
+
+
+KILL_ADD_SCRIPT = """
+import sys, time
+from searchsvc import indexer, lexicon
+original = lexicon.record_additions
+def save_then_hang(*args):
+    original(*args)
+    time.sleep(60)  # killed here: the additions are written, the TOC is not
+indexer.record_additions = save_then_hang
+indexer.add_articles([sys.argv[1]], indexer.Path(sys.argv[2]))
+"""
+
+
+def test_sigkill_mid_index_add_leaves_the_index_and_its_suggestions_as_they_were(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([CORE], index_dir)
+    news = write_jsonl(tmp_path / "n.jsonl", [record("n-1", "Ông Khổng Minh Quyết nhậm chức")])
+    process = subprocess.Popen([sys.executable, "-c", KILL_ADD_SCRIPT, str(news), str(index_dir)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(current_generation(index_dir).path.glob("lexicon-delta.*.pickle")):
+            assert process.poll() is None, "index add ended before writing its lexicon additions"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    store = open_store(index_dir, refresh_interval=0)
+    try:
+        # The additions of the commit that never happened are not read.
+        assert (store.doc_count, completions(store, "khong minh")) == (6, [])
+        add_articles([news], index_dir)
+        store.refresh()
+        assert (store.doc_count, completions(store, "khong minh")[:1]) == (7, ["Khổng Minh"])
+    finally:
+        store.close()

@@ -36,6 +36,7 @@ LEVELS = {
     "matching": 4,
     "readings": 4,
     "spelling": 4,
+    "aliases": 4,
     "search": 5,
     "related": 5,
     "querylog": 4,

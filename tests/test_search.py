@@ -11,7 +11,7 @@ import pytest
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.indexer import reindex
-from searchsvc.messages import FacetValue, Reading, SearchRequest, SearchResponse
+from searchsvc.messages import AliasUse, Correction, FacetValue, Reading, SearchRequest, SearchResponse
 from searchsvc.search import request_from_params, search
 from searchsvc.store import open_store
 
@@ -353,15 +353,48 @@ def test_no_highlight_when_asked_not_to(store):
     [("marathom", "marathon"), ("vaccin", "vaccine"), ("thủ tưởng", None)],
 )
 def test_suggestion_for_a_typo(store, q, text):
-    suggestion = run(store, q).suggestion
-    assert (suggestion.text if suggestion else None) == text
+    # Without a full match as typed, the correction's results are shown (and said so).
+    response = run(store, q)
+    shown = response.correction or response.suggestion
+    assert (shown.text if shown else None) == text
 
 
-def test_suggestion_for_a_typo_behind_a_partial_match(store):
-    # `dụcc` matches nothing, so the partial match hides the typo; the correction should still be offered.
+def test_a_typo_behind_a_partial_match_shows_the_corrected_results(store):
+    # `dụcc` matches nothing: rather than partial matches, the results of `giáo dục` come first.
     response = run(store, "giáo dụcc")
-    assert response.partial is True
+    assert (response.partial, response.suggestion) == (False, None)
+    assert response.correction == Correction("giáo dục", "giáo <em>dục</em>", "giáo dụcc")
+    assert response.total == run(store, "giáo dục").total
+
+
+def test_as_typed_searches_exactly_what_was_typed(store):
+    response = run(store, "giáo dụcc", as_typed=True)
+    assert (response.partial, response.correction) == (True, None)
     assert response.suggestion is not None and response.suggestion.text == "giáo dục"
+
+
+def test_a_rare_word_beside_its_pair_is_corrected(store):
+    response = run(store, "chinh phuu")
+    assert response.correction is not None and response.correction.text == "chính phủ"
+    assert response.total == run(store, "chính phủ").total
+
+
+def test_aliases_find_the_long_form_and_say_so(store):
+    response = run(store, "UBND")
+    assert response.aliases == (AliasUse("UBND", ("Ủy ban Nhân dân",)),)
+    assert response.total == run(store, '"Ủy ban nhân dân"').total > 0
+    assert "<mark>Uỷ ban nhân dân</mark>" in " ".join(h.highlights.snippet for h in response.hits)
+
+
+@pytest.mark.parametrize(("q", "total"), [('"UBND"', 0), ("-UBND", ALL)])
+def test_quoted_and_negated_words_are_never_expanded(store, q, total):
+    response = run(store, q)
+    assert (response.aliases, response.total) == ((), total)
+
+
+def test_aliases_can_be_turned_off(store):
+    response = run(store, "UBND", aliases=False)
+    assert (response.aliases, response.total) == ((), 0)
 
 
 # ---------------------------------------------------------------------------

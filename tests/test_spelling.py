@@ -19,9 +19,10 @@ def test_document_frequency_counts_titles_and_bodies(store: Store) -> None:
 @pytest.mark.parametrize(
     ("typed", "total", "expected"),
     [
-        # A typo is corrected and the accents restored, whatever the results.
-        ("thu tuongg", 0, Suggestion("Thủ tướng", "<em>Thủ</em> <em>tướng</em>")),
-        ("thu tuongg", 10, Suggestion("Thủ tướng", "<em>Thủ</em> <em>tướng</em>")),
+        # A typo is corrected and the accents restored, whatever the results (a title's
+        # sentence-start capital is not the word's: "Thủ tướng" becomes "thủ tướng").
+        ("thu tuongg", 0, Suggestion("thủ tướng", "<em>thủ</em> <em>tướng</em>")),
+        ("thu tuongg", 10, Suggestion("thủ tướng", "<em>thủ</em> <em>tướng</em>")),
         # Accents alone are suggested only when nothing was found.
         ("ha noi", 0, Suggestion("Hà Nội", "<em>Hà</em> <em>Nội</em>")),
         ("ha noi", 10, None),

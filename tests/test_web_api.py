@@ -36,6 +36,8 @@ SEARCH_KEYS = {
     "matched_terms",
     "sort",
     "truncated",
+    "correction",
+    "aliases",
 }
 HIT_KEYS = {"id", "title", "url", "published", "category", "source", "author", "score", "highlights", "tags"}
 ALLOWED_STATUSES = {200, 400, 404, 405, 413}

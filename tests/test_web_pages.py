@@ -488,3 +488,9 @@ def test_search_page_never_fails(client, pairs):
     assert response.status_code in {200, 400, 413}
     assert response.mimetype == "text/html"
     assert "<script>" not in response.get_data(as_text=True).replace("<script src=", "")
+
+
+def test_a_corrected_query_links_its_articles_with_the_corrected_words(client):
+    html = client.get("/?q=chinh+phuu").get_data(as_text=True)
+    assert "Đang hiển thị kết quả cho" in html
+    assert "q=ch%C3%ADnh+ph%E1%BB%A7" in html and "q=chinh+phuu" in html

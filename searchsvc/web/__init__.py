@@ -214,6 +214,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from searchsvc.web import api, errors, feed, metrics, pages
 
     settings = settings if settings is not None else load_settings()
+    from searchsvc.aliases import load_aliases
+
+    load_aliases(settings.search.aliases)  # a missing or malformed alias file fails here, not in a search
     # Static files are served by ``Assets``, with versioned URLs and cache headers.
     app = Flask(__name__, static_folder=None)
     app.response_class = TextResponse

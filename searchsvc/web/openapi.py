@@ -73,6 +73,18 @@ def search_parameters(settings: Settings) -> list[dict[str, Any]]:
         query_param("tag", "Keep articles with this tag.", text, repeatable=True),
         query_param("date_from", "First publication day, inclusive, Vietnam time (UTC+7).", day),
         query_param("date_to", "Last publication day, inclusive, Vietnam time (UTC+7).", day),
+        query_param(
+            "as_typed",
+            "`1`: search exactly what was typed. By default a query with no full match is replaced by its "
+            "correction when that has full matches (see `correction`).",
+            {"type": "string", "enum": ["0", "1", "false", "true"], "default": "0"},
+        ),
+        query_param(
+            "aliases",
+            "`0`: do not search abbreviations and aliases (`UBND` = `Ủy ban nhân dân`; see `aliases`). "
+            "Quoted words are never expanded.",
+            {"type": "string", "enum": ["0", "1", "false", "true"], "default": "1"},
+        ),
     ]
 
 
@@ -167,6 +179,32 @@ def component_schemas() -> dict[str, Any]:
                 "truncated": {
                     "type": "boolean",
                     "description": "The query was cut to the configured length.",
+                },
+                "correction": nullable(
+                    obj(
+                        {
+                            "text": {
+                                "type": "string",
+                                "description": "The corrected query whose results these are.",
+                            },
+                            "html": {"type": "string", "description": "Changed words in `<em>`."},
+                            "typed": {
+                                "type": "string",
+                                "description": "The query as typed (no full match); search it with `as_typed=1`.",
+                            },
+                        }
+                    )
+                ),
+                "aliases": {
+                    "type": "array",
+                    "description": "Abbreviations and aliases searched besides the words as typed "
+                    "(turn off with `aliases=0`).",
+                    "items": obj(
+                        {
+                            "typed": {"type": "string", "description": "The words as typed, e.g. `UBND`."},
+                            "aliases": {"type": "array", "items": string},
+                        }
+                    ),
                 },
             },
             required=[

@@ -302,6 +302,8 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
         else None,
         "next_url": url_with(args, page=str(response.page + 1)) if response.page < last else None,
         "suggestion_url": url_with(args, q=response.suggestion.text) if response.suggestion else None,
+        "as_typed_url": url_with(args, as_typed="1") if response.correction else None,
+        "no_aliases_url": url_with(args, aliases="0") if response.aliases else None,
         "reading_label": READING_LABELS.get(response.reading.mode),
         "first_number": (response.page - 1) * response.per_page + 1,
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
@@ -311,8 +313,17 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
         "chips": filter_chips(args),
         "feed_url": "/feed.atom" + (f"?{query}" if (query := feed_query(args.items(multi=True))) else ""),
         # What the article page marks: the words as searched (a Telex reading decoded).
-        "article_q": response.reading.text if response.reading.mode in READING_LABELS else args.get("q", ""),
+        "article_q": article_query(response, args),
     }
+
+
+def article_query(response: SearchResponse, args: MultiDict[str, str]) -> str:
+    """Return what the article page marks: the words as searched (a typo corrected, a Telex reading decoded)."""
+    if response.correction:
+        return response.correction.text
+    if response.reading.mode in READING_LABELS:
+        return response.reading.text
+    return args.get("q", "")
 
 
 def form_state(args: MultiDict[str, str], problems: Sequence[Problem] = ()) -> dict[str, Any]:
