@@ -8,6 +8,7 @@ from searchsvc.config import Settings
 from searchsvc.messages import FACET_NAMES, READING_MODES, SORTS
 
 JSON = "application/json"
+ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -360,27 +361,20 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "get": {
                     "operationId": "getArticle",
                     "summary": "Return one stored article.",
-                    "parameters": [
-                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ],
+                    "parameters": [ARTICLE_ID],
                     "responses": {
                         "200": ok | {"content": {JSON: {"schema": ref("Article")}}},
                         **common_errors(404, 503),
                     },
                 },
-                "options": options_operation("getArticleOptions", 404)
-                | {
-                    "parameters": [
-                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ]
-                },
+                "options": options_operation("getArticleOptions", 404) | {"parameters": [ARTICLE_ID]},
             },
             "/api/articles/{article_id}/related": {
                 "get": {
                     "operationId": "relatedArticles",
                     "summary": "Return other articles on the same story or topic, best first.",
                     "parameters": [
-                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        ARTICLE_ID,
                         query_param(
                             "limit",
                             "Most articles to return.",
@@ -397,12 +391,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                         **common_errors(404, 503),
                     },
                 },
-                "options": options_operation("relatedArticlesOptions", 404)
-                | {
-                    "parameters": [
-                        {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                    ]
-                },
+                "options": options_operation("relatedArticlesOptions", 404) | {"parameters": [ARTICLE_ID]},
             },
             "/feed.atom": {
                 "get": {
