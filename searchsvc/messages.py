@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 
 SORTS = ("relevance", "newest", "oldest")
+# ``match``: a word typed with marks matches only those marks; ``ignore``: every word matches every accent form.
+ACCENT_MODES = ("match", "ignore")
 FACET_NAMES = ("category", "source", "year", "month")
 
 
@@ -27,6 +29,7 @@ class SearchRequest:
     date_to: date | None = None
     facets: bool = True
     highlight: bool = True
+    accents: str = "match"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,15 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class Loosened:
+    """A word typed with marks that no article has as typed, read at a looser level."""
+
+    word: str  # as typed
+    level: str  # "toneless": the same letters with any tone; "folded": accents ignored
+    forms: tuple[str, ...]  # the index words it was read as
+
+
+@dataclass(frozen=True)
 class SearchResponse:
     """The result every front end renders."""
 
@@ -95,6 +107,16 @@ class SearchResponse:
     matched_terms: tuple[str, ...] = ()
     sort: str = "relevance"
     truncated: bool = False  # the query was cut to the configured length
+    accents: str = "match"
+    # How many articles would match with accents ignored (the same filters); equals total when
+    # the query has no marked word or accents are ignored already.
+    folded_total: int = 0
+    loosened: tuple[Loosened, ...] = ()
+
+    @property
+    def accent_extra(self) -> int:
+        """Return how many more articles ignoring accents would find."""
+        return max(0, self.folded_total - self.total) if self.accents == "match" else 0
 
     @property
     def pages(self) -> int:
@@ -123,6 +145,9 @@ class SearchResponse:
             "matched_terms": list(self.matched_terms),
             "sort": self.sort,
             "truncated": self.truncated,
+            "accents": self.accents,
+            "folded_total": self.folded_total,
+            "loosened": [{"word": x.word, "level": x.level, "forms": list(x.forms)} for x in self.loosened],
         }
 
 

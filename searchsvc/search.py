@@ -14,16 +14,19 @@ from datetime import date
 
 import numpy as np
 
+from searchsvc.accents import Plan, loosened, plan
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
 from searchsvc.highlight import Targets, best_snippet, mark
 from searchsvc.matching import Evaluation, evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
+    ACCENT_MODES,
     SORTS,
     FacetValue,
     Highlights,
     Hit,
+    Loosened,
     Reading,
     SearchRequest,
     SearchResponse,
@@ -34,6 +37,7 @@ from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
 from searchsvc.readings import choose_reading
 from searchsvc.spelling import FEW_RESULTS, document_frequency, suggest_query
 from searchsvc.store import Store
+from searchsvc.topical import on_topic
 
 __all__ = [
     "FacetValue",
@@ -96,6 +100,11 @@ def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSetti
     sort = _one(params, "sort") or "relevance"
     if sort not in SORTS:
         raise QueryError("invalid_parameter", f"'sort' must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
+    accents = _one(params, "accents") or "match"
+    if accents not in ACCENT_MODES:
+        raise QueryError(
+            "invalid_parameter", f"'accents' must be one of {', '.join(ACCENT_MODES)}, got {accents[:40]!r}"
+        )
     date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
     if date_from and date_to and date_from > date_to:
         raise QueryError("invalid_parameter", "'date_from' is after 'date_to'")
@@ -110,6 +119,7 @@ def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSetti
         tags=_values(params, "tag"),
         date_from=date_from,
         date_to=date_to,
+        accents=accents,
     )
 
 
@@ -146,12 +156,16 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     masks = build_masks(
         store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
     )
-    evaluation = evaluate(store, parsed, settings)
+    resolutions = plan(store, parsed) if request.accents == "match" else {}
+    evaluation = evaluate(store, parsed, settings, resolutions)
     if mode != "literal" and not evaluation.required.any():
         # The keystroke reading finds nothing: fall back to the words as typed.
         parsed, mode = literal, "literal"
-        evaluation = evaluate(store, parsed, settings)
+        resolutions = plan(store, parsed) if request.accents == "match" else {}
+        evaluation = evaluate(store, parsed, settings, resolutions)
     base = evaluation.required
+    if request.sort != "relevance":
+        base = _on_topic(store, parsed, resolutions, base, masks)
     final = _apply(base, masks)
     partial = False
     if not final.any() and len(evaluation.clause_masks) > 1:
@@ -166,6 +180,7 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     targets = highlight_targets(parsed)
     hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
     suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or partial else None
+    folded_total = _folded_total(store, parsed, settings, resolutions, masks, total)
     return SearchResponse(
         query=request.q,
         total=total,
@@ -179,7 +194,36 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
         partial=partial,
         sort=request.sort,
         truncated=parsed.truncated,
+        matched_terms=evaluation.matched_words(),
+        accents=request.accents,
+        folded_total=folded_total,
+        loosened=tuple(Loosened(r.word, r.level, r.terms) for r in loosened(resolutions)),
     )
+
+
+def _on_topic(
+    store: Store, parsed: ParsedQuery, resolutions: Plan, base: np.ndarray, masks: FilterMasks
+) -> np.ndarray:
+    """Return the matches a date sort lists: those with the query's word pairs together, if any pass the filters."""
+    together = on_topic(store, parsed, resolutions)
+    if together is None:
+        return base
+    narrowed = base & together
+    return narrowed if _apply(narrowed, masks).any() else base
+
+
+def _folded_total(
+    store: Store,
+    parsed: ParsedQuery,
+    settings: SearchSettings,
+    resolutions: Plan,
+    masks: FilterMasks,
+    total: int,
+) -> int:
+    """Return how many articles the query matches with accents ignored (the same filters)."""
+    if not any(r.exact for r in resolutions.values()):
+        return total
+    return int(_apply(evaluate(store, parsed, settings).required, masks).sum())
 
 
 def _other_mask(store: Store, request: SearchRequest) -> np.ndarray | None:

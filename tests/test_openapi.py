@@ -65,6 +65,7 @@ def test_search_parameters_are_the_api_contract(document):
         "tag",
         "date_from",
         "date_to",
+        "accents",
     ]
 
 
@@ -156,4 +157,5 @@ def test_single_valued_parameters_may_be_empty(document):
         "sort",
         "date_from",
         "date_to",
+        "accents",
     }

@@ -36,7 +36,7 @@ SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "olde
 BLANK_QUERY_SORT_LABELS = {"": "Mới nhất", "oldest": "Cũ nhất"}
 CHIP_LABELS = {"category": "Chuyên mục", "source": "Nguồn", "author": "Tác giả", "tag": "Thẻ"}
 # Single-valued parameters the page checks one by one, with the core's own rules.
-CHECKED_PARAMS = ("q", "page", "per_page", "sort", "date_from", "date_to")
+CHECKED_PARAMS = ("q", "page", "per_page", "sort", "date_from", "date_to", "accents")
 GENERIC_PROBLEM = "Địa chỉ trang có tham số không hợp lệ."
 READING_LABELS = {"telex": "Telex", "vni": "VNI"}
 FILTER_PARAMS = ("category", "source", "author", "tag", "date_from", "date_to")
@@ -155,6 +155,7 @@ def problem_message(name: str, limits: SearchSettings) -> str:
             f"đang hiển thị {limits.per_page} bài mỗi trang."
         ),
         "sort": "Cách sắp xếp không hợp lệ; đang dùng cách sắp xếp mặc định.",
+        "accents": "Tham số “accents” chỉ nhận match hoặc ignore; đang tìm đúng dấu đã gõ.",
         "date_from": "“Từ ngày” không phải một ngày hợp lệ (năm-tháng-ngày, ví dụ 2024-09-07); "
         "chưa lọc theo ngày này.",
         "date_to": "“Đến ngày” không phải một ngày hợp lệ (năm-tháng-ngày, ví dụ 2024-09-30); "
@@ -299,6 +300,9 @@ def search_context(response: SearchResponse, args: MultiDict, max_page: int) -> 
         "next_url": url_with(args, page=str(response.page + 1)) if response.page < last else None,
         "suggestion_url": url_with(args, q=response.suggestion.text) if response.suggestion else None,
         "reading_label": READING_LABELS.get(response.reading.mode),
+        # A marked word matches only its marks; the reader can widen to every accent form in one click.
+        "accent_extra_url": url_with(args, accents="ignore") if response.accent_extra else None,
+        "accent_match_url": url_with(args, accents=None) if response.accents == "ignore" else None,
         "first_number": (response.page - 1) * response.per_page + 1,
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
         "past_end": response.total > 0 and not response.hits,
