@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from searchsvc.accents import Plan, loosened, plan
+from searchsvc.accents import FOLDED, Plan, Resolution, loosened, plan
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
@@ -50,6 +50,10 @@ __all__ = [
     "request_from_params",
     "search",
 ]
+
+
+# What an unmarked (or unplanned) syllable is read as.
+_FOLDED_READING = Resolution("", FOLDED, ())
 
 
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -177,7 +181,7 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     ranked = _order(store, request, parsed, evaluation, final, settings)
     start = (request.page - 1) * request.per_page
     page = ranked[start : start + request.per_page]
-    targets = highlight_targets(parsed)
+    targets = highlight_targets(parsed, resolutions)
     hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
     suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or partial else None
     folded_total = _folded_total(store, parsed, settings, resolutions, masks, total)
@@ -292,13 +296,14 @@ def _by_date(store: Store, final: np.ndarray, newest: bool, limit: int) -> list[
     return [(int(d), 0.0) for d in docnums[order[:limit]]]
 
 
-def highlight_targets(parsed: ParsedQuery) -> Targets:
+def highlight_targets(parsed: ParsedQuery, resolutions: Plan | None = None) -> Targets:
     """Return what to mark for a parsed query: words, prefixes, phrases and neighbouring words.
 
     A phrase (quoted, or a word that splits into syllables such as ``COVID-19``)
     is marked only where it stands whole. Plain words typed next to each other
     (``ha noi``) form pairs, marked as a run where they stand together; a
-    negated, prefixed or ``OR`` clause between them breaks the sequence.
+    negated, prefixed or ``OR`` clause between them breaks the sequence. With
+    ``resolutions`` a word typed with marks is marked only in the forms it matched.
     """
     words: list[str] = []
     prefixes: list[str] = []
@@ -327,7 +332,19 @@ def highlight_targets(parsed: ParsedQuery) -> Targets:
             previous = word
         else:
             previous = None
-    return Targets(frozenset(words), tuple(prefixes), tuple(dict.fromkeys(phrases)), frozenset(pairs))
+    exact = _exact_targets(parsed, resolutions or {})
+    return Targets(frozenset(words), tuple(prefixes), tuple(dict.fromkeys(phrases)), frozenset(pairs), exact)
+
+
+def _exact_targets(parsed: ParsedQuery, resolutions: Plan) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Return folded word -> the exact forms to mark, for words typed only with marks."""
+    loose = {s.folded for s in parsed.all_syllables() if not resolutions.get(s.exact, _FOLDED_READING).exact}
+    forms: dict[str, set[str]] = {}
+    for syllable in parsed.all_syllables():
+        resolution = resolutions.get(syllable.exact)
+        if resolution is not None and resolution.exact and syllable.folded not in loose:
+            forms.setdefault(syllable.folded, set()).update(resolution.terms)
+    return tuple(sorted((word, tuple(sorted(found))) for word, found in forms.items()))
 
 
 def _hit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -224,3 +225,28 @@ def test_cli_ignore_accents(demo_settings):
     assert (json.loads(marked.output)["total"], json.loads(ignored.output)["total"]) == (2, 21)
     table = CliRunner().invoke(main, ["search", "bão", "--index-dir", str(demo_settings.index_dir)])
     assert "19 more with accents ignored (--ignore-accents)" in table.output
+
+
+# ---------------------------------------------------------------- highlights
+
+
+def marked_words(response: SearchResponse) -> set[str]:
+    """Return every marked word of the hits' titles and snippets, lower case."""
+    found: set[str] = set()
+    for hit in response.hits:
+        for fragment in (hit.highlights.title, hit.highlights.snippet):
+            found.update(m.lower() for m in re.findall(r"<mark>(.*?)</mark>", fragment))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("q", "marked"),
+    [("bão", {"bão"}), ("mới", {"mới"}), ("nứơc", {"nước"}), ("bao", {"bão", "báo", "bảo", "bào", "bao"})],
+)
+def test_highlights_mark_only_the_forms_that_matched(store, q, marked):
+    assert marked_words(run(store, q)) <= marked
+    assert marked_words(run(store, q)) & marked
+
+
+def test_a_word_typed_both_ways_is_marked_in_every_form(store):
+    assert {"bão", "báo"} <= marked_words(run(store, "bão OR bao"))
