@@ -260,10 +260,12 @@ def _phrase_in_fields(
     return ClauseMatch(mask, tuple(terms), words=tuple(dict.fromkeys(words)))
 
 
-def phrase_mask(store: Store, syllables: tuple[Syllable, ...], resolutions: Plan | None) -> np.ndarray:
-    """Return the documents with ``syllables`` adjacent, in order, in one searched field."""
-    weights = dict.fromkeys(TEXT_FIELDS, 1.0)
-    return _phrase_in_fields(store, TEXT_FIELDS, syllables, weights, resolutions).mask
+def phrase_mask(
+    store: Store, fields: tuple[str, ...], syllables: tuple[Syllable, ...], resolutions: Plan | None
+) -> np.ndarray:
+    """Return the documents with ``syllables`` adjacent, in order, in one of ``fields``."""
+    weights = dict.fromkeys(fields, 1.0)
+    return _phrase_in_fields(store, fields, syllables, weights, resolutions).mask
 
 
 def clause_match(

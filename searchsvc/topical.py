@@ -5,7 +5,8 @@ a date sort has no such order, so every article holding the words anywhere would
 compete on its date alone (``mien trung`` sorted newest first showed ``trung
 tâm`` and ``miền Bắc``). Vietnamese writes a word as several syllables (``miền
 Trung``, ``giá vàng``, ``thủ tướng``). For an article to be listed by date,
-neighbouring plain query words must stand together, in order, in one field:
+neighbouring plain query words must stand together, in order, in one of title,
+summary and body (not the byline):
 
 - the pairs the corpus writes together often (a known word pair of the lexicon);
 - in a run of neighbouring words none of whose pairs the lexicon knows (``suy
@@ -26,6 +27,8 @@ from searchsvc.matching import phrase_mask
 from searchsvc.query import Clause, ParsedQuery, Syllable
 from searchsvc.store import Store
 
+# What an article is about: its text, not its byline (a reporter may be called Ngọc Trinh).
+TOPIC_FIELDS = ("title", "summary", "body")
 # A pair of words found together at least this often in titles and summaries is one word to readers.
 MIN_PAIR_COUNT = 3
 
@@ -67,5 +70,5 @@ def on_topic(store: Store, parsed: ParsedQuery, resolutions: Plan | None) -> np.
     pairs = word_pairs(parsed, store.lexicon)
     if not pairs:
         return None
-    masks = [phrase_mask(store, pair, resolutions) for pair in pairs]
+    masks = [phrase_mask(store, TOPIC_FIELDS, pair, resolutions) for pair in pairs]
     return np.logical_and.reduce(masks)
