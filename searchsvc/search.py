@@ -34,7 +34,7 @@ from searchsvc.messages import (
 )
 from searchsvc.query import ParsedQuery, parse_query
 from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
-from searchsvc.readings import choose_reading
+from searchsvc.readings import reading_candidates
 from searchsvc.spelling import FEW_RESULTS, document_frequency, suggest_query
 from searchsvc.store import Store
 from searchsvc.topical import on_topic
@@ -155,16 +155,18 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     parsed = parse_query(request.q, settings.max_query_chars, settings.max_terms)
     categories = request.categories + parsed.filters.get("category", ())
     sources = request.sources + parsed.filters.get("source", ())
-    literal = parsed
-    parsed, mode = choose_reading(parsed, lambda folded: document_frequency(store, folded))
+    readings = reading_candidates(parsed, lambda folded: document_frequency(store, folded))
+    parsed, mode = readings[0]
     masks = build_masks(
         store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
     )
     resolutions = plan(store, parsed) if request.accents == "match" else {}
     evaluation = evaluate(store, parsed, settings, resolutions)
-    if mode != "literal" and not evaluation.required.any():
-        # The keystroke reading finds nothing: fall back to the words as typed.
-        parsed, mode = literal, "literal"
+    for fallback in readings[1:]:
+        if evaluation.required.any():
+            break
+        # The keystroke reading finds nothing: decode fewer words, at last none (the words as typed).
+        parsed, mode = fallback
         resolutions = plan(store, parsed) if request.accents == "match" else {}
         evaluation = evaluate(store, parsed, settings, resolutions)
     base = evaluation.required

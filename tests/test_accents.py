@@ -250,3 +250,20 @@ def test_highlights_mark_only_the_forms_that_matched(store, q, marked):
 
 def test_a_word_typed_both_ways_is_marked_in_every_form(store):
     assert {"bão", "báo"} <= marked_words(run(store, "bão OR bao"))
+
+
+# ---------------------------------------------------------------- keystroke readings
+
+
+def test_readings_to_try_decode_fewer_words_before_the_words_as_typed():
+    from searchsvc.query import parse_query
+    from searchsvc.readings import reading_candidates
+
+    frequency = {"cuop": 900, "taxi": 300, "tai": 40_000}
+    parsed = parse_query("cuwowps taxi")
+    found = reading_candidates(parsed, lambda folded: frequency.get(folded, 0))
+    assert [(reading.text, mode) for reading, mode in found] == [
+        ("cướp tãi", "telex"),  # every word that spells a syllable, `taxi` too
+        ("cướp taxi", "telex"),  # only the word the corpus never uses
+        ("cuwowps taxi", "literal"),
+    ]
