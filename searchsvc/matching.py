@@ -206,6 +206,19 @@ def _slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarr
     return present
 
 
+def _slot_keys(store: Store, slot: list[tuple[str, str]], offset: int, docnums: np.ndarray) -> np.ndarray:
+    """Return the sorted keys ``document index << 32 | phrase start`` where a slot's word stands ``offset`` in."""
+    parts = []
+    for field, term in slot:
+        owner, where = store.term_positions(field, term, docnums)
+        keep = where >= offset
+        parts.append((owner[keep] << 32) | (where[keep] - offset))
+    if len(parts) == 1:
+        return parts[0]  # already sorted: by document, then position
+    # Words of one slot never share a position, so sorting is enough.
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
 def phrase_docs(store: Store, slots: list[list[tuple[str, str]]], candidates: np.ndarray) -> np.ndarray:
     """Return the documents (among ``candidates``) with one word of each slot adjacent, in order.
 
@@ -213,21 +226,20 @@ def phrase_docs(store: Store, slots: list[list[tuple[str, str]]], candidates: np
     folded and exact words.
     """
     docnums = np.nonzero(candidates)[0].astype(np.int64)
-    starts: np.ndarray | None = None
-    for offset, slot in enumerate(slots):
-        parts = []
-        for field, term in slot:
-            owner, where = store.term_positions(field, term, docnums)
-            keep = where >= offset
-            # One key per (document, phrase start): the word's position minus its place in the phrase.
-            parts.append((owner[keep] << 32) | (where[keep] - offset))
-        keys = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
-        if not starts.size:
-            return np.zeros(0, dtype=np.int64)
-    if starts is None:
+    keys = sorted((_slot_keys(store, slot, offset, docnums) for offset, slot in enumerate(slots)), key=len)
+    if not keys:
         return np.zeros(0, dtype=np.int64)
-    return docnums[np.unique(starts >> 32)]
+    starts = keys[0]
+    for other in keys[1:]:
+        # Keep the starts the other slot has too (both sorted: a binary search each).
+        if not starts.size or not other.size:
+            return np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(other, starts), other.size - 1)
+        starts = starts[other[at] == starts]
+    if not starts.size:
+        return np.zeros(0, dtype=np.int64)
+    owners = starts >> 32
+    return docnums[owners[np.r_[True, owners[1:] != owners[:-1]]]]
 
 
 def _phrase_in_fields(
