@@ -338,6 +338,12 @@ def highlight_targets(parsed: ParsedQuery, resolutions: Plan | None = None) -> T
     return Targets(frozenset(words), tuple(prefixes), tuple(dict.fromkeys(phrases)), frozenset(pairs), exact)
 
 
+def query_targets(store: Store, q: str, settings: SearchSettings) -> Targets:
+    """Return what to mark for a query outside a search (the article page), words typed with marks as matched."""
+    parsed = parse_query(q, settings.max_query_chars, settings.max_terms)
+    return highlight_targets(parsed, plan(store, parsed))
+
+
 def _exact_targets(parsed: ParsedQuery, resolutions: Plan) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Return folded word -> the exact forms to mark, for words typed only with marks."""
     loose = {s.folded for s in parsed.all_syllables() if not resolutions.get(s.exact, _FOLDED_READING).exact}

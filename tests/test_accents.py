@@ -267,3 +267,14 @@ def test_readings_to_try_decode_fewer_words_before_the_words_as_typed():
         ("cướp taxi", "telex"),  # only the word the corpus never uses
         ("cuwowps taxi", "literal"),
     ]
+
+
+def test_article_page_marks_only_the_marked_form(client):
+    def marks(q: str) -> set[str]:
+        page = client.get("/articles/demo-001", query_string={"q": q}).get_data(as_text=True)
+        return {m.lower() for m in re.findall(r"<mark>(.*?)</mark>", page)}
+
+    # demo-001 has bão and báo.
+    assert marks("bão") == {"bão"}
+    assert marks("báo") == {"báo"}
+    assert marks("bao") == {"bão", "báo"}

@@ -23,8 +23,7 @@ from werkzeug.datastructures import MultiDict
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
-from searchsvc.query import parse_query
-from searchsvc.search import SORTS, SearchResponse, highlight_targets, request_from_params
+from searchsvc.search import SORTS, SearchResponse, query_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 
 bp = Blueprint("pages", __name__)
@@ -415,7 +414,7 @@ def article(article_id: str) -> Response:
     q = request.args.get("q", "")
     back_url = request.referrer if _is_search_page(request.referrer) else url_with(MultiDict({"q": q}))
     title, summary, body = stored.get("title") or "", stored.get("summary") or "", stored.get("body") or ""
-    targets = highlight_targets(parse_query(q, limits.max_query_chars, limits.max_terms))
+    targets = query_targets(current_store(), q, limits)
     targets = targets.settled(title, summary, body)
     html_page = render_template(
         "article.html",
