@@ -137,8 +137,8 @@ def _words_in_fields(
     mask = np.zeros(store.columns.live.shape[0], dtype=bool)
     for term in terms:
         mask[term.ids] = True
-    words = tuple(dict.fromkeys(w for ws in words_by_field.values() for w in ws))
-    return ClauseMatch(mask, tuple(terms), words=words)
+    looked_for = tuple(dict.fromkeys(w for ws in words_by_field.values() for w in ws))
+    return ClauseMatch(mask, tuple(terms), words=looked_for)
 
 
 def _term_in_fields(
@@ -208,7 +208,7 @@ def _slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarr
 
 def _slot_keys(store: Store, slot: list[tuple[str, str]], offset: int, docnums: np.ndarray) -> np.ndarray:
     """Return the sorted keys ``document index << 32 | phrase start`` where a slot's word stands ``offset`` in."""
-    parts = []
+    parts: list[np.ndarray] = []
     for field, term in slot:
         owner, where = store.term_positions(field, term, docnums)
         keep = where >= offset
@@ -238,8 +238,9 @@ def phrase_docs(store: Store, slots: list[list[tuple[str, str]]], candidates: np
         starts = starts[other[at] == starts]
     if not starts.size:
         return np.zeros(0, dtype=np.int64)
-    owners = starts >> 32
-    return docnums[owners[np.r_[True, owners[1:] != owners[:-1]]]]
+    owners: np.ndarray = starts >> 32
+    found: np.ndarray = docnums[owners[np.r_[True, owners[1:] != owners[:-1]]]]
+    return found
 
 
 def _phrase_in_fields(

@@ -70,5 +70,7 @@ def on_topic(store: Store, parsed: ParsedQuery, resolutions: Plan | None) -> np.
     pairs = word_pairs(parsed, store.lexicon)
     if not pairs:
         return None
-    masks = [phrase_mask(store, TOPIC_FIELDS, pair, resolutions) for pair in pairs]
-    return np.logical_and.reduce(masks)
+    together: np.ndarray = np.logical_and.reduce(
+        [phrase_mask(store, TOPIC_FIELDS, pair, resolutions) for pair in pairs]
+    )
+    return together
