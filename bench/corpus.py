@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -115,6 +116,7 @@ def load_quick(shared: Path, limit: int, max_targets: int | None = None) -> Work
     )
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def fold(token: str) -> str:
     """Fold a token like the ground truth: drop combining marks, lower-case, đ -> d."""
     decomposed = unicodedata.normalize("NFD", token)
@@ -122,6 +124,7 @@ def fold(token: str) -> str:
     return bare.lower().translate(_D_LETTERS)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def exact(token: str) -> str:
     """Return a token's exact form: NFC, lower case, marks kept, old/new tone placement made one.
 
@@ -182,9 +185,13 @@ def matches(
         vocabulary |= {(e, True) for _, exact_forms in article_fields for e in exact_forms}
         return all(t in vocabulary for t in terms)
     n = len(terms)
+    first = terms[0]
     for folded, exact_forms in article_fields:
+        candidates = exact_forms if first[1] else folded
         for i in range(len(folded) - n + 1):
-            if all(_token_matches(folded[i + k], exact_forms[i + k], terms[k]) for k in range(n)):
+            if candidates[i] == first[0] and all(
+                _token_matches(folded[i + k], exact_forms[i + k], terms[k]) for k in range(1, n)
+            ):
                 return True
     return False
 
