@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -21,6 +22,9 @@ TEXT_FIELDS = ("title", "summary", "body")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 # đ/Đ fold to d; the eval totals also count the look-alike Ð (U+00D0, eth) as D.
 _D_LETTERS = str.maketrans({"đ": "d", "ð": "d"})
+# The five tone marks (combining), and the vowel pairs whose tone placement has two styles.
+_TONES = "\u0300\u0301\u0309\u0303\u0323"
+_PAIRS = re.compile(r"(?<!q)(oa|oe|uy)")
 
 
 @dataclass
@@ -112,11 +116,31 @@ def load_quick(shared: Path, limit: int, max_targets: int | None = None) -> Work
     )
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def fold(token: str) -> str:
     """Fold a token like the ground truth: drop combining marks, lower-case, đ -> d."""
     decomposed = unicodedata.normalize("NFD", token)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return bare.lower().translate(_D_LETTERS)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def exact(token: str) -> str:
+    """Return a token's exact form: NFC, lower case, marks kept, old/new tone placement made one.
+
+    Where the vowels hold ``oa``, ``oe`` or ``uy`` (not after ``q``), the tone is
+    written after the letters (``hoà`` and ``hòa`` both give ``hoa\u0300``); the
+    eval's rule, written independently of searchsvc's canonical placement.
+    """
+    lowered = unicodedata.normalize("NFC", token).lower().replace("ð", "đ")
+    decomposed = unicodedata.normalize("NFD", lowered)
+    tones = [c for c in decomposed if c in _TONES]
+    if not tones:
+        return lowered
+    bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+    if not _PAIRS.search(bare):
+        return lowered
+    return bare + "".join(tones)
 
 
 def ground_tokens(text: str | None) -> list[str]:
@@ -126,25 +150,50 @@ def ground_tokens(text: str | None) -> list[str]:
     return [fold(t) for t in _LETTER_RUN.findall(unicodedata.normalize("NFC", text))]
 
 
-def query_terms(q: str) -> tuple[list[str], bool]:
-    """Return the folded terms of a count query and whether it is a quoted phrase."""
-    return ground_tokens(q), q.strip().startswith('"')
+def article_tokens(text: str | None) -> tuple[list[str], list[str]]:
+    """Return a field's ground-truth tokens in both forms: (folded, exact)."""
+    if not text:
+        return [], []
+    runs = _LETTER_RUN.findall(unicodedata.normalize("NFC", text))
+    return [fold(t) for t in runs], [exact(t) for t in runs]
 
 
-def matches(article_fields: list[list[str]], terms: list[str], phrase: bool) -> bool:
-    """Tell whether an article's tokenized fields match the terms (phrase: in one field)."""
+def query_terms(q: str) -> tuple[list[tuple[str, bool]], bool]:
+    """Return a count query's terms as (form, marked) and whether it is a quoted phrase.
+
+    A term typed with marks is matched in its exact form, one without in its folded form.
+    """
+    runs = _LETTER_RUN.findall(unicodedata.normalize("NFC", q))
+    terms = [(exact(t), True) if fold(t) != t.lower() else (fold(t), False) for t in runs]
+    return terms, q.strip().startswith('"')
+
+
+def _token_matches(folded: str, exact_form: str, term: tuple[str, bool]) -> bool:
+    """Tell whether one article token matches one query term under the accent rule."""
+    form, marked = term
+    return (exact_form if marked else folded) == form
+
+
+def matches(
+    article_fields: list[tuple[list[str], list[str]]], terms: list[tuple[str, bool]], phrase: bool
+) -> bool:
+    """Tell whether an article's tokenized fields (folded, exact) match the terms (phrase: in one field)."""
     if not terms:
         return False
     if not phrase:
-        vocabulary = {t for tokens in article_fields for t in tokens}
+        vocabulary = {(f, False) for folded, _ in article_fields for f in folded}
+        vocabulary |= {(e, True) for _, exact_forms in article_fields for e in exact_forms}
         return all(t in vocabulary for t in terms)
     n = len(terms)
-    return any(
-        tokens[i : i + n] == terms
-        for tokens in article_fields
-        for i in range(len(tokens) - n + 1)
-        if tokens[i] == terms[0]
-    )
+    first = terms[0]
+    for folded, exact_forms in article_fields:
+        candidates = exact_forms if first[1] else folded
+        for i in range(len(folded) - n + 1):
+            if candidates[i] == first[0] and all(
+                _token_matches(folded[i + k], exact_forms[i + k], terms[k]) for k in range(1, n)
+            ):
+                return True
+    return False
 
 
 def in_filter(article: dict, params: dict) -> bool:
@@ -161,7 +210,7 @@ def in_filter(article: dict, params: dict) -> bool:
 
 def recount(checks: list[dict], articles: list[dict]) -> list[dict]:
     """Recompute each check's expected total (and category facets) over the articles."""
-    tokenized = [[ground_tokens(a.get(name)) for name in TEXT_FIELDS] for a in articles]
+    tokenized = [[article_tokens(a.get(name)) for name in TEXT_FIELDS] for a in articles]
     out = []
     for check in checks:
         terms, phrase = query_terms(check["q"])

@@ -431,6 +431,11 @@ def _plain(fragment: str, color: bool) -> str:
 @click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
 @click.option("--page", default="1", show_default=True)
 @click.option("--per-page", default=None, help="Results per page.")
+@click.option(
+    "--ignore-accents",
+    is_flag=True,
+    help="Let a word typed with marks match every accent form (accents=ignore).",
+)
 @click.option("--index-dir", help="Index directory (default: index.dir setting).")
 @click.option("--as-typed", is_flag=True, help="Never replace the query by its correction.")
 @click.option(
@@ -451,6 +456,7 @@ def search(
     sort: str,
     page: str,
     per_page: str | None,
+    ignore_accents: bool,
     index_dir: str | None,
     as_typed: bool,
     no_aliases: bool,
@@ -464,6 +470,8 @@ def search(
     settings = _settings(ctx, index_dir)
     params: dict[str, list[str]] = {"q": [" ".join(query)], "sort": [sort], "page": [page]}
     params["category"], params["source"] = list(category), list(source)
+    if ignore_accents:
+        params["accents"] = ["ignore"]
     for name, value in (
         ("author", author),
         ("tag", tag),
@@ -506,6 +514,10 @@ def _print_response(response: SearchResponse, color: bool) -> None:
         _echo(f"also searched: {alias.typed} = {', '.join(alias.aliases)} (turn off with --no-aliases)")
     if response.suggestion:
         _echo(f"did you mean: {response.suggestion.text}")
+    for word in response.loosened:
+        _echo(f"no article has {word.word!r} as typed: read as {', '.join(word.forms)} ({word.level})")
+    if response.accent_extra:
+        _echo(f"{response.accent_extra:,} more with accents ignored (--ignore-accents)")
     first = (response.page - 1) * response.per_page
     for rank, hit in enumerate(response.hits, first + 1):
         date = (hit.published or "")[:10] or "----------"

@@ -48,6 +48,8 @@ class Targets:
     prefixes: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     pairs: frozenset[tuple[str, str]] = frozenset()
+    # Words typed with marks: folded word -> the exact forms that may be marked (`bao` -> `bão`).
+    exact: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @functools.cached_property
     def syllables(self) -> frozenset[str]:
@@ -185,8 +187,15 @@ def _iter_found(text: str, targets: Targets) -> Iterator[Found]:
 
 
 def _found(text: str, targets: Targets) -> list[Found]:
-    """Return (start, end, folded word) of every syllable of ``text`` that may be marked."""
-    return list(_found_once(text, Targets(targets.syllables, targets.prefixes)))
+    """Return (start, end, folded word) of every syllable of ``text`` that may be marked.
+
+    A word typed with marks is marked only in its own marks (``bão``, not ``báo``).
+    """
+    found = _found_once(text, Targets(targets.syllables, targets.prefixes))
+    if not targets.exact:
+        return list(found)
+    allowed = dict(targets.exact)
+    return [f for f in found if f[2] not in allowed or forms(text[f[0] : f[1]])[0] in allowed[f[2]]]
 
 
 @functools.lru_cache(maxsize=16)

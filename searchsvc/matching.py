@@ -10,19 +10,22 @@ the candidate documents only.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from searchsvc.accents import Plan, Resolution
 from searchsvc.config import SearchSettings
-from searchsvc.query import Clause, ParsedQuery
-from searchsvc.schema import facet_key
+from searchsvc.query import Clause, ParsedQuery, Syllable
+from searchsvc.schema import EXACT_FIELDS, facet_key
 from searchsvc.store import Store
 
 TEXT_FIELDS = ("title", "summary", "body", "author")
-EXACT_FIELDS = {"title": "title_x", "summary": "summary_x"}
+# The exact forms that earn the accent bonus.
+BONUS_FIELDS = {"title": "title_x", "summary": "summary_x"}
 K1 = 1.2
 B = 0.75
 MAX_PREFIX_TERMS = 200
@@ -50,6 +53,7 @@ class ClauseMatch:
     mask: np.ndarray
     terms: tuple[Term, ...] = ()
     alternatives: tuple[ClauseMatch, ...] = ()
+    words: tuple[str, ...] = ()  # the index words (folded or exact) it looked for
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class Evaluation:
     excluded: np.ndarray | None  # bool: matches a negative clause
     clauses: tuple[ClauseMatch, ...] = ()
     bonus: tuple[Term, ...] = ()  # exact-accent terms of title and summary
+
+    def matched_words(self) -> tuple[str, ...]:
+        """Return the index words (folded or exact) the positive clauses looked for, in query order."""
+        return tuple(dict.fromkeys(w for c in self.clauses for w in c.words))
 
     def scores_within(self, store: Store, select: np.ndarray) -> np.ndarray:
         """Return BM25F plus the exact-accent bonus for the documents of ``select`` (0 elsewhere).
@@ -124,7 +132,7 @@ def _clause_scores(store: Store, clause: ClauseMatch, select: np.ndarray) -> np.
 def _words_in_fields(
     store: Store, words_by_field: dict[str, list[str]], weights: dict[str, float]
 ) -> ClauseMatch:
-    """Match documents having any of the folded words listed per field."""
+    """Match documents having any of the words listed per field (folded or exact, as the field holds)."""
     terms: list[Term] = []
     for field, words in words_by_field.items():
         for word in words:
@@ -134,7 +142,8 @@ def _words_in_fields(
     mask = np.zeros(store.columns.live.shape[0], dtype=bool)
     for term in terms:
         mask[term.ids] = True
-    return ClauseMatch(mask, tuple(terms))
+    looked_for = tuple(dict.fromkeys(w for ws in words_by_field.values() for w in ws))
+    return ClauseMatch(mask, tuple(terms), words=looked_for)
 
 
 def _term_in_fields(
@@ -144,56 +153,163 @@ def _term_in_fields(
     return _words_in_fields(store, {field: [term] for field in fields}, weights)
 
 
-def _prefix_in_fields(
-    store: Store, fields: tuple[str, ...], prefix: str, weights: dict[str, float], limit: int
+def _exact_in_fields(
+    store: Store, fields: tuple[str, ...], folded: str, resolution: Resolution, weights: dict[str, float]
 ) -> ClauseMatch:
-    """Match the (at most ``limit`` per field) words starting with ``prefix`` in any of ``fields``."""
-    expanded = {field: store.expand_prefix(field, prefix, limit) for field in fields}
+    """Match the exact forms of a marked word in any of ``fields``.
+
+    The score stays the folded word's BM25 (counted only in the matching documents),
+    so typing the marks narrows the results without reordering them.
+    """
+    exact = _words_in_fields(store, {EXACT_FIELDS[f]: list(resolution.terms) for f in fields}, weights)
+    scoring = _term_in_fields(store, fields, folded, weights)
+    terms = tuple(dataclasses.replace(t, keep=exact.mask[t.ids]) for t in scoring.terms)
+    return ClauseMatch(exact.mask, terms, words=resolution.terms)
+
+
+def _prefix_in_fields(
+    store: Store,
+    fields: tuple[str, ...],
+    syllable: Syllable,
+    weights: dict[str, float],
+    limit: int,
+    exact: bool,
+) -> ClauseMatch:
+    """Match the (at most ``limit`` per field) words starting with a prefix in any of ``fields``.
+
+    A prefix typed with marks expands over the exact forms, unless none starts with it.
+    """
+    if exact and syllable.accented:
+        expanded = {
+            EXACT_FIELDS[f]: store.expand_prefix(EXACT_FIELDS[f], syllable.exact, limit) for f in fields
+        }
+        if any(expanded.values()):
+            return _words_in_fields(store, expanded, weights)
+    expanded = {field: store.expand_prefix(field, syllable.folded, limit) for field in fields}
     return _words_in_fields(store, expanded, weights)
 
 
+def _slots(
+    field: str, syllables: tuple[Syllable, ...], resolutions: Plan | None
+) -> list[list[tuple[str, str]]]:
+    """Return, per phrase syllable, the (field, word) pairs it may stand for in ``field``."""
+    slots: list[list[tuple[str, str]]] = []
+    for syllable in syllables:
+        resolution = resolutions.get(syllable.exact) if resolutions else None
+        if resolution is not None and resolution.exact:
+            slots.append([(EXACT_FIELDS[field], term) for term in resolution.terms])
+        else:
+            slots.append([(field, syllable.folded)])
+    return slots
+
+
+def _slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarray:
+    """Return the documents holding any word of a phrase slot."""
+    present = np.zeros(size, dtype=bool)
+    for field, term in slot:
+        present[store.postings(field, term)[0]] = True
+    return present
+
+
+def _slot_keys(store: Store, slot: list[tuple[str, str]], offset: int, docnums: np.ndarray) -> np.ndarray:
+    """Return the sorted keys ``document index << 32 | phrase start`` where a slot's word stands ``offset`` in."""
+    parts: list[np.ndarray] = []
+    for field, term in slot:
+        owner, where = store.term_positions(field, term, docnums)
+        keep = where >= offset
+        parts.append((owner[keep] << 32) | (where[keep] - offset))
+    if len(parts) == 1:
+        return parts[0]  # already sorted: by document, then position
+    # Words of one slot never share a position, so sorting is enough.
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def phrase_docs(store: Store, slots: list[list[tuple[str, str]]], candidates: np.ndarray) -> np.ndarray:
+    """Return the documents (among ``candidates``) with one word of each slot adjacent, in order.
+
+    A field and its exact twin number the syllables alike, so one phrase may mix
+    folded and exact words.
+    """
+    docnums = np.nonzero(candidates)[0].astype(np.int64)
+    keys = sorted((_slot_keys(store, slot, offset, docnums) for offset, slot in enumerate(slots)), key=len)
+    if not keys:
+        return np.zeros(0, dtype=np.int64)
+    starts = keys[0]
+    for other in keys[1:]:
+        # Keep the starts the other slot has too (both sorted: a binary search each).
+        if not starts.size or not other.size:
+            return np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(other, starts), other.size - 1)
+        starts = starts[other[at] == starts]
+    if not starts.size:
+        return np.zeros(0, dtype=np.int64)
+    owners: np.ndarray = starts >> 32
+    found: np.ndarray = docnums[owners[np.r_[True, owners[1:] != owners[:-1]]]]
+    return found
+
+
 def _phrase_in_fields(
-    store: Store, fields: tuple[str, ...], words: list[str], weights: dict[str, float]
+    store: Store,
+    fields: tuple[str, ...],
+    syllables: tuple[Syllable, ...],
+    weights: dict[str, float],
+    resolutions: Plan | None = None,
 ) -> ClauseMatch:
-    """Match documents with ``words`` adjacent, in order, in one of ``fields``."""
+    """Match documents with the syllables adjacent, in order, in one of ``fields`` (marked ones exactly)."""
     size = store.columns.live.shape[0]
     mask = np.zeros(size, dtype=bool)
     terms: list[Term] = []
+    words: list[str] = []
     for field in fields:
-        together = np.ones(size, dtype=bool)
-        for word in words:
-            ids, _ = store.postings(field, word)
-            present = np.zeros(size, dtype=bool)
-            present[ids] = True
-            together &= present
+        slots = _slots(field, syllables, resolutions)
+        together = np.logical_and.reduce([_slot_docs(store, slot, size) for slot in slots])
         if not together.any():
             continue
-        found = store.phrase_docs(field, words, together)
+        found = phrase_docs(store, slots, together)
         if not found.size:
             continue
         in_field = np.zeros(size, dtype=bool)
         in_field[found] = True
         mask |= in_field
-        for word in dict.fromkeys(words):
+        words.extend(term for slot in slots for _, term in slot)
+        for word in dict.fromkeys(s.folded for s in syllables):
             ids, tfs = store.postings(field, word)
             terms.append(Term(field, ids, tfs, weights[field], in_field[ids]))
-    return ClauseMatch(mask, tuple(terms))
+    return ClauseMatch(mask, tuple(terms), words=tuple(dict.fromkeys(words)))
+
+
+def phrase_mask(
+    store: Store, fields: tuple[str, ...], syllables: tuple[Syllable, ...], resolutions: Plan | None
+) -> np.ndarray:
+    """Return the documents with ``syllables`` adjacent, in order, in one of ``fields``."""
+    weights = dict.fromkeys(fields, 1.0)
+    return _phrase_in_fields(store, fields, syllables, weights, resolutions).mask
 
 
 def clause_match(
-    store: Store, clause: Clause, weights: dict[str, float], prefix_limit: int = MAX_PREFIX_TERMS
+    store: Store,
+    clause: Clause,
+    weights: dict[str, float],
+    prefix_limit: int = MAX_PREFIX_TERMS,
+    resolutions: Plan | None = None,
 ) -> ClauseMatch:
-    """Match one clause, accents ignored."""
+    """Match one clause: marked syllables as ``resolutions`` says, the others (or all, without it) folded."""
     if clause.alternatives:
-        parts = tuple(clause_match(store, alt, weights, prefix_limit) for alt in clause.alternatives)
-        return ClauseMatch(np.logical_or.reduce([p.mask for p in parts]), alternatives=parts)
+        parts = tuple(
+            clause_match(store, alt, weights, prefix_limit, resolutions) for alt in clause.alternatives
+        )
+        words = tuple(dict.fromkeys(w for p in parts for w in p.words))
+        return ClauseMatch(np.logical_or.reduce([p.mask for p in parts]), alternatives=parts, words=words)
     fields = (clause.field,) if clause.field else TEXT_FIELDS
-    folded = [s.folded for s in clause.syllables]
     if clause.is_phrase:
-        return _phrase_in_fields(store, fields, folded, weights)
+        return _phrase_in_fields(store, fields, clause.syllables, weights, resolutions)
+    syllable = clause.syllables[0]
     if clause.prefix:
-        return _prefix_in_fields(store, fields, folded[0], weights, prefix_limit)
-    return _term_in_fields(store, fields, folded[0], weights)
+        return _prefix_in_fields(store, fields, syllable, weights, prefix_limit, resolutions is not None)
+    resolution = resolutions.get(syllable.exact) if resolutions else None
+    if resolution is not None and resolution.exact:
+        return _exact_in_fields(store, fields, syllable.folded, resolution, weights)
+    return _term_in_fields(store, fields, syllable.folded, weights)
 
 
 def _exact_bonus(
@@ -208,7 +324,7 @@ def _exact_bonus(
         if not syllable.accented or syllable.exact in seen:
             continue
         seen.add(syllable.exact)
-        for name, exact_field in EXACT_FIELDS.items():
+        for name, exact_field in BONUS_FIELDS.items():
             ids, tfs = store.postings(exact_field, syllable.exact)
             if ids.size:
                 terms.append(Term(exact_field, ids, tfs, weights[name] * boost))
@@ -223,18 +339,26 @@ def prefix_limit(parsed: ParsedQuery) -> int:
     return max(MIN_PREFIX_TERMS, min(MAX_PREFIX_TERMS, PREFIX_BUDGET // prefixes))
 
 
-def evaluate(store: Store, parsed: ParsedQuery, settings: SearchSettings) -> Evaluation:
-    """Match ``parsed`` over every document of the store (scores come later, for the documents asked)."""
+def evaluate(
+    store: Store, parsed: ParsedQuery, settings: SearchSettings, resolutions: Plan | None = None
+) -> Evaluation:
+    """Match ``parsed`` over every document of the store (scores come later, for the documents asked).
+
+    With ``resolutions`` (``accents.plan``) marked syllables match their exact forms;
+    without, accents are ignored.
+    """
     weights = _weights(settings) | {f"{k}_x": w for k, w in _weights(settings).items()}
     live = store.columns.live
     limit = prefix_limit(parsed)
-    clauses = tuple(clause_match(store, clause, weights, limit) for clause in parsed.positive)
+    clauses = tuple(clause_match(store, clause, weights, limit, resolutions) for clause in parsed.positive)
     masks = [c.mask for c in clauses]
     required = np.logical_and.reduce(masks) & live if masks else live.copy()
     excluded = None
     negatives = [c for c in parsed.clauses if c.negated]
     if negatives:
-        excluded = np.logical_or.reduce([clause_match(store, c, weights, limit).mask for c in negatives])
+        excluded = np.logical_or.reduce(
+            [clause_match(store, c, weights, limit, resolutions).mask for c in negatives]
+        )
         required &= ~excluded
     bonus = _exact_bonus(store, parsed, weights, settings.exact_boost)
     return Evaluation(required, tuple(masks), excluded, clauses, bonus)

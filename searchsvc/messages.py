@@ -12,9 +12,22 @@ SORTS: tuple[Sort, ...] = get_args(Sort)
 # How the query was read: as typed, or decoded from Telex/VNI keystrokes.
 ReadingMode = Literal["literal", "telex", "vni"]
 READING_MODES: tuple[ReadingMode, ...] = get_args(ReadingMode)
+# ``match``: a word typed with marks matches only those marks; ``ignore``: every word matches every accent form.
+AccentMode = Literal["match", "ignore"]
+ACCENT_MODES: tuple[AccentMode, ...] = get_args(AccentMode)
 FACET_NAMES = ("category", "source", "year", "month")
 # The query parameters of /api/search and the search page, in the OpenAPI document's order.
-SINGLE_PARAMETERS = ("q", "page", "per_page", "sort", "date_from", "date_to", "as_typed", "aliases")
+SINGLE_PARAMETERS = (
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    "date_from",
+    "date_to",
+    "as_typed",
+    "aliases",
+    "accents",
+)
 REPEATABLE_PARAMETERS = ("category", "source", "author", "tag")
 SEARCH_PARAMETERS = (
     "q",
@@ -26,6 +39,7 @@ SEARCH_PARAMETERS = (
     "date_to",
     "as_typed",
     "aliases",
+    "accents",
 )
 
 
@@ -52,6 +66,7 @@ class SearchRequest:
     highlight: bool = True
     as_typed: bool = False  # never replace a query without full matches by its correction
     aliases: bool = True  # search abbreviations and aliases (`UBND` = `Ủy ban nhân dân`) both ways
+    accents: AccentMode = "match"
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,15 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class Loosened:
+    """A word typed with marks that no article has as typed, read at a looser level."""
+
+    word: str  # as typed
+    level: str  # "toneless": the same letters with any tone; "folded": accents ignored
+    forms: tuple[str, ...]  # the index words it was read as
+
+
+@dataclass(frozen=True)
 class SearchResponse:
     """The result every front end renders."""
 
@@ -139,6 +163,16 @@ class SearchResponse:
     truncated: bool = False  # the query was cut to the configured length
     correction: Correction | None = None
     aliases: tuple[AliasUse, ...] = ()
+    accents: AccentMode = "match"
+    # How many articles would match with accents ignored (the same filters); equals total when
+    # the query has no marked word or accents are ignored already.
+    folded_total: int = 0
+    loosened: tuple[Loosened, ...] = ()
+
+    @property
+    def accent_extra(self) -> int:
+        """Return how many more articles ignoring accents would find."""
+        return max(0, self.folded_total - self.total) if self.accents == "match" else 0
 
     @property
     def pages(self) -> int:
@@ -171,6 +205,9 @@ class SearchResponse:
             if self.correction is None
             else {"text": self.correction.text, "html": self.correction.html, "typed": self.correction.typed},
             "aliases": [{"typed": a.typed, "aliases": list(a.aliases)} for a in self.aliases],
+            "accents": self.accents,
+            "folded_total": self.folded_total,
+            "loosened": [{"word": x.word, "level": x.level, "forms": list(x.forms)} for x in self.loosened],
         }
 
 

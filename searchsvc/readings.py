@@ -89,14 +89,39 @@ def choose_reading(parsed: ParsedQuery, doc_freq: DocFreq) -> tuple[ParsedQuery,
     First only words the corpus (almost) never uses are decoded; if one was, the
     reader was typing keystrokes, so ambiguous words (`max` for `mã`) are decoded too.
     """
+    return reading_candidates(parsed, doc_freq)[0]
+
+
+def reading_candidates(parsed: ParsedQuery, doc_freq: DocFreq) -> list[tuple[ParsedQuery, ReadingMode]]:
+    """Return the readings to try in turn until one finds articles; the words as typed come last.
+
+    Decoded words carry marks and so match only those marks: when decoding the
+    ambiguous words too (`taxi` read as `tãi`) finds nothing, the reading that
+    decodes only the words the corpus never uses comes next.
+    """
     if parsed.accented:
         # Accents typed: the input method was on.
-        return parsed, "literal"
+        return [(parsed, "literal")]
     modes: set[ReadingMode] = set()
-    clauses = tuple(_read_clause(c, doc_freq, modes, sure=False) for c in parsed.clauses)
+    careful = tuple(_read_clause(c, doc_freq, modes, sure=False) for c in parsed.clauses)
     if not modes:
-        return parsed, "literal"
-    clauses = tuple(_read_clause(c, doc_freq, modes, sure=True) for c in parsed.clauses)
-    mode: ReadingMode = "telex" if "telex" in modes else "vni"
+        return [(parsed, "literal")]
+    careful_mode = _mode(modes)
+    bold = tuple(_read_clause(c, doc_freq, modes, sure=True) for c in parsed.clauses)
+    found = [_reading(parsed, bold, _mode(modes))]
+    if careful != bold:
+        found.append(_reading(parsed, careful, careful_mode))
+    return [*found, (parsed, "literal")]
+
+
+def _mode(modes: set[ReadingMode]) -> ReadingMode:
+    """Return the name of a reading that used ``modes``."""
+    return "telex" if "telex" in modes else "vni"
+
+
+def _reading(
+    parsed: ParsedQuery, clauses: tuple[Clause, ...], mode: ReadingMode
+) -> tuple[ParsedQuery, ReadingMode]:
+    """Return ``parsed`` with decoded clauses, and the reading's mode."""
     text = " ".join(c.text() for c in clauses)
     return replace(parsed, text=text, clauses=clauses), mode

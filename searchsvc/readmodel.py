@@ -43,7 +43,7 @@ from searchsvc.lexicon import LEXICON_FILE, Lexicon, load_lexicon
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MAGIC = b"SSRM\x01\r\n\x1a"
 FOOTER_MAGIC = b"SSRMEND1"
 FOOTER = struct.Struct("<8sQQQI4x")  # magic, directory offset, directory length, file size, crc32
@@ -53,9 +53,9 @@ SUFFIX = ".rm"
 CRC_CHUNK = 1 << 22
 
 # Fields of the article schema the query path reads, and whether it needs positions.
-POSITION_FIELDS = ("title", "summary", "body", "author")
-TERM_FIELDS = ("title_x", "summary_x", "author_key", "tag_key", "category_key", "source_key", "id")
-LENGTH_FIELDS = ("title", "summary", "body", "author", "title_x", "summary_x")
+POSITION_FIELDS = ("title", "summary", "body", "author", "title_x", "summary_x", "body_x", "author_x")
+TERM_FIELDS = ("author_key", "tag_key", "category_key", "source_key", "id")
+LENGTH_FIELDS = ("title", "summary", "body", "author", "title_x", "summary_x", "body_x", "author_x")
 TEXT_COLUMNS = ("category", "source", "month")
 NUMBER_COLUMNS = ("published_ts", "day")
 

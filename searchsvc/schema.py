@@ -1,10 +1,10 @@
 """The article index schema and the mapping from an Article to index fields.
 
-Every searchable text field is indexed with folded syllables and positions
-(matching, phrases). Title and summary are indexed a second time as exact
-syllables with frequencies (``<field>_x``, the accent boost); for the body that
-second form would nearly double the postings and the indexing time, so its
-accent signal comes from re-ranking the top matches on the stored text. Category, source and dates are sortable columns
+Every searchable text field is indexed twice, both with positions: folded
+syllables (``body``: a word typed without marks matches every accent form) and
+exact syllables (``body_x``: a word typed with marks matches only its own marks,
+and a marked phrase only its marked forms). Both forms come from the same
+tokenizer, so a syllable has the same position in both. Category, source and dates are sortable columns
 for facets and sorting. Bump ``SCHEMA_VERSION`` whenever the fields or their
 analysis change: an index of another version refuses to open.
 """
@@ -28,10 +28,12 @@ from searchsvc.article import Article
 from searchsvc.dates import VIETNAM_TZ
 from searchsvc.text import clean, fold, forms, syllables
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TEXT_FIELDS = ("title", "summary", "body")
 SEARCH_FIELDS = ("title", "summary", "body", "author")
+# The exact-form (accent-keeping) twin of each searched field.
+EXACT_FIELDS = {name: f"{name}_x" for name in SEARCH_FIELDS}
 
 
 class SyllableText(fields.TEXT):
@@ -84,11 +86,13 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         url=fields.STORED(),
         title=SyllableText(FOLDED, positions=True, stored=True),
-        title_x=SyllableText(EXACT, positions=False),
+        title_x=SyllableText(EXACT, positions=True),
         summary=SyllableText(FOLDED, positions=True, stored=True),
-        summary_x=SyllableText(EXACT, positions=False),
+        summary_x=SyllableText(EXACT, positions=True),
         body=SyllableText(FOLDED, positions=True, stored=True),
+        body_x=SyllableText(EXACT, positions=True),
         author=SyllableText(FOLDED, positions=True, stored=True),
+        author_x=SyllableText(EXACT, positions=True),
         author_key=fields.ID(),
         category=fields.ID(stored=True, sortable=True),
         category_key=fields.ID(),
@@ -120,6 +124,7 @@ def to_document(article: Article) -> dict[str, Any]:
         "title": title,
         "title_x": title,
         "body": body,
+        "body_x": body,
     }
     if article.url:
         doc["url"] = article.url
@@ -129,6 +134,7 @@ def to_document(article: Article) -> dict[str, Any]:
     if article.author:
         author = clean(article.author)
         doc["author"] = author
+        doc["author_x"] = author
         doc["author_key"] = facet_key(author)
     if article.category:
         doc["category"] = clean(article.category).strip()

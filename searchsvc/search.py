@@ -14,6 +14,7 @@ from datetime import date
 
 import numpy as np
 
+from searchsvc.accents import FOLDED, Plan, Resolution, loosened, plan
 from searchsvc.aliases import Expansion, expand_aliases, load_aliases, widen
 from searchsvc.config import SearchSettings
 from searchsvc.errors import QueryError
@@ -21,12 +22,14 @@ from searchsvc.facets import FilterMasks, build_masks, facet_counts
 from searchsvc.highlight import Targets, best_snippet, mark
 from searchsvc.matching import Evaluation, evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
+    ACCENT_MODES,
     SORTS,
     AliasUse,
     Correction,
     FacetValue,
     Highlights,
     Hit,
+    Loosened,
     Reading,
     SearchRequest,
     SearchResponse,
@@ -35,9 +38,10 @@ from searchsvc.messages import (
 )
 from searchsvc.query import ParsedQuery, parse_query
 from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
-from searchsvc.readings import choose_reading
+from searchsvc.readings import reading_candidates
 from searchsvc.spelling import FEW_RESULTS, document_frequency, suggest_query
 from searchsvc.store import Store
+from searchsvc.topical import on_topic
 
 __all__ = [
     "AliasUse",
@@ -52,6 +56,10 @@ __all__ = [
     "request_from_params",
     "search",
 ]
+
+
+# What an unmarked (or unplanned) syllable is read as.
+_FOLDED_READING = Resolution("", FOLDED, ())
 
 
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -114,6 +122,11 @@ def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSetti
     sort = _one(params, "sort") or "relevance"
     if not is_sort(sort):
         raise QueryError("invalid_parameter", f"'sort' must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
+    accents = _one(params, "accents") or "match"
+    if accents not in ACCENT_MODES:
+        raise QueryError(
+            "invalid_parameter", f"'accents' must be one of {', '.join(ACCENT_MODES)}, got {accents[:40]!r}"
+        )
     date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
     if date_from and date_to and date_from > date_to:
         raise QueryError("invalid_parameter", "'date_from' is after 'date_to'")
@@ -130,6 +143,7 @@ def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSetti
         date_to=date_to,
         as_typed=_flag(params, "as_typed", False),
         aliases=_flag(params, "aliases", True),
+        accents=accents,
     )
 
 
@@ -167,26 +181,30 @@ class _Match:
     final: np.ndarray  # matches that pass the filters
     partial: bool
     aliases: tuple[AliasUse, ...]
+    resolutions: Plan  # how each word typed with marks is matched
 
 
 def _match(
     store: Store, parsed: ParsedQuery, masks: FilterMasks, request: SearchRequest, settings: SearchSettings
 ) -> _Match:
-    """Expand aliases (unless turned off), match, and fall back to the best partial match."""
+    """Expand aliases (unless turned off), resolve marked words, match, and fall back to the best partial match."""
     expansion = (
         expand_aliases(parsed, load_aliases(settings.aliases)) if request.aliases else Expansion(parsed)
     )
-    evaluation = evaluate(store, parsed, settings)
+    resolutions = plan(store, parsed) if request.accents == "match" else {}
+    evaluation = evaluate(store, parsed, settings, resolutions)
     if expansion.spans:
         evaluation = widen(store, parsed, evaluation, expansion.spans)
     base = evaluation.required
+    if request.sort != "relevance":
+        base = _on_topic(store, parsed, resolutions, base, masks)
     final = _apply(base, masks)
     partial = False
     if not final.any() and len(evaluation.clause_masks) > 1:
         base, matched = partial_matches(evaluation, store.columns.live, None)
         final = _apply(base, masks)
         partial = bool(matched)
-    return _Match(parsed, expansion.parsed, evaluation, base, final, partial, expansion.uses)
+    return _Match(parsed, expansion.parsed, evaluation, base, final, partial, expansion.uses, resolutions)
 
 
 def _plain_words(parsed: ParsedQuery) -> bool:
@@ -201,15 +219,17 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     parsed = parse_query(request.q, settings.max_query_chars, settings.max_terms)
     categories = request.categories + parsed.filters.get("category", ())
     sources = request.sources + parsed.filters.get("source", ())
-    literal = parsed
-    parsed, mode = choose_reading(parsed, lambda folded: document_frequency(store, folded))
+    readings = reading_candidates(parsed, lambda folded: document_frequency(store, folded))
+    parsed, mode = readings[0]
     masks = build_masks(
         store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
     )
     match = _match(store, parsed, masks, request, settings)
-    if mode != "literal" and not match.evaluation.required.any():
-        # The keystroke reading finds nothing: fall back to the words as typed.
-        parsed, mode = literal, "literal"
+    for fallback in readings[1:]:
+        if match.evaluation.required.any():
+            break
+        # The keystroke reading finds nothing: decode fewer words, at last none (the words as typed).
+        parsed, mode = fallback
         match = _match(store, parsed, masks, request, settings)
     total = int(match.final.sum())
     suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or match.partial else None
@@ -226,8 +246,9 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     ranked = _order(store, request, match.parsed, match.evaluation, match.final, settings)
     start = (request.page - 1) * request.per_page
     page = ranked[start : start + request.per_page]
-    targets = highlight_targets(match.searched)
+    targets = highlight_targets(match.searched, match.resolutions)
     hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
+    folded_total = _folded_total(store, match.parsed, settings, match.resolutions, masks, total)
     return SearchResponse(
         query=request.q,
         total=total,
@@ -243,7 +264,36 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
         truncated=parsed.truncated,
         correction=correction,
         aliases=match.aliases,
+        matched_terms=match.evaluation.matched_words(),
+        accents=request.accents,
+        folded_total=folded_total,
+        loosened=tuple(Loosened(r.word, r.level, r.terms) for r in loosened(match.resolutions)),
     )
+
+
+def _on_topic(
+    store: Store, parsed: ParsedQuery, resolutions: Plan, base: np.ndarray, masks: FilterMasks
+) -> np.ndarray:
+    """Return the matches a date sort lists: those with the query's word pairs together, if any pass the filters."""
+    together = on_topic(store, parsed, resolutions)
+    if together is None:
+        return base
+    narrowed = base & together
+    return narrowed if _apply(narrowed, masks).any() else base
+
+
+def _folded_total(
+    store: Store,
+    parsed: ParsedQuery,
+    settings: SearchSettings,
+    resolutions: Plan,
+    masks: FilterMasks,
+    total: int,
+) -> int:
+    """Return how many articles the query matches with accents ignored (the same filters)."""
+    if not any(r.exact for r in resolutions.values()):
+        return total
+    return int(_apply(evaluate(store, parsed, settings).required, masks).sum())
 
 
 def _other_mask(store: Store, request: SearchRequest) -> np.ndarray | None:
@@ -312,13 +362,14 @@ def _by_date(store: Store, final: np.ndarray, newest: bool, limit: int) -> list[
     return [(int(d), 0.0) for d in docnums[order[:limit]]]
 
 
-def highlight_targets(parsed: ParsedQuery) -> Targets:
+def highlight_targets(parsed: ParsedQuery, resolutions: Plan | None = None) -> Targets:
     """Return what to mark for a parsed query: words, prefixes, phrases and neighbouring words.
 
     A phrase (quoted, or a word that splits into syllables such as ``COVID-19``)
     is marked only where it stands whole. Plain words typed next to each other
     (``ha noi``) form pairs, marked as a run where they stand together; a
-    negated, prefixed or ``OR`` clause between them breaks the sequence.
+    negated, prefixed or ``OR`` clause between them breaks the sequence. With
+    ``resolutions`` a word typed with marks is marked only in the forms it matched.
     """
     words: list[str] = []
     prefixes: list[str] = []
@@ -347,7 +398,25 @@ def highlight_targets(parsed: ParsedQuery) -> Targets:
             previous = word
         else:
             previous = None
-    return Targets(frozenset(words), tuple(prefixes), tuple(dict.fromkeys(phrases)), frozenset(pairs))
+    exact = _exact_targets(parsed, resolutions or {})
+    return Targets(frozenset(words), tuple(prefixes), tuple(dict.fromkeys(phrases)), frozenset(pairs), exact)
+
+
+def query_targets(store: Store, q: str, settings: SearchSettings) -> Targets:
+    """Return what to mark for a query outside a search (the article page), words typed with marks as matched."""
+    parsed = parse_query(q, settings.max_query_chars, settings.max_terms)
+    return highlight_targets(parsed, plan(store, parsed))
+
+
+def _exact_targets(parsed: ParsedQuery, resolutions: Plan) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Return folded word -> the exact forms to mark, for words typed only with marks."""
+    loose = {s.folded for s in parsed.all_syllables() if not resolutions.get(s.exact, _FOLDED_READING).exact}
+    forms: dict[str, set[str]] = {}
+    for syllable in parsed.all_syllables():
+        resolution = resolutions.get(syllable.exact)
+        if resolution is not None and resolution.exact and syllable.folded not in loose:
+            forms.setdefault(syllable.folded, set()).update(resolution.terms)
+    return tuple(sorted((word, tuple(sorted(found))) for word, found in forms.items()))
 
 
 def _hit(

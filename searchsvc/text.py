@@ -213,3 +213,36 @@ def exact_terms(text: str) -> list[str]:
 def folded_terms(text: str) -> list[str]:
     """Return the accent-free terms of ``text`` in order."""
     return [forms(raw)[1] for raw in syllables(text)]
+
+
+_TONE_SET = frozenset(_TONES)
+_VOWELS = frozenset("aăâeêioôơuưy")
+
+
+@functools.lru_cache(maxsize=4096)
+def strip_tones(word: str) -> str:
+    """Return ``word`` without its tone marks; circumflex, breve, horn and ``đ`` stay (`nước` -> `nươc`).
+
+    >>> strip_tones("Tiếng Việt")
+    'Tiêng Viêt'
+    """
+    decomposed = unicodedata.normalize("NFD", word)
+    if _TONE_SET.isdisjoint(decomposed):
+        return unicodedata.normalize("NFC", decomposed)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_SET))
+
+
+@functools.lru_cache(maxsize=4096)
+def tone_forms(word: str) -> tuple[str, ...]:
+    """Return every spelling of a lower-case ``word`` with one tone (or none) on one vowel, canonical, sorted.
+
+    The candidates for reading a wrongly toned word at the toneless level:
+    `nứơc` -> `nươc`, `nước`, `nườc`, ..., whichever of them the index holds.
+    """
+    bare = strip_tones(word)
+    found = {normalize(bare)}
+    for at, ch in enumerate(bare):
+        if ch in _VOWELS:
+            for tone in _TONES:
+                found.add(normalize(bare[:at] + _with_tone(ch, tone) + bare[at + 1 :]))
+    return tuple(sorted(found))

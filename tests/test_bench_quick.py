@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
-from bench.corpus import fold, ground_tokens, matches, query_terms
+from bench.corpus import article_tokens, exact, fold, ground_tokens, matches, query_terms
 from bench.engines.base import split_query
 from bench.engines.sqlite_fts5 import fts5_query
 
@@ -51,10 +51,37 @@ def test_ground_tokens_are_letter_runs() -> None:
 
 
 def test_phrase_matches_adjacent_words_within_one_field() -> None:
-    fields = [ground_tokens("Bão số 3 đổ bộ Đà Nẵng"), ground_tokens("Hà Nội mưa to")]
+    fields = [article_tokens("Bão số 3 đổ bộ Đà Nẵng"), article_tokens("Hà Nội mưa to")]
     assert matches(fields, *query_terms('"da nang"')) is True
     assert matches(fields, *query_terms('"nang ha"')) is False
     assert matches(fields, *query_terms("nang ha")) is True
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("bao", True),  # typed without marks: every accent form
+        ("bão", True),
+        ("BÃO", True),
+        ("báo", False),
+        ('"đà nẵng"', True),
+        ('"đà nang"', True),
+        ('"da nẵng"', True),
+        ('"đá nẵng"', False),
+        ("hoà", True),  # old tone placement of hòa
+        ("hoà bão", True),
+    ],
+)
+def test_marked_query_words_match_their_own_marks(query: str, found: bool) -> None:
+    fields = [article_tokens("Bão số 3 đổ bộ Đà Nẵng"), article_tokens("Hòa bình")]
+    assert matches(fields, *query_terms(query)) is found
+
+
+def test_exact_form_unifies_tone_placement_only() -> None:
+    assert exact("HOÀ") == exact("hòa") == exact("ho\u0300a")
+    assert exact("thuý") == exact("thúy")
+    assert exact("quý") != exact("qúy")
+    assert exact("bão") != exact("báo")
 
 
 def test_split_query_keeps_quoted_phrases() -> None:

@@ -372,4 +372,30 @@ def test_a_typo_shows_the_corrected_results_with_a_way_back(browser, base_url, p
     assert query(page) == {"q": ["chinh phuu"], "as_typed": ["1"]}
     assert page.locator(".notice.correction").count() == 0
     assert page.locator(".notice.suggestion").inner_text() == "Có phải bạn muốn tìm chính phủ?"
+
+
+def test_accent_aware_count_and_one_click_to_ignore_accents(browser, base_url, page_errors):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_page(browser, page_errors)
+    page.goto(base_url + "/")
+    box = page.locator("#q")
+    box.fill("bão")
+    box.press("Enter")
+    page.wait_for_url("**/?q=b%C3%A3o")
+    # Typed with marks: only bão counts (not báo, bảo, bao); the rest is one click away.
+    assert page.locator("#result-count").inner_text().startswith("Tìm thấy 2 bài viết")
+    assert page.locator(".hit").count() == 2
+    assert set(page.locator(".hit-title mark").all_inner_texts()) == {"bão"}
+    link = page.get_by_role("link", name="Thêm 19 kết quả nếu bỏ qua dấu")
+    assert link.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "accent-aware.png"), full_page=True)
+    link.click()
+    page.wait_for_url("**accents=ignore**")
+    wait_until(lambda: page.locator(".hit").count() == 10)
+    assert query(page)["q"] == ["bão"]
+    assert page.locator("#result-count").inner_text().startswith("Tìm thấy 21 bài viết")
+    assert page.get_by_role("link", name="Thêm 19 kết quả nếu bỏ qua dấu").count() == 0
+    page.get_by_role("link", name="Chỉ tìm đúng dấu đã gõ").click()
+    page.wait_for_url(base_url + "/?q=b%C3%A3o")
+    wait_until(lambda: page.locator(".hit").count() == 2)
     assert page_errors == []

@@ -34,6 +34,8 @@ LEVELS = {
     "readmodel": 4,
     "store": 4,
     "matching": 4,
+    "accents": 4,
+    "topical": 4,
     "readings": 4,
     "spelling": 4,
     "aliases": 4,

@@ -29,7 +29,7 @@ TEXTS = [
     "800.000\u00a0tấn gạo; Bộ TT&TT; 北京 Straße",
     "!!!",
 ]
-FAST_FIELDS = ["title", "title_x", "summary", "summary_x", "body", "author"]
+FAST_FIELDS = ["title", "title_x", "summary", "summary_x", "body", "body_x", "author", "author_x"]
 
 
 def generic_index(field: SyllableText, value: str) -> list[tuple[bytes, int, float, bytes]]:
@@ -108,7 +108,9 @@ def test_to_document():
         "summary": "Tóm tắt",
         "summary_x": "Tóm tắt",
         "body": "Bộ TT&TT họp.",
+        "body_x": "Bộ TT&TT họp.",
         "author": "NGỌC ÁNH",
+        "author_x": "NGỌC ÁNH",
         "author_key": "ngoc anh",
         "category": "Thời sự",
         "category_key": "thoi su",
@@ -137,7 +139,7 @@ def test_to_document_without_optional_fields():
         source="",
         tags=(),
     )
-    assert to_document(article) == {"id": "b", "title": "T", "title_x": "T", "body": "B"}
+    assert to_document(article) == {"id": "b", "title": "T", "title_x": "T", "body": "B", "body_x": "B"}
 
 
 def test_naive_date_is_vietnam_time():

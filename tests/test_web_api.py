@@ -23,6 +23,9 @@ from searchsvc.web import create_app
 from searchsvc.web.errors import SECURITY_HEADERS
 
 SEARCH_KEYS = {
+    "accents",
+    "folded_total",
+    "loosened",
     "query",
     "total",
     "page",

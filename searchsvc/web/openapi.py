@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from searchsvc.config import Settings
-from searchsvc.messages import FACET_NAMES, READING_MODES, SORTS
+from searchsvc.messages import ACCENT_MODES, FACET_NAMES, READING_MODES, SORTS
 
 JSON = "application/json"
 ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -67,7 +67,12 @@ def search_parameters(settings: Settings) -> list[dict[str, Any]]:
             "Results per page.",
             {"type": "integer", "minimum": 1, "maximum": limits.max_per_page, "default": limits.per_page},
         ),
-        query_param("sort", "Result order.", {"type": "string", "enum": list(SORTS), "default": "relevance"}),
+        query_param(
+            "sort",
+            "Result order. `newest`/`oldest` list only the articles where neighbouring query words that "
+            "readers write as one word (`miền Trung`) stand together, when there are any.",
+            {"type": "string", "enum": list(SORTS), "default": "relevance"},
+        ),
         query_param("category", "Keep articles in any of these categories.", text, repeatable=True),
         query_param("source", "Keep articles from any of these sources.", text, repeatable=True),
         query_param("author", "Keep articles by this author.", text, repeatable=True),
@@ -85,6 +90,13 @@ def search_parameters(settings: Settings) -> list[dict[str, Any]]:
             "`0`: do not search abbreviations and aliases (`UBND` = `Ủy ban nhân dân`; see `aliases`). "
             "Quoted words are never expanded.",
             {"type": "string", "enum": ["0", "1", "false", "true"], "default": "1"},
+        ),
+        query_param(
+            "accents",
+            "`match`: a word typed with accent marks matches only the same marks (`bão` finds `BÃO`, "
+            "not `báo`); a word without marks matches every accent form. `ignore`: every word matches "
+            "every accent form (the response's `folded_total`).",
+            {"type": "string", "enum": list(ACCENT_MODES), "default": "match"},
         ),
     ]
 
@@ -175,7 +187,34 @@ def component_schemas() -> dict[str, Any]:
                     "type": "boolean",
                     "description": "No article had every word; best partial matches.",
                 },
-                "matched_terms": {"type": "array", "items": string},
+                "matched_terms": {
+                    "type": "array",
+                    "items": string,
+                    "description": "The index words the query looked for, for highlighting: folded words "
+                    "(`bao`) for words typed without marks, exact forms (`bão`) for marked ones.",
+                },
+                "accents": {"type": "string", "enum": list(ACCENT_MODES)},
+                "folded_total": {
+                    "type": "integer",
+                    "description": "How many articles would match with accents ignored (same filters); "
+                    "more than `total` when marked words narrowed the results.",
+                },
+                "loosened": {
+                    "type": "array",
+                    "description": "Marked words no article has as typed, read at a looser level.",
+                    "items": obj(
+                        {
+                            "word": {"type": "string", "description": "The word as typed."},
+                            "level": {
+                                "type": "string",
+                                "enum": ["toneless", "folded"],
+                                "description": "`toneless`: the same letters with any tone; `folded`: "
+                                "accents ignored.",
+                            },
+                            "forms": {"type": "array", "items": string, "description": "The words searched."},
+                        }
+                    ),
+                },
                 "sort": {"type": "string", "enum": list(SORTS)},
                 "truncated": {
                     "type": "boolean",

@@ -25,9 +25,8 @@ from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
 from searchsvc.messages import SORTS
-from searchsvc.query import parse_query
 from searchsvc.related import related
-from searchsvc.search import SearchResponse, highlight_targets, request_from_params
+from searchsvc.search import SearchResponse, query_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 from searchsvc.web.feed import feed_query
 from searchsvc.web.tracking import note_click, note_search
@@ -39,7 +38,7 @@ SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "olde
 BLANK_QUERY_SORT_LABELS = {"": "Mới nhất", "oldest": "Cũ nhất"}
 CHIP_LABELS = {"category": "Chuyên mục", "source": "Nguồn", "author": "Tác giả", "tag": "Thẻ"}
 # Single-valued parameters the page checks one by one, with the core's own rules.
-CHECKED_PARAMS = ("q", "page", "per_page", "sort", "date_from", "date_to")
+CHECKED_PARAMS = ("q", "page", "per_page", "sort", "date_from", "date_to", "accents")
 GENERIC_PROBLEM = "Địa chỉ trang có tham số không hợp lệ."
 READING_LABELS = {"telex": "Telex", "vni": "VNI"}
 FILTER_PARAMS = ("category", "source", "author", "tag", "date_from", "date_to")
@@ -159,6 +158,7 @@ def problem_message(name: str, limits: SearchSettings) -> str:
             f"đang hiển thị {limits.per_page} bài mỗi trang."
         ),
         "sort": "Cách sắp xếp không hợp lệ; đang dùng cách sắp xếp mặc định.",
+        "accents": "Tham số “accents” chỉ nhận match hoặc ignore; đang tìm đúng dấu đã gõ.",
         "date_from": "“Từ ngày” không phải một ngày hợp lệ (năm-tháng-ngày, ví dụ 2024-09-07); "
         "chưa lọc theo ngày này.",
         "date_to": "“Đến ngày” không phải một ngày hợp lệ (năm-tháng-ngày, ví dụ 2024-09-30); "
@@ -305,6 +305,9 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
         "as_typed_url": url_with(args, as_typed="1") if response.correction else None,
         "no_aliases_url": url_with(args, aliases="0") if response.aliases else None,
         "reading_label": READING_LABELS.get(response.reading.mode),
+        # A marked word matches only its marks; the reader can widen to every accent form in one click.
+        "accent_extra_url": url_with(args, accents="ignore") if response.accent_extra else None,
+        "accent_match_url": url_with(args, accents=None) if response.accents == "ignore" else None,
         "first_number": (response.page - 1) * response.per_page + 1,
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
         "past_end": response.total > 0 and not response.hits,
@@ -432,7 +435,7 @@ def article(article_id: str) -> Response:
     if from_results:
         note_click(q)
     title, summary, body = stored.get("title") or "", stored.get("summary") or "", stored.get("body") or ""
-    targets = highlight_targets(parse_query(q, limits.max_query_chars, limits.max_terms))
+    targets = query_targets(current_store(), q, limits)
     targets = targets.settled(title, summary, body)
     html_page = render_template(
         "article.html",
