@@ -29,18 +29,8 @@ SINGLE_PARAMETERS = (
     "accents",
 )
 REPEATABLE_PARAMETERS = ("category", "source", "author", "tag")
-SEARCH_PARAMETERS = (
-    "q",
-    "page",
-    "per_page",
-    "sort",
-    *REPEATABLE_PARAMETERS,
-    "date_from",
-    "date_to",
-    "as_typed",
-    "aliases",
-    "accents",
-)
+# The OpenAPI order: the query and paging, the repeatable filters, then the other single ones.
+SEARCH_PARAMETERS = (*SINGLE_PARAMETERS[:4], *REPEATABLE_PARAMETERS, *SINGLE_PARAMETERS[4:])
 
 
 def is_sort(value: str) -> TypeGuard[Sort]:

@@ -25,11 +25,12 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from searchsvc.config import QueryLogSettings
+from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import SearchsvcError
 from searchsvc.text import normalize
 
@@ -43,7 +44,6 @@ FEW_RESULTS = 5
 MAX_PENDING = 5000
 BUSY_TIMEOUT_MS = 50
 PRUNE_EVERY_SECONDS = 3600.0
-VIETNAM = timezone(timedelta(hours=7))
 # Personal data a reader may paste into a search box: never recorded.
 _PERSONAL = re.compile(r"@|\d[\d .-]{7,}\d")
 _SPACES = re.compile(r"\s+")
@@ -80,7 +80,7 @@ def normalize_query(text: str) -> str | None:
 
 def today() -> str:
     """Return today's date in Vietnam, the day the newsroom counts in."""
-    return datetime.now(UTC).astimezone(VIETNAM).date().isoformat()
+    return datetime.now(UTC).astimezone(VIETNAM_TZ).date().isoformat()
 
 
 def log_path(settings: QueryLogSettings, index_dir: Path) -> Path:

@@ -15,14 +15,16 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 
 from searchsvc.config import SearchSettings
+from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import NotFound, QueryError
 from searchsvc.matching import ClauseMatch, Evaluation, Term, nearness, top_documents
+from searchsvc.ranking import SECONDS_PER_DAY
 from searchsvc.store import Columns, Store
 from searchsvc.text import folded_terms
 
@@ -52,9 +54,6 @@ COPY_OVERLAP = 0.8
 CANDIDATE_FACTOR = 4
 # Best word matches checked for the article's pairs (positions are read for these only).
 RERANK_DEPTH = 100
-SECONDS_PER_DAY = 86400.0
-# ``before`` dates are days in Vietnam (UTC+7 all year), as the site shows them.
-VIETNAM = timezone(timedelta(hours=7))
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def related_params(params: Mapping[str, Sequence[str]]) -> tuple[int, datetime |
         raise QueryError(
             "invalid_parameter", f"'before' must be a date YYYY-MM-DD, got {raw_before[:40]!r}"
         ) from None
-    return limit, datetime(day.year, day.month, day.day, tzinfo=VIETNAM)
+    return limit, datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ)
 
 
 def _idf(count: int, df: int) -> float:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from searchsvc.dates import VIETNAM_TZ as VIETNAM
 from searchsvc.demo import demo_sources
 from searchsvc.errors import NotFound, QueryError
 from searchsvc.indexer import reindex
-from searchsvc.related import VIETNAM, related, related_params
+from searchsvc.related import related, related_params
 from searchsvc.store import open_store
 
 
