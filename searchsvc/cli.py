@@ -439,7 +439,10 @@ def _plain(fragment: str, color: bool) -> str:
 @click.option("--index-dir", help="Index directory (default: index.dir setting).")
 @click.option("--as-typed", is_flag=True, help="Never replace the query by its correction.")
 @click.option(
-    "--no-aliases", is_flag=True, help="Do not search abbreviations and aliases (UBND = Ủy ban nhân dân)."
+    "--aliases/--no-aliases",
+    default=None,
+    help="Search abbreviations and aliases (UBND = Ủy ban nhân dân) too, or never "
+    "(default: only when the words as typed find nothing).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON response.")
 @click.pass_context
@@ -459,7 +462,7 @@ def search(
     ignore_accents: bool,
     index_dir: str | None,
     as_typed: bool,
-    no_aliases: bool,
+    aliases: bool | None,
     as_json: bool,
 ) -> None:
     """Search the index and print the results (a table, or JSON with --json)."""
@@ -479,7 +482,7 @@ def search(
         ("date_to", date_to),
         ("per_page", per_page),
         ("as_typed", "1" if as_typed else None),
-        ("aliases", "0" if no_aliases else None),
+        ("aliases", None if aliases is None else ("1" if aliases else "0")),
     ):
         if value:
             params[name] = [value]
@@ -512,6 +515,8 @@ def _print_response(response: SearchResponse, color: bool) -> None:
         _echo(f"showing results for: {response.correction.text} (search exactly with --as-typed)")
     for alias in response.aliases:
         _echo(f"also searched: {alias.typed} = {', '.join(alias.aliases)} (turn off with --no-aliases)")
+    for alias in response.alias_offers:
+        _echo(f"also written: {alias.typed} = {', '.join(alias.aliases)} (search them too with --aliases)")
     if response.suggestion:
         _echo(f"did you mean: {response.suggestion.text}")
     for word in response.loosened:

@@ -55,7 +55,9 @@ class SearchRequest:
     facets: bool = True
     highlight: bool = True
     as_typed: bool = False  # never replace a query without full matches by its correction
-    aliases: bool = True  # search abbreviations and aliases (`UBND` = `Ủy ban nhân dân`) both ways
+    # Abbreviations and aliases (`UBND` = `Ủy ban nhân dân`): True searches them too, False never,
+    # None (the default) only when the words as typed have no full match; otherwise they are offered.
+    aliases: bool | None = None
     accents: AccentMode = "match"
 
 
@@ -153,6 +155,7 @@ class SearchResponse:
     truncated: bool = False  # the query was cut to the configured length
     correction: Correction | None = None
     aliases: tuple[AliasUse, ...] = ()
+    alias_offers: tuple[AliasUse, ...] = ()  # expansions the query has but did not search (aliases=1 does)
     accents: AccentMode = "match"
     # How many articles would match with accents ignored (the same filters); equals total when
     # the query has no marked word or accents are ignored already.
@@ -195,6 +198,7 @@ class SearchResponse:
             if self.correction is None
             else {"text": self.correction.text, "html": self.correction.html, "typed": self.correction.typed},
             "aliases": [{"typed": a.typed, "aliases": list(a.aliases)} for a in self.aliases],
+            "alias_offers": [{"typed": a.typed, "aliases": list(a.aliases)} for a in self.alias_offers],
             "accents": self.accents,
             "folded_total": self.folded_total,
             "loosened": [{"word": x.word, "level": x.level, "forms": list(x.forms)} for x in self.loosened],

@@ -100,7 +100,7 @@ def _date(params: Mapping[str, Sequence[str]], name: str) -> date | None:
         ) from None
 
 
-def _flag(params: Mapping[str, Sequence[str]], name: str, default: bool) -> bool:
+def _flag(params: Mapping[str, Sequence[str]], name: str, default: bool | None) -> bool | None:
     """Parse a yes/no parameter: ``1``/``true`` or ``0``/``false``; empty means ``default``."""
     raw = (_one(params, name) or "").strip().lower()
     if not raw:
@@ -141,8 +141,8 @@ def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSetti
         tags=_values(params, "tag"),
         date_from=date_from,
         date_to=date_to,
-        as_typed=_flag(params, "as_typed", False),
-        aliases=_flag(params, "aliases", True),
+        as_typed=bool(_flag(params, "as_typed", False)),
+        aliases=_flag(params, "aliases", None),
         accents=accents,
     )
 
@@ -180,17 +180,40 @@ class _Match:
     base: np.ndarray  # matches before the filters (what the facets count)
     final: np.ndarray  # matches that pass the filters
     partial: bool
-    aliases: tuple[AliasUse, ...]
+    aliases: tuple[AliasUse, ...]  # expansions searched
     resolutions: Plan  # how each word typed with marks is matched
+    offers: tuple[AliasUse, ...] = ()  # expansions the query has but did not search
 
 
 def _match(
-    store: Store, parsed: ParsedQuery, masks: FilterMasks, request: SearchRequest, settings: SearchSettings
+    store: Store,
+    parsed: ParsedQuery,
+    masks: FilterMasks,
+    request: SearchRequest,
+    settings: SearchSettings,
+    expand: bool = False,
 ) -> _Match:
-    """Expand aliases (unless turned off), resolve marked words, match, and fall back to the best partial match."""
+    """Resolve marked words, match (with the aliases if ``expand``), and fall back to the best partial match."""
     expansion = (
-        expand_aliases(parsed, load_aliases(settings.aliases)) if request.aliases else Expansion(parsed)
+        expand_aliases(parsed, load_aliases(settings.aliases))
+        if request.aliases is not False
+        else Expansion(parsed)
     )
+    if not expand:
+        found = _match_words(store, parsed, masks, request, settings, Expansion(parsed))
+        return replace(found, offers=expansion.uses)
+    return _match_words(store, parsed, masks, request, settings, expansion)
+
+
+def _match_words(
+    store: Store,
+    parsed: ParsedQuery,
+    masks: FilterMasks,
+    request: SearchRequest,
+    settings: SearchSettings,
+    expansion: Expansion,
+) -> _Match:
+    """Match the query, widened by ``expansion``'s aliases, and fall back to the best partial match."""
     resolutions = plan(store, parsed) if request.accents == "match" else {}
     evaluation = evaluate(store, parsed, settings, resolutions)
     if expansion.spans:
@@ -224,20 +247,26 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
     masks = build_masks(
         store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
     )
-    match = _match(store, parsed, masks, request, settings)
+    expand = request.aliases is True
+    match = _match(store, parsed, masks, request, settings, expand)
     for fallback in readings[1:]:
         if match.evaluation.required.any():
             break
         # The keystroke reading finds nothing: decode fewer words, at last none (the words as typed).
         parsed, mode = fallback
-        match = _match(store, parsed, masks, request, settings)
+        match = _match(store, parsed, masks, request, settings, expand)
+    if match.offers and request.aliases is None and (match.partial or not match.final.any()):
+        # The words as typed have no full match: search their aliases too (UBND = Ủy ban nhân dân).
+        widened = _match(store, parsed, masks, request, settings, expand=True)
+        if widened.final.any() and not widened.partial:
+            match = widened
     total = int(match.final.sum())
     suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or match.partial else None
     correction = None
     if suggestion and (match.partial or not total) and not request.as_typed and _plain_words(parsed):
         # No article has every word as typed: show the correction's results first, if it has full matches.
         corrected = parse_query(suggestion.text, settings.max_query_chars, settings.max_terms)
-        again = _match(store, corrected, masks, request, settings)
+        again = _match(store, corrected, masks, request, settings, expand)
         if again.final.any() and not again.partial:
             correction = Correction(suggestion.text, suggestion.html, request.q)
             parsed, match, suggestion = corrected, again, None
@@ -264,6 +293,7 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
         truncated=parsed.truncated,
         correction=correction,
         aliases=match.aliases,
+        alias_offers=match.offers,
         matched_terms=match.evaluation.matched_words(),
         accents=request.accents,
         folded_total=folded_total,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -390,6 +391,26 @@ def test_aliases_find_the_long_form_and_say_so(store):
 def test_quoted_and_negated_words_are_never_expanded(store, q, total):
     response = run(store, q)
     assert (response.aliases, response.total) == ((), total)
+
+
+def test_aliases_are_offered_not_counted_when_the_words_as_typed_match(tmp_path):
+    # Totals count what was typed: an abbreviation that articles write is searched as typed,
+    # and its long form is offered (aliases=1 searches it too); UBND above, written nowhere
+    # in the demo, is widened at once.
+    source = tmp_path / "a.jsonl"
+    records = [
+        {"id": "a", "title": "Thị trường BĐS cuối năm", "body": "Giá BĐS tăng."},
+        {"id": "b", "title": "Bất động sản phía Nam", "body": "Thị trường bất động sản sôi động."},
+    ]
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    reindex([source], tmp_path / "index")
+    with open_store(tmp_path / "index") as store:
+        typed = run(store, "bđs")
+        assert ([h.id for h in typed.hits], typed.aliases) == (["a"], ())
+        assert typed.alias_offers == (AliasUse("bđs", ("bất động sản",)),)
+        both = run(store, "bđs", aliases=True)
+        assert (sorted(h.id for h in both.hits), both.alias_offers) == (["a", "b"], ())
+        assert [h.id for h in run(store, "bđs", aliases=False).hits] == ["a"]
 
 
 def test_aliases_can_be_turned_off(store):

@@ -41,6 +41,7 @@ SEARCH_KEYS = {
     "truncated",
     "correction",
     "aliases",
+    "alias_offers",
 }
 HIT_KEYS = {"id", "title", "url", "published", "category", "source", "author", "score", "highlights", "tags"}
 ALLOWED_STATUSES = {200, 400, 404, 405, 413}

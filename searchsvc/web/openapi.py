@@ -87,9 +87,10 @@ def search_parameters(settings: Settings) -> list[dict[str, Any]]:
         ),
         query_param(
             "aliases",
-            "`0`: do not search abbreviations and aliases (`UBND` = `Ủy ban nhân dân`; see `aliases`). "
-            "Quoted words are never expanded.",
-            {"type": "string", "enum": ["0", "1", "false", "true"], "default": "1"},
+            "Abbreviations and aliases (`UBND` = `Ủy ban nhân dân`): `1` searches them too, `0` never. "
+            "Without it they are searched only when the words as typed have no full match (see `aliases`), "
+            "and otherwise offered (see `alias_offers`). Quoted words are never expanded.",
+            {"type": "string", "enum": ["0", "1", "false", "true"]},
         ),
         query_param(
             "accents",
@@ -237,8 +238,19 @@ def component_schemas() -> dict[str, Any]:
                 ),
                 "aliases": {
                     "type": "array",
-                    "description": "Abbreviations and aliases searched besides the words as typed "
-                    "(turn off with `aliases=0`).",
+                    "description": "Abbreviations and aliases searched besides the words as typed: with "
+                    "`aliases=1`, or when the words as typed have no full match (`aliases=0` turns this off).",
+                    "items": obj(
+                        {
+                            "typed": {"type": "string", "description": "The words as typed, e.g. `UBND`."},
+                            "aliases": {"type": "array", "items": string},
+                        }
+                    ),
+                },
+                "alias_offers": {
+                    "type": "array",
+                    "description": "Abbreviations and aliases of the query that were not searched "
+                    "(`aliases=1` searches them too).",
                     "items": obj(
                         {
                             "typed": {"type": "string", "description": "The words as typed, e.g. `UBND`."},

@@ -304,6 +304,7 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
         "suggestion_url": url_with(args, q=response.suggestion.text) if response.suggestion else None,
         "as_typed_url": url_with(args, as_typed="1") if response.correction else None,
         "no_aliases_url": url_with(args, aliases="0") if response.aliases else None,
+        "aliases_url": url_with(args, aliases="1") if response.alias_offers else None,
         "reading_label": READING_LABELS.get(response.reading.mode),
         # A marked word matches only its marks; the reader can widen to every accent form in one click.
         "accent_extra_url": url_with(args, accents="ignore") if response.accent_extra else None,
