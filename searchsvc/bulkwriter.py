@@ -13,7 +13,7 @@ written from the same arrays in the same pass.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,8 @@ class _TokenField:
         self.docs = array("i")
         self.lengths = array("i")
 
-    def add(self, docnum: int, value: str, raws: list[str]) -> int:
-        """Add one document's text (``raws``: its syllables); return its length in syllables."""
+    def add(self, docnum: int, raws: list[str]) -> int:
+        """Add one document's text as its raw syllables; return its length in syllables."""
         numbers = self.vocabulary.number(raws)
         self.terms.extend(numbers)
         self.docs.append(docnum)
@@ -153,7 +153,7 @@ class _OtherField:
         self.values: list[bytes] = []
         self.lengths: dict[int, int] = {}
 
-    def add(self, docnum: int, value: Any, raws: list[str]) -> int:
+    def add(self, docnum: int, value: Any) -> int:
         """Add one document's value; return its length (0 unless the field is scorable)."""
         length = 0
         scorable = self.fieldobj.scorable
@@ -222,7 +222,7 @@ class _ModelSource:
     doc_count: int
     fields: dict[str, FieldData]
     lengths: dict[str, np.ndarray]
-    columns: dict[str, dict[int, Any]] = field(default_factory=dict)
+    columns: dict[str, dict[int, Any]]
 
     def field_data(self, name: str, positions: bool) -> FieldData:
         """Return a field's postings (empty when no document has the field)."""
@@ -272,11 +272,14 @@ class SegmentBuilder:
                 continue
             fieldobj = self.schema[name]
             length = 0
-            if fieldobj.indexed:
-                raws: list[str] = []
-                if isinstance(fieldobj, SyllableText):
-                    raws = split.get(value) or split.setdefault(value, syllables(value))
-                length = self.fields[name].add(docnum, value, raws)
+            accumulator = self.fields.get(name)
+            if isinstance(accumulator, _TokenField):
+                raws = split.get(value)
+                if raws is None:
+                    raws = split[value] = syllables(value)
+                length = accumulator.add(docnum, raws)
+            elif accumulator is not None:
+                length = accumulator.add(docnum, value)
             stored.append(
                 (name, fieldobj, value if fieldobj.stored else None, length if fieldobj.scorable else 0)
             )
@@ -292,14 +295,13 @@ class SegmentBuilder:
         model_fields: dict[str, FieldData] = {}
         lengths: dict[str, np.ndarray] = {}
         for name in sorted(self.fields):
-            accumulated = self.fields[name]
+            accumulated = self.fields.pop(name)  # its arrays go once the field is written
             postings = accumulated.postings(self.doc_count)
             if postings is not None:
                 self.files.write_field(name, self.schema[name], postings.whoosh)
                 model_fields[name] = postings.model
             if isinstance(accumulated, _TokenField) and self.schema[name].scorable:
                 lengths[name] = accumulated.doc_lengths(self.doc_count)
-            self.fields[name] = _TokenField(_Vocabulary(0), False)  # let the arrays go
         segment = self.files.finish(self.doc_count)
         source = _ModelSource(self.doc_count, model_fields, lengths, self.columns)
         folder = Path(self.storage.folder)

@@ -643,18 +643,17 @@ def delete_documents(segment: Any, docnums: list[int]) -> None:
         segment.delete_document(docnum)
 
 
-def commit_with(writer: SegmentWriter, segments: list[Any]) -> None:
-    """Make ``writer``'s next commit list ``segments`` (bulk-written into its index) after its own.
+def commit(writer: SegmentWriter, segments: list[Segment]) -> None:
+    """Commit ``writer``, its TOC listing ``segments`` (bulk-written into its index) after its own.
 
     Whoosh's merge policy still runs over the existing segments; the new ones join
     the list it returns, so the TOC names them in the same atomic step.
     """
-    original: Callable[..., None] = writer.commit
+    if not segments:
+        writer.commit()
+        return
 
-    def policy(target: SegmentWriter, current: list[Any]) -> list[Any]:
-        return list(MERGE_SMALL(target, current)) + list(segments)
+    def policy(target: SegmentWriter, current: list[Segment]) -> list[Segment]:
+        return list(MERGE_SMALL(target, current)) + segments
 
-    def commit(*args: Any, **kwargs: Any) -> None:
-        original(mergetype=policy)
-
-    writer.commit = commit  # type: ignore[method-assign]
+    writer.commit(mergetype=policy)

@@ -418,21 +418,16 @@ def write_segment(build_dir: Path, articles: list[Article]) -> Any:
     return builder.finish()
 
 
-def write_read_models(storage: FileStorage, schema: Schema, segments: list[Segment], procs: int = 1) -> None:
+def write_read_models(storage: FileStorage, schema: Schema, segments: list[Segment]) -> None:
     """Write the read model of every segment that lacks one (called before Whoosh's TOC commit).
 
-    With ``procs`` > 1 and several new segments, one process per segment writes them.
+    Only segments Whoosh's writer made (an update's merges, a fallback update) lack
+    one: the bulk writer writes its segments' models itself.
     """
     folder = Path(storage.folder)
-    missing = [s for s in segments if not model_path(folder, s.segment_id()).exists()]
-    if procs > 1 and len(missing) > 1:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(procs, len(missing)), mp_context=context) as pool:
-            for done in [pool.submit(_write_segment_model, folder, schema, s) for s in missing]:
-                done.result()
-        return
-    for segment in missing:
-        _write_segment_model(folder, schema, segment)
+    for segment in segments:
+        if not model_path(folder, segment.segment_id()).exists():
+            _write_segment_model(folder, schema, segment)
 
 
 def _write_segment_model(folder: Path, schema: Schema, segment: Segment) -> None:
@@ -544,8 +539,12 @@ def _open_live_index(index_dir: Path) -> Any:
 
 
 @contextmanager
-def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
-    """Yield a writer on the live generation under the directory lock; commit on success."""
+def _live_writer(index_dir: Path, timeout: float) -> Iterator[tuple[Any, list[Segment]]]:
+    """Yield a writer on the live generation and a list for bulk-written segments; commit both on success.
+
+    The writer's commit lists the segments appended to the list (``write_segment``
+    into the writer's folder) with its own, in one TOC.
+    """
     with write_lock(index_dir, timeout):
         ix = _open_live_index(index_dir)
         try:
@@ -554,14 +553,15 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[Any]:
             raise IndexBusy(f"the index in {index_dir} is locked by another writer") from None
         codec.hook_commit(writer, write_read_models)
         folder = Path(ix.storage.folder)
+        added: list[Segment] = []
         try:
-            yield writer
+            yield writer, added
         except BaseException:
             writer.cancel()
             _remove_unlisted_files(folder)
             raise
         try:
-            writer.commit()
+            codec.commit(writer, added)
         except BaseException:
             # A failed commit (disk full) leaves its half-written segment behind: remove it.
             _remove_unlisted_files(folder)
@@ -605,18 +605,18 @@ def add_articles(
     articles = read_articles(sources, report, limits)
     if not articles:
         raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
-    with _live_writer(Path(index_dir), timeout) as writer:
-        _record_lexicon_changes(writer, articles, [a.id for a in articles])
+    with _live_writer(Path(index_dir), timeout) as (writer, added):
         live = _live_docnums(writer, [a.id for a in articles])
+        _record_lexicon_changes(writer, articles, live)
         if live is None:
             for article in articles:
                 writer.update_document(**to_document(article))
         else:
-            for article in articles:
-                for docnum in live.get(article.id, ()):
+            for docnums in live.values():
+                for docnum in docnums:
                     writer.delete_document(docnum)
             # The new articles become one bulk-written segment, listed by the writer's commit.
-            codec.commit_with(writer, [write_segment(Path(writer.storage.folder), articles)])
+            added.append(write_segment(Path(writer.storage.folder), articles))
     report.indexed = len(articles)
     report.generation = current_generation(Path(index_dir)).name
     report.seconds = time.perf_counter() - started
@@ -627,9 +627,9 @@ def delete_articles(ids: Sequence[str], index_dir: Path, timeout: float = 5.0) -
     """Delete articles by id from the live generation; return (deleted, missing)."""
     deleted: list[str] = []
     missing: list[str] = []
-    with _live_writer(Path(index_dir), timeout) as writer:
-        _record_lexicon_changes(writer, (), list(ids))
+    with _live_writer(Path(index_dir), timeout) as (writer, _):
         live = _live_docnums(writer, list(ids))
+        _record_lexicon_changes(writer, (), live)
         if live is None:
             with writer.searcher() as searcher:
                 live = {i: [d] for i in ids if (d := searcher.document_number(id=i)) is not None}
@@ -663,17 +663,18 @@ def _stored_texts(writer: Any, docnums: list[int]) -> list[tuple[str, str | None
     return texts
 
 
-def _record_lexicon_changes(writer: Any, added: Sequence[Article], replaced_ids: list[str]) -> None:
+def _record_lexicon_changes(
+    writer: Any, added: Sequence[Article], replaced: dict[str, list[int]] | None
+) -> None:
     """Count what an add or delete changes in the lexicon and write it just before the TOC ``writer`` commits.
 
-    The titles and summaries of ``added`` count in; those of the live articles with
-    ``replaced_ids`` count out (read from their stored fields; unusable read models
-    skip this part). Suggestions and autocomplete then know a newly published name as
-    soon as readers can find its article, without a reindex.
+    The titles and summaries of ``added`` count in; those of the ``replaced`` live
+    documents (``_live_docnums``) count out, read from their stored fields (None, an
+    unusable read model, skips this part). Suggestions and autocomplete then know a
+    newly published name as soon as readers can find its article, without a reindex.
     """
     changes = LexiconBuilder()
-    live = _live_docnums(writer, replaced_ids)
-    for title, summary in _stored_texts(writer, [d for ds in (live or {}).values() for d in ds]):
+    for title, summary in _stored_texts(writer, [d for ds in (replaced or {}).values() for d in ds]):
         changes.add(title, summary, weight=-1)
     for article in added:
         changes.add(article.title, article.summary)

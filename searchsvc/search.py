@@ -193,31 +193,17 @@ def _match(
     settings: SearchSettings,
     expand: bool = False,
 ) -> _Match:
-    """Resolve marked words, match (with the aliases if ``expand``), and fall back to the best partial match."""
+    """Resolve marked words, match (widened by the aliases if ``expand``), and fall back to the best partial match."""
     expansion = (
         expand_aliases(parsed, load_aliases(settings.aliases))
         if request.aliases is not False
         else Expansion(parsed)
     )
-    if not expand:
-        found = _match_words(store, parsed, masks, request, settings, Expansion(parsed))
-        return replace(found, offers=expansion.uses)
-    return _match_words(store, parsed, masks, request, settings, expansion)
-
-
-def _match_words(
-    store: Store,
-    parsed: ParsedQuery,
-    masks: FilterMasks,
-    request: SearchRequest,
-    settings: SearchSettings,
-    expansion: Expansion,
-) -> _Match:
-    """Match the query, widened by ``expansion``'s aliases, and fall back to the best partial match."""
+    searched = expansion if expand else Expansion(parsed)
     resolutions = plan(store, parsed) if request.accents == "match" else {}
     evaluation = evaluate(store, parsed, settings, resolutions)
-    if expansion.spans:
-        evaluation = widen(store, parsed, evaluation, expansion.spans)
+    if searched.spans:
+        evaluation = widen(store, parsed, evaluation, searched.spans)
     base = evaluation.required
     if request.sort != "relevance":
         base = _on_topic(store, parsed, resolutions, base, masks)
@@ -227,7 +213,10 @@ def _match_words(
         base, matched = partial_matches(evaluation, store.columns.live, None)
         final = _apply(base, masks)
         partial = bool(matched)
-    return _Match(parsed, expansion.parsed, evaluation, base, final, partial, expansion.uses, resolutions)
+    offers = () if expand else expansion.uses
+    return _Match(
+        parsed, searched.parsed, evaluation, base, final, partial, searched.uses, resolutions, offers
+    )
 
 
 def _plain_words(parsed: ParsedQuery) -> bool:
