@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,7 +204,12 @@ def _slots(
     return slots
 
 
-def _slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarray:
+def word_slots(field: str, words: Sequence[str]) -> list[list[tuple[str, str]]]:
+    """Return the phrase slots of ``words`` as ``field`` holds them: one word per slot."""
+    return [[(field, word)] for word in words]
+
+
+def slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarray:
     """Return the documents holding any word of a phrase slot."""
     present = np.zeros(size, dtype=bool)
     for field, term in slot:
@@ -262,7 +268,7 @@ def _phrase_in_fields(
     words: list[str] = []
     for field in fields:
         slots = _slots(field, syllables, resolutions)
-        together = np.logical_and.reduce([_slot_docs(store, slot, size) for slot in slots])
+        together = np.logical_and.reduce([slot_docs(store, slot, size) for slot in slots])
         if not together.any():
             continue
         found = phrase_docs(store, slots, together)

@@ -8,6 +8,7 @@ from collections import Counter
 
 import numpy as np
 
+from searchsvc.matching import phrase_docs, word_slots
 from searchsvc.messages import Suggestion
 from searchsvc.query import ParsedQuery
 from searchsvc.store import Store
@@ -125,7 +126,7 @@ def _pair_docs(store: Store, first: str, second: str) -> np.ndarray:
     both = np.intersect1d(first_ids, second_ids, assume_unique=True)[:PAIR_CHECK_LIMIT]
     candidates[both] = True
     candidates &= store.columns.live
-    return store.phrase_docs("body", [first, second], candidates)
+    return phrase_docs(store, word_slots("body", (first, second)), candidates)
 
 
 def _written_runs(store: Store, docnum: int) -> list[tuple[str, str]]:
