@@ -21,12 +21,11 @@ import numpy as np
 from searchsvc.accents import Plan, Resolution
 from searchsvc.config import SearchSettings
 from searchsvc.query import Clause, ParsedQuery, Syllable
-from searchsvc.schema import EXACT_FIELDS, facet_key
+from searchsvc.schema import EXACT_FIELDS, LEAD_FIELDS, SEARCH_FIELDS, facet_key
 from searchsvc.store import Store
 
-TEXT_FIELDS = ("title", "summary", "body", "author")
 # The exact forms that earn the accent bonus.
-BONUS_FIELDS = {"title": "title_x", "summary": "summary_x"}
+BONUS_FIELDS = {name: EXACT_FIELDS[name] for name in LEAD_FIELDS}
 K1 = 1.2
 B = 0.75
 MAX_PREFIX_TERMS = 200
@@ -306,7 +305,7 @@ def clause_match(
         )
         words = tuple(dict.fromkeys(w for p in parts for w in p.words))
         return ClauseMatch(np.logical_or.reduce([p.mask for p in parts]), alternatives=parts, words=words)
-    fields = (clause.field,) if clause.field else TEXT_FIELDS
+    fields = (clause.field,) if clause.field else SEARCH_FIELDS
     if clause.is_phrase:
         return _phrase_in_fields(store, fields, clause.syllables, weights, resolutions)
     syllable = clause.syllables[0]

@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from searchsvc.config import SearchSettings
+from searchsvc.schema import PROSE_FIELDS
 from searchsvc.text import tone_variants
 
-PROXIMITY_FIELDS = ("title", "summary", "body")
+# The fields where query words standing together count.
+PROXIMITY_FIELDS = PROSE_FIELDS
 SECONDS_PER_DAY = 86400.0
 # Only the best few matches are checked for exact accents in the body: it needs the stored text.
 BODY_DEPTH = 20

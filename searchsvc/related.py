@@ -25,6 +25,7 @@ from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import NotFound, QueryError
 from searchsvc.matching import ClauseMatch, Evaluation, Term, nearness, top_documents
 from searchsvc.ranking import SECONDS_PER_DAY
+from searchsvc.schema import LEAD_FIELDS, PROSE_FIELDS
 from searchsvc.store import Columns, Store
 from searchsvc.text import folded_terms
 
@@ -44,7 +45,6 @@ SMALL_INDEX_DF = 10
 MIN_COHESION = -2.5
 # Where a word of the article stands, as a field weight of the query it becomes.
 SOURCE_WEIGHTS = {"title": 3.0, "summary": 1.5, "body": 1.0}
-SEARCHED_FIELDS = ("title", "summary", "body")
 SAME_CATEGORY_BONUS = 0.3
 NEAR_TIME_BONUS = 0.3
 NEAR_TIME_HALF_LIFE_DAYS = 30.0
@@ -176,7 +176,7 @@ def distinctive_pairs(store: Store, words: dict[str, list[str]]) -> list[tuple[s
     """
     count = store.doc_count or 1
     together: dict[tuple[str, str], int] = {}
-    for field in ("title", "summary"):
+    for field in LEAD_FIELDS:
         terms = words[field]
         for pair in itertools.pairwise(terms):
             if pair[0] != pair[1] and pair not in together:
@@ -200,7 +200,7 @@ def _word_clause(store: Store, term: str, weight: float, weights: dict[str, floa
     """Match one syllable in the searched fields, its BM25F scaled by ``weight``."""
     terms = []
     mask = np.zeros(store.columns.live.shape[0], dtype=bool)
-    for field in SEARCHED_FIELDS:
+    for field in PROSE_FIELDS:
         ids, tfs = store.postings(field, term)
         if ids.size:
             terms.append(Term(field, ids, tfs, weights[field] * weight))
@@ -220,7 +220,7 @@ def _pair_bonus(
     for pair in pairs:
         idf = _idf(count, store.lexicon.pair_count(*pair) or 1)
         best = np.zeros(len(docnums))
-        for field in ("title", "summary"):
+        for field in LEAD_FIELDS:
             near = nearness(store, field, list(pair), docnums)
             best = np.maximum(best, weights[field] * (near.adjacency == 1.0))
         bonus += idf * best
