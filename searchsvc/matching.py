@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,13 +20,12 @@ import numpy as np
 from searchsvc.accents import Plan, Resolution
 from searchsvc.config import SearchSettings
 from searchsvc.query import Clause, ParsedQuery, Syllable
+from searchsvc.ranking import K1, B, field_weights, idf
 from searchsvc.schema import EXACT_FIELDS, LEAD_FIELDS, SEARCH_FIELDS, facet_key
 from searchsvc.store import Store
 
 # The exact forms that earn the accent bonus.
 BONUS_FIELDS = {name: EXACT_FIELDS[name] for name in LEAD_FIELDS}
-K1 = 1.2
-B = 0.75
 MAX_PREFIX_TERMS = 200
 # Words all of a query's prefixes may expand to per field: `t* c* n* h* …` stays cheap.
 PREFIX_BUDGET = 400
@@ -84,21 +82,10 @@ class Evaluation:
         return scores
 
 
-def _weights(settings: SearchSettings) -> dict[str, float]:
-    """Return the BM25F weight of each text field."""
-    return {
-        "title": settings.title_weight,
-        "summary": settings.summary_weight,
-        "body": settings.body_weight,
-        "author": settings.author_weight,
-    }
-
-
 def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray, df: int) -> np.ndarray:
     """Return the BM25 contribution of one term in one field for the documents ``ids``."""
-    n = store.doc_count or 1
-    idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-    scores: np.ndarray = idf * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
+    rarity = idf(store.doc_count or 1, df)
+    scores: np.ndarray = rarity * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
     return scores
 
 
@@ -352,7 +339,8 @@ def evaluate(
     With ``resolutions`` (``accents.plan``) marked syllables match their exact forms;
     without, accents are ignored.
     """
-    weights = _weights(settings) | {f"{k}_x": w for k, w in _weights(settings).items()}
+    folded = field_weights(settings)
+    weights = folded | {EXACT_FIELDS[name]: weight for name, weight in folded.items()}
     live = store.columns.live
     limit = prefix_limit(parsed)
     clauses = tuple(clause_match(store, clause, weights, limit, resolutions) for clause in parsed.positive)

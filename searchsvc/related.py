@@ -24,7 +24,7 @@ from searchsvc.config import SearchSettings
 from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import NotFound, QueryError
 from searchsvc.matching import ClauseMatch, Evaluation, Term, nearness, top_documents
-from searchsvc.ranking import SECONDS_PER_DAY
+from searchsvc.ranking import SECONDS_PER_DAY, field_weights, idf
 from searchsvc.schema import LEAD_FIELDS, PROSE_FIELDS
 from searchsvc.store import Columns, Store
 from searchsvc.text import folded_terms
@@ -128,11 +128,6 @@ def related_params(params: Mapping[str, Sequence[str]]) -> tuple[int, datetime |
     return limit, datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ)
 
 
-def _idf(count: int, df: int) -> float:
-    """Return BM25's inverse document frequency."""
-    return math.log(1.0 + (count - df + 0.5) / (df + 0.5))
-
-
 def article_words(fields: dict[str, Any]) -> dict[str, list[str]]:
     """Return the folded syllables of an article's title, summary and body start, in order."""
     return {
@@ -155,7 +150,7 @@ def distinctive_words(store: Store, words: dict[str, list[str]]) -> list[tuple[s
         df = store.doc_frequency("body", term) or store.doc_frequency("title", term)
         if df == 0 or df > max(MAX_SHARE * count, min(SMALL_INDEX_DF, count / 4)):
             continue
-        scored.append((term, (1.0 + math.log(weight)) * _idf(count, df)))
+        scored.append((term, (1.0 + math.log(weight)) * idf(count, df)))
     scored.sort(key=lambda p: (-p[1], p[0]))
     return scored[:MAX_WORDS]
 
@@ -191,11 +186,6 @@ def distinctive_pairs(store: Store, words: dict[str, list[str]]) -> list[tuple[s
     return kept
 
 
-def _weights(settings: SearchSettings) -> dict[str, float]:
-    """Return the BM25F field weights of the search settings."""
-    return {"title": settings.title_weight, "summary": settings.summary_weight, "body": settings.body_weight}
-
-
 def _word_clause(store: Store, term: str, weight: float, weights: dict[str, float]) -> ClauseMatch:
     """Match one syllable in the searched fields, its BM25F scaled by ``weight``."""
     terms = []
@@ -218,12 +208,12 @@ def _pair_bonus(
     count = store.doc_count or 1
     bonus = np.zeros(len(docnums))
     for pair in pairs:
-        idf = _idf(count, store.lexicon.pair_count(*pair) or 1)
+        rarity = idf(count, store.lexicon.pair_count(*pair) or 1)
         best = np.zeros(len(docnums))
         for field in LEAD_FIELDS:
             near = nearness(store, field, list(pair), docnums)
             best = np.maximum(best, weights[field] * (near.adjacency == 1.0))
-        bonus += idf * best
+        bonus += rarity * best
     return bonus
 
 
@@ -288,7 +278,7 @@ def _related(
     words = article_words(fields)
     chosen = distinctive_words(store, words)
     pairs = distinctive_pairs(store, words)
-    weights = _weights(settings)
+    weights = field_weights(settings, PROSE_FIELDS)
     top = chosen[0][1] if chosen else 1.0
     clauses = tuple(_word_clause(store, term, weight / top, weights) for term, weight in chosen)
     columns = store.columns
