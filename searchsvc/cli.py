@@ -466,7 +466,7 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the index and print the results (a table, or JSON with --json)."""
-    from searchsvc.search import request_from_params
+    from searchsvc.params import request_from_params
     from searchsvc.search import search as run_search
     from searchsvc.store import open_store
 

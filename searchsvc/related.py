@@ -15,15 +15,16 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from searchsvc.config import SearchSettings
 from searchsvc.dates import VIETNAM_TZ
-from searchsvc.errors import NotFound, QueryError
+from searchsvc.errors import NotFound
 from searchsvc.matching import ClauseMatch, Evaluation, Term, nearness, top_documents
+from searchsvc.params import day, integer, one
 from searchsvc.ranking import SECONDS_PER_DAY, field_weights, idf
 from searchsvc.schema import LEAD_FIELDS, PROSE_FIELDS
 from searchsvc.store import Columns, Store
@@ -102,30 +103,14 @@ class RelatedResponse:
 def related_params(params: Mapping[str, Sequence[str]]) -> tuple[int, datetime | None]:
     """Parse ``limit`` (1 to 20, default 5) and ``before`` (YYYY-MM-DD, Vietnam time) from parameters."""
     for name in ("limit", "before"):
-        if len(params.get(name) or []) > 1:
-            raise QueryError("invalid_parameter", f"'{name}' may be given only once")
-    raw_limit = (params.get("limit") or [""])[0]
-    limit = DEFAULT_LIMIT
-    if raw_limit:
-        digits = raw_limit.isascii() and raw_limit.isdigit()
-        if not digits or len(raw_limit) > 2 or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise QueryError(
-                "invalid_parameter",
-                f"'limit' must be an integer from 1 to {MAX_LIMIT}, got {raw_limit[:40]!r}",
-            )
-        limit = int(raw_limit)
-    raw_before = (params.get("before") or [""])[0]
-    if not raw_before:
+        one(params, name)  # a repeat of either is the first thing to report
+    limit = integer(
+        params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, digits=2, wanted=f"an integer from 1 to {MAX_LIMIT}"
+    )
+    found = day(params, "before")
+    if found is None:
         return limit, None
-    try:
-        if len(raw_before) != 10 or not raw_before.isascii():
-            raise ValueError
-        day = date.fromisoformat(raw_before)
-    except ValueError:
-        raise QueryError(
-            "invalid_parameter", f"'before' must be a date YYYY-MM-DD, got {raw_before[:40]!r}"
-        ) from None
-    return limit, datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ)
+    return limit, datetime(found.year, found.month, found.day, tzinfo=VIETNAM_TZ)
 
 
 def article_words(fields: dict[str, Any]) -> dict[str, list[str]]:

@@ -29,6 +29,7 @@ LEVELS = {
     "bulkwriter": 4,
     "indexer": 4,
     "query": 4,
+    "params": 4,
     "facets": 4,
     "readmodel": 4,
     "store": 4,
