@@ -10,6 +10,7 @@ the article itself, copies of it and copies of each other are left out.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from searchsvc.article import article_view
 from searchsvc.config import SearchSettings
 from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import NotFound
@@ -83,18 +85,7 @@ class RelatedResponse:
         """Return the JSON-ready form (the API contract)."""
         return {
             "id": self.id,
-            "related": [
-                {
-                    "id": a.id,
-                    "title": a.title,
-                    "url": a.url,
-                    "published": a.published,
-                    "category": a.category,
-                    "source": a.source,
-                    "score": a.score,
-                }
-                for a in self.items
-            ],
+            "related": [dataclasses.asdict(a) for a in self.items],
             "terms": list(self.terms),
             "took_ms": self.took_ms,
         }
@@ -287,6 +278,19 @@ def _related(
     return RelatedResponse(str(fields.get("id")), items, terms, 0.0)
 
 
+def _related_article(view: dict[str, Any], score: float) -> RelatedArticle:
+    """Return the related-article row of an article's public view."""
+    return RelatedArticle(
+        id=str(view["id"]),
+        title=view["title"] or "",
+        url=view["url"],
+        published=view["published"],
+        category=view["category"],
+        source=view["source"],
+        score=round(float(score), 4),
+    )
+
+
 def _distinct(
     store: Store, fields: dict[str, Any], ranked: list[tuple[int, float]], limit: int
 ) -> tuple[RelatedArticle, ...]:
@@ -295,24 +299,14 @@ def _distinct(
     seen = [folded_terms(fields.get("title") or "")]
     urls = {fields.get("url")} - {None}
     for docnum, score in ranked:
-        other = store.stored(docnum)
-        title = folded_terms(other.get("title") or "")
-        if other.get("url") in urls or any(_is_copy(title, s) for s in seen):
+        other = article_view(store.stored(docnum))
+        title = folded_terms(other["title"] or "")
+        if other["url"] in urls or any(_is_copy(title, s) for s in seen):
             continue
         seen.append(title)
-        if other.get("url"):
-            urls.add(other.get("url"))
-        kept.append(
-            RelatedArticle(
-                id=str(other.get("id")),
-                title=other.get("title") or "",
-                url=other.get("url"),
-                published=other.get("published"),
-                category=other.get("category"),
-                source=other.get("source"),
-                score=round(float(score), 4),
-            )
-        )
+        if other["url"]:
+            urls.add(other["url"])
+        kept.append(_related_article(other, score))
         if len(kept) == limit:
             break
     return tuple(kept)
