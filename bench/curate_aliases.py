@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from searchsvc.matching import phrase_docs as phrase_matches
+from searchsvc.matching import slot_docs, word_slots
 from searchsvc.store import Store
 from searchsvc.text import fold, folded_terms
 
@@ -36,13 +38,12 @@ def phrase_docs(store: Store, words: list[str]) -> int:
     """Return how many articles hold ``words`` adjacent in title, summary or body."""
     total = np.zeros(store.columns.live.shape[0], dtype=bool)
     for field in ("title", "summary", "body"):
-        together = np.ones_like(total)
-        for word in words:
-            present = np.zeros_like(total)
-            present[store.postings(field, word)[0]] = True
-            together &= present
+        slots = word_slots(field, words)
+        together = np.logical_and.reduce(
+            [np.ones_like(total), *(slot_docs(store, s, total.size) for s in slots)]
+        )
         if together.any():
-            total[store.phrase_docs(field, words, together)] = True
+            total[phrase_matches(store, slots, together)] = True
     return int(total.sum())
 
 

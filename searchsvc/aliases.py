@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from searchsvc.errors import ConfigError
-from searchsvc.matching import TEXT_FIELDS, Evaluation
+from searchsvc.matching import Evaluation, phrase_docs, slot_docs, word_slots
 from searchsvc.messages import AliasUse
 from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
+from searchsvc.schema import SEARCH_FIELDS
 from searchsvc.store import Store
 
 # The list shipped with searchsvc, used when the configured default path is not in the working directory.
@@ -229,18 +230,15 @@ def _forms_mask(store: Store, keys: tuple[Key, ...], candidates: np.ndarray, cac
     size = candidates.shape[0]
     mask = np.zeros(size, dtype=bool)
     for key in keys:
-        for field in TEXT_FIELDS:
-            together = candidates.copy()
-            for word in key:
-                present = np.zeros(size, dtype=bool)
-                present[store.postings(field, word)[0]] = True
-                together &= present
+        for field in SEARCH_FIELDS:
+            slots = word_slots(field, key)
+            together = np.logical_and.reduce([candidates, *(slot_docs(store, slot, size) for slot in slots)])
             if not together.any():
                 continue
             if len(key) == 1:
                 mask |= together
             else:
-                mask[store.phrase_docs(field, list(key), together)] = True
+                mask[phrase_docs(store, slots, together)] = True
     if cache:
         store.remember_response(cache_key, mask)
     return mask

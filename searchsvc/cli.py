@@ -28,24 +28,19 @@ from searchsvc.errors import IndexBusy, QueryError, SearchsvcError
 from searchsvc.indexer import ReindexReport
 from searchsvc.ingest import IngestLimits
 from searchsvc.messages import SearchResponse
+from searchsvc.text import SURROGATES, encodable
 
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another writer holds the index; try again later
 DEMO_INDEX = "index/demo"
-# Lone surrogates: from an index built before ingest replaced them, or from command-line
-# bytes that are not UTF-8 (Python decodes argv with surrogateescape). UTF-8 cannot print them.
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
-def _printable(text: str) -> str:
-    """Return ``text`` with lone surrogates replaced by U+FFFD, so any UTF-8 stream can take it."""
-    return _SURROGATES.sub("\ufffd", text)
 
 
 def _echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     """Print a line of text, whatever it holds."""
-    click.echo(_printable(text), err=err, nl=nl)
+    # Lone surrogates come from an index built before ingest replaced them, or from command-line
+    # bytes that are not UTF-8 (Python decodes argv with surrogateescape); UTF-8 cannot print them.
+    click.echo(encodable(text), err=err, nl=nl)
 
 
 def _one_line(text: str) -> str:
@@ -466,7 +461,7 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the index and print the results (a table, or JSON with --json)."""
-    from searchsvc.search import request_from_params
+    from searchsvc.params import request_from_params
     from searchsvc.search import search as run_search
     from searchsvc.store import open_store
 
@@ -487,7 +482,7 @@ def search(
         if value:
             params[name] = [value]
     for name, values in params.items():
-        if any(_SURROGATES.search(value) for value in values):
+        if any(SURROGATES.search(value) for value in values):
             # Bytes that are not UTF-8 on the command line; the API answers 400 for them.
             raise QueryError("bad_request", f"{name!r} is not valid UTF-8")
     request = request_from_params(params, settings.search)

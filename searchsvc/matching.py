@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,14 +20,12 @@ import numpy as np
 from searchsvc.accents import Plan, Resolution
 from searchsvc.config import SearchSettings
 from searchsvc.query import Clause, ParsedQuery, Syllable
-from searchsvc.schema import EXACT_FIELDS, facet_key
+from searchsvc.ranking import K1, B, field_weights, idf
+from searchsvc.schema import EXACT_FIELDS, LEAD_FIELDS, SEARCH_FIELDS, facet_key
 from searchsvc.store import Store
 
-TEXT_FIELDS = ("title", "summary", "body", "author")
 # The exact forms that earn the accent bonus.
-BONUS_FIELDS = {"title": "title_x", "summary": "summary_x"}
-K1 = 1.2
-B = 0.75
+BONUS_FIELDS = {name: EXACT_FIELDS[name] for name in LEAD_FIELDS}
 MAX_PREFIX_TERMS = 200
 # Words all of a query's prefixes may expand to per field: `t* c* n* h* …` stays cheap.
 PREFIX_BUDGET = 400
@@ -84,21 +82,10 @@ class Evaluation:
         return scores
 
 
-def _weights(settings: SearchSettings) -> dict[str, float]:
-    """Return the BM25F weight of each text field."""
-    return {
-        "title": settings.title_weight,
-        "summary": settings.summary_weight,
-        "body": settings.body_weight,
-        "author": settings.author_weight,
-    }
-
-
 def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray, df: int) -> np.ndarray:
     """Return the BM25 contribution of one term in one field for the documents ``ids``."""
-    n = store.doc_count or 1
-    idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-    scores: np.ndarray = idf * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
+    rarity = idf(store.doc_count or 1, df)
+    scores: np.ndarray = rarity * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
     return scores
 
 
@@ -203,7 +190,12 @@ def _slots(
     return slots
 
 
-def _slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarray:
+def word_slots(field: str, words: Sequence[str]) -> list[list[tuple[str, str]]]:
+    """Return the phrase slots of ``words`` as ``field`` holds them: one word per slot."""
+    return [[(field, word)] for word in words]
+
+
+def slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarray:
     """Return the documents holding any word of a phrase slot."""
     present = np.zeros(size, dtype=bool)
     for field, term in slot:
@@ -262,7 +254,7 @@ def _phrase_in_fields(
     words: list[str] = []
     for field in fields:
         slots = _slots(field, syllables, resolutions)
-        together = np.logical_and.reduce([_slot_docs(store, slot, size) for slot in slots])
+        together = np.logical_and.reduce([slot_docs(store, slot, size) for slot in slots])
         if not together.any():
             continue
         found = phrase_docs(store, slots, together)
@@ -300,7 +292,7 @@ def clause_match(
         )
         words = tuple(dict.fromkeys(w for p in parts for w in p.words))
         return ClauseMatch(np.logical_or.reduce([p.mask for p in parts]), alternatives=parts, words=words)
-    fields = (clause.field,) if clause.field else TEXT_FIELDS
+    fields = (clause.field,) if clause.field else SEARCH_FIELDS
     if clause.is_phrase:
         return _phrase_in_fields(store, fields, clause.syllables, weights, resolutions)
     syllable = clause.syllables[0]
@@ -347,7 +339,8 @@ def evaluate(
     With ``resolutions`` (``accents.plan``) marked syllables match their exact forms;
     without, accents are ignored.
     """
-    weights = _weights(settings) | {f"{k}_x": w for k, w in _weights(settings).items()}
+    folded = field_weights(settings)
+    weights = folded | {EXACT_FIELDS[name]: weight for name, weight in folded.items()}
     live = store.columns.live
     limit = prefix_limit(parsed)
     clauses = tuple(clause_match(store, clause, weights, limit, resolutions) for clause in parsed.positive)

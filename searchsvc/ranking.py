@@ -1,7 +1,8 @@
-"""Re-rank the best BM25F matches: phrase proximity, exact accents in the body, freshness.
+"""BM25F's constants and field weights, and re-ranking of the best matches: proximity, accents, freshness.
 
 Pure functions over stored text; the BM25F scores they adjust come from ``matching`` (numpy
-over the read model's postings, not Whoosh).
+over the read model's postings, not Whoosh), which takes its constants from here, as
+related articles do.
 """
 
 from __future__ import annotations
@@ -12,15 +13,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from searchsvc.config import SearchSettings
+from searchsvc.schema import PROSE_FIELDS, SEARCH_FIELDS
 from searchsvc.text import tone_variants
 
-PROXIMITY_FIELDS = ("title", "summary", "body")
+# BM25's term-frequency saturation and length normalization.
+K1 = 1.2
+B = 0.75
+# The fields where query words standing together count.
+PROXIMITY_FIELDS = PROSE_FIELDS
 SECONDS_PER_DAY = 86400.0
 # Only the best few matches are checked for exact accents in the body: it needs the stored text.
 BODY_DEPTH = 20
 MAX_PAIR_EVIDENCE = 3
 WHOLE_RUN = 0.9
 WHOLE_RUN_EVIDENCE = 1.0
+
+
+def field_weights(settings: SearchSettings, names: Sequence[str] = SEARCH_FIELDS) -> dict[str, float]:
+    """Return the BM25F weight of each of the fields ``names``."""
+    weights = {
+        "title": settings.title_weight,
+        "summary": settings.summary_weight,
+        "body": settings.body_weight,
+        "author": settings.author_weight,
+    }
+    return {name: weights[name] for name in names}
+
+
+def idf(doc_count: int, df: int) -> float:
+    """Return BM25's inverse document frequency of a term found in ``df`` of ``doc_count`` documents."""
+    return math.log(1.0 + (doc_count - df + 0.5) / (df + 0.5))
 
 
 @dataclass(frozen=True)
@@ -108,11 +130,7 @@ def rerank(
     together is evidence of its own, so longer runs weigh more (up to three pairs).
     """
     evidence = min(max(pairs, 1), MAX_PAIR_EVIDENCE)
-    weights = {
-        "title": settings.title_weight,
-        "summary": settings.summary_weight,
-        "body": settings.body_weight,
-    }
+    weights = field_weights(settings, PROXIMITY_FIELDS)
     adjusted: list[tuple[float, int, int]] = []
     for rank, cand in enumerate(candidates):
         factor = 1.0 + settings.proximity_boost * evidence * proximity(cand.adjacency, weights)

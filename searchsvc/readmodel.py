@@ -40,6 +40,7 @@ from numpy.typing import DTypeLike
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady
 from searchsvc.lexicon import LEXICON_FILE, Lexicon, load_lexicon
+from searchsvc.schema import INDEXED_TEXT_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ SUFFIX = ".rm"
 CRC_CHUNK = 1 << 22
 
 # Fields of the article schema the query path reads, and whether it needs positions.
-POSITION_FIELDS = ("title", "summary", "body", "author", "title_x", "summary_x", "body_x", "author_x")
+POSITION_FIELDS = INDEXED_TEXT_FIELDS
 TERM_FIELDS = ("author_key", "tag_key", "category_key", "source_key", "id")
-LENGTH_FIELDS = ("title", "summary", "body", "author", "title_x", "summary_x", "body_x", "author_x")
+LENGTH_FIELDS = INDEXED_TEXT_FIELDS
 TEXT_COLUMNS = ("category", "source", "month")
 NUMBER_COLUMNS = ("published_ts", "day")
 

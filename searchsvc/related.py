@@ -10,21 +10,25 @@ the article itself, copies of it and copies of each other are left out.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from searchsvc.article import article_view
 from searchsvc.config import SearchSettings
 from searchsvc.dates import VIETNAM_TZ
-from searchsvc.errors import NotFound, QueryError
+from searchsvc.errors import NotFound
 from searchsvc.matching import ClauseMatch, Evaluation, Term, nearness, top_documents
-from searchsvc.ranking import SECONDS_PER_DAY
+from searchsvc.params import day, integer, one
+from searchsvc.ranking import SECONDS_PER_DAY, field_weights, idf
+from searchsvc.schema import LEAD_FIELDS, PROSE_FIELDS
 from searchsvc.store import Columns, Store
 from searchsvc.text import folded_terms
 
@@ -44,7 +48,6 @@ SMALL_INDEX_DF = 10
 MIN_COHESION = -2.5
 # Where a word of the article stands, as a field weight of the query it becomes.
 SOURCE_WEIGHTS = {"title": 3.0, "summary": 1.5, "body": 1.0}
-SEARCHED_FIELDS = ("title", "summary", "body")
 SAME_CATEGORY_BONUS = 0.3
 NEAR_TIME_BONUS = 0.3
 NEAR_TIME_HALF_LIFE_DAYS = 30.0
@@ -82,18 +85,7 @@ class RelatedResponse:
         """Return the JSON-ready form (the API contract)."""
         return {
             "id": self.id,
-            "related": [
-                {
-                    "id": a.id,
-                    "title": a.title,
-                    "url": a.url,
-                    "published": a.published,
-                    "category": a.category,
-                    "source": a.source,
-                    "score": a.score,
-                }
-                for a in self.items
-            ],
+            "related": [dataclasses.asdict(a) for a in self.items],
             "terms": list(self.terms),
             "took_ms": self.took_ms,
         }
@@ -102,35 +94,14 @@ class RelatedResponse:
 def related_params(params: Mapping[str, Sequence[str]]) -> tuple[int, datetime | None]:
     """Parse ``limit`` (1 to 20, default 5) and ``before`` (YYYY-MM-DD, Vietnam time) from parameters."""
     for name in ("limit", "before"):
-        if len(params.get(name) or []) > 1:
-            raise QueryError("invalid_parameter", f"'{name}' may be given only once")
-    raw_limit = (params.get("limit") or [""])[0]
-    limit = DEFAULT_LIMIT
-    if raw_limit:
-        digits = raw_limit.isascii() and raw_limit.isdigit()
-        if not digits or len(raw_limit) > 2 or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise QueryError(
-                "invalid_parameter",
-                f"'limit' must be an integer from 1 to {MAX_LIMIT}, got {raw_limit[:40]!r}",
-            )
-        limit = int(raw_limit)
-    raw_before = (params.get("before") or [""])[0]
-    if not raw_before:
+        one(params, name)  # a repeat of either is the first thing to report
+    limit = integer(
+        params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, digits=2, wanted=f"an integer from 1 to {MAX_LIMIT}"
+    )
+    found = day(params, "before")
+    if found is None:
         return limit, None
-    try:
-        if len(raw_before) != 10 or not raw_before.isascii():
-            raise ValueError
-        day = date.fromisoformat(raw_before)
-    except ValueError:
-        raise QueryError(
-            "invalid_parameter", f"'before' must be a date YYYY-MM-DD, got {raw_before[:40]!r}"
-        ) from None
-    return limit, datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ)
-
-
-def _idf(count: int, df: int) -> float:
-    """Return BM25's inverse document frequency."""
-    return math.log(1.0 + (count - df + 0.5) / (df + 0.5))
+    return limit, datetime(found.year, found.month, found.day, tzinfo=VIETNAM_TZ)
 
 
 def article_words(fields: dict[str, Any]) -> dict[str, list[str]]:
@@ -155,7 +126,7 @@ def distinctive_words(store: Store, words: dict[str, list[str]]) -> list[tuple[s
         df = store.doc_frequency("body", term) or store.doc_frequency("title", term)
         if df == 0 or df > max(MAX_SHARE * count, min(SMALL_INDEX_DF, count / 4)):
             continue
-        scored.append((term, (1.0 + math.log(weight)) * _idf(count, df)))
+        scored.append((term, (1.0 + math.log(weight)) * idf(count, df)))
     scored.sort(key=lambda p: (-p[1], p[0]))
     return scored[:MAX_WORDS]
 
@@ -176,7 +147,7 @@ def distinctive_pairs(store: Store, words: dict[str, list[str]]) -> list[tuple[s
     """
     count = store.doc_count or 1
     together: dict[tuple[str, str], int] = {}
-    for field in ("title", "summary"):
+    for field in LEAD_FIELDS:
         terms = words[field]
         for pair in itertools.pairwise(terms):
             if pair[0] != pair[1] and pair not in together:
@@ -191,16 +162,11 @@ def distinctive_pairs(store: Store, words: dict[str, list[str]]) -> list[tuple[s
     return kept
 
 
-def _weights(settings: SearchSettings) -> dict[str, float]:
-    """Return the BM25F field weights of the search settings."""
-    return {"title": settings.title_weight, "summary": settings.summary_weight, "body": settings.body_weight}
-
-
 def _word_clause(store: Store, term: str, weight: float, weights: dict[str, float]) -> ClauseMatch:
     """Match one syllable in the searched fields, its BM25F scaled by ``weight``."""
     terms = []
     mask = np.zeros(store.columns.live.shape[0], dtype=bool)
-    for field in SEARCHED_FIELDS:
+    for field in PROSE_FIELDS:
         ids, tfs = store.postings(field, term)
         if ids.size:
             terms.append(Term(field, ids, tfs, weights[field] * weight))
@@ -218,12 +184,12 @@ def _pair_bonus(
     count = store.doc_count or 1
     bonus = np.zeros(len(docnums))
     for pair in pairs:
-        idf = _idf(count, store.lexicon.pair_count(*pair) or 1)
+        rarity = idf(count, store.lexicon.pair_count(*pair) or 1)
         best = np.zeros(len(docnums))
-        for field in ("title", "summary"):
+        for field in LEAD_FIELDS:
             near = nearness(store, field, list(pair), docnums)
             best = np.maximum(best, weights[field] * (near.adjacency == 1.0))
-        bonus += idf * best
+        bonus += rarity * best
     return bonus
 
 
@@ -288,7 +254,7 @@ def _related(
     words = article_words(fields)
     chosen = distinctive_words(store, words)
     pairs = distinctive_pairs(store, words)
-    weights = _weights(settings)
+    weights = field_weights(settings, PROSE_FIELDS)
     top = chosen[0][1] if chosen else 1.0
     clauses = tuple(_word_clause(store, term, weight / top, weights) for term, weight in chosen)
     columns = store.columns
@@ -312,6 +278,19 @@ def _related(
     return RelatedResponse(str(fields.get("id")), items, terms, 0.0)
 
 
+def _related_article(view: dict[str, Any], score: float) -> RelatedArticle:
+    """Return the related-article row of an article's public view."""
+    return RelatedArticle(
+        id=str(view["id"]),
+        title=view["title"] or "",
+        url=view["url"],
+        published=view["published"],
+        category=view["category"],
+        source=view["source"],
+        score=round(float(score), 4),
+    )
+
+
 def _distinct(
     store: Store, fields: dict[str, Any], ranked: list[tuple[int, float]], limit: int
 ) -> tuple[RelatedArticle, ...]:
@@ -320,24 +299,14 @@ def _distinct(
     seen = [folded_terms(fields.get("title") or "")]
     urls = {fields.get("url")} - {None}
     for docnum, score in ranked:
-        other = store.stored(docnum)
-        title = folded_terms(other.get("title") or "")
-        if other.get("url") in urls or any(_is_copy(title, s) for s in seen):
+        other = article_view(store.stored(docnum))
+        title = folded_terms(other["title"] or "")
+        if other["url"] in urls or any(_is_copy(title, s) for s in seen):
             continue
         seen.append(title)
-        if other.get("url"):
-            urls.add(other.get("url"))
-        kept.append(
-            RelatedArticle(
-                id=str(other.get("id")),
-                title=other.get("title") or "",
-                url=other.get("url"),
-                published=other.get("published"),
-                category=other.get("category"),
-                source=other.get("source"),
-                score=round(float(score), 4),
-            )
-        )
+        if other["url"]:
+            urls.add(other["url"])
+        kept.append(_related_article(other, score))
         if len(kept) == limit:
             break
     return tuple(kept)

@@ -30,10 +30,17 @@ from searchsvc.text import clean, fold, forms, syllables
 
 SCHEMA_VERSION = 3
 
-TEXT_FIELDS = ("title", "summary", "body")
+# The field groups, named once: every module that walks fields takes its group from here.
+# The text fields a query word is looked for in (folded syllables).
 SEARCH_FIELDS = ("title", "summary", "body", "author")
+# What the article says, without its byline: proximity, related articles and written forms read these.
+PROSE_FIELDS = ("title", "summary", "body")
+# The lead: the lexicon counts its word pairs, and the same accents there earn a bonus.
+LEAD_FIELDS = ("title", "summary")
 # The exact-form (accent-keeping) twin of each searched field.
 EXACT_FIELDS = {name: f"{name}_x" for name in SEARCH_FIELDS}
+# The searched fields and their twins: the fields indexed with positions and lengths.
+INDEXED_TEXT_FIELDS = SEARCH_FIELDS + tuple(EXACT_FIELDS.values())
 
 
 class SyllableText(fields.TEXT):

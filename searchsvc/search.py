@@ -8,22 +8,17 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 
 import numpy as np
 
 from searchsvc.accents import FOLDED, Plan, Resolution, loosened, plan
 from searchsvc.aliases import Expansion, expand_aliases, load_aliases, widen
 from searchsvc.config import SearchSettings
-from searchsvc.errors import QueryError
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
 from searchsvc.highlight import Targets, best_snippet, mark
 from searchsvc.matching import Evaluation, evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
-    ACCENT_MODES,
-    SORTS,
     AliasUse,
     Correction,
     FacetValue,
@@ -34,8 +29,8 @@ from searchsvc.messages import (
     SearchRequest,
     SearchResponse,
     Suggestion,
-    is_sort,
 )
+from searchsvc.params import request_from_params
 from searchsvc.query import ParsedQuery, parse_query
 from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
 from searchsvc.readings import reading_candidates
@@ -60,91 +55,6 @@ __all__ = [
 
 # What an unmarked (or unplanned) syllable is read as.
 _FOLDED_READING = Resolution("", FOLDED, ())
-
-
-def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
-    """Return the single value of a parameter, rejecting repeats."""
-    values = params.get(name) or []
-    if len(values) > 1:
-        raise QueryError("invalid_parameter", f"'{name}' may be given only once")
-    return values[0] if values else None
-
-
-def _int(params: Mapping[str, Sequence[str]], name: str, default: int, low: int, high: int) -> int:
-    """Parse an integer parameter of ASCII digits within ``[low, high]``; empty means ``default``."""
-    raw = _one(params, name)
-    if raw is None or raw == "":
-        return default
-    # int() also takes "٣", "1_0", "+2" and " 2": the API promises digits.
-    if not (raw.isascii() and raw.isdigit()):
-        raise QueryError("invalid_parameter", f"'{name}' must be an integer, got {raw[:40]!r}")
-    # More than 18 digits is out of range anyway (and int() refuses 4,300).
-    value = int(raw) if len(raw) <= 18 else high + 1
-    if not low <= value <= high:
-        raise QueryError("invalid_parameter", f"'{name}' must be between {low} and {high}, got {raw[:40]}")
-    return value
-
-
-def _date(params: Mapping[str, Sequence[str]], name: str) -> date | None:
-    """Parse a ``YYYY-MM-DD`` parameter of ASCII digits; empty means no date."""
-    raw = _one(params, name)
-    if raw is None or raw == "":
-        return None
-    try:
-        if len(raw) != 10 or not raw.isascii():
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise QueryError(
-            "invalid_parameter", f"'{name}' must be a date YYYY-MM-DD, got {raw[:40]!r}"
-        ) from None
-
-
-def _flag(params: Mapping[str, Sequence[str]], name: str, default: bool | None) -> bool | None:
-    """Parse a yes/no parameter: ``1``/``true`` or ``0``/``false``; empty means ``default``."""
-    raw = (_one(params, name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true"):
-        return True
-    if raw in ("0", "false"):
-        return False
-    raise QueryError("invalid_parameter", f"'{name}' must be 1 or 0, got {raw[:40]!r}")
-
-
-def _values(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
-    """Return the non-empty values of a repeatable parameter."""
-    return tuple(v for v in (params.get(name) or []) if v.strip())
-
-
-def request_from_params(params: Mapping[str, Sequence[str]], limits: SearchSettings) -> SearchRequest:
-    """Build a validated request from query-string style parameters (name -> values)."""
-    sort = _one(params, "sort") or "relevance"
-    if not is_sort(sort):
-        raise QueryError("invalid_parameter", f"'sort' must be one of {', '.join(SORTS)}, got {sort[:40]!r}")
-    accents = _one(params, "accents") or "match"
-    if accents not in ACCENT_MODES:
-        raise QueryError(
-            "invalid_parameter", f"'accents' must be one of {', '.join(ACCENT_MODES)}, got {accents[:40]!r}"
-        )
-    date_from, date_to = _date(params, "date_from"), _date(params, "date_to")
-    if date_from and date_to and date_from > date_to:
-        raise QueryError("invalid_parameter", "'date_from' is after 'date_to'")
-    return SearchRequest(
-        q=_one(params, "q") or "",
-        page=_int(params, "page", 1, 1, limits.max_page),
-        per_page=_int(params, "per_page", limits.per_page, 1, limits.max_per_page),
-        sort=sort,
-        categories=_values(params, "category"),
-        sources=_values(params, "source"),
-        authors=_values(params, "author"),
-        tags=_values(params, "tag"),
-        date_from=date_from,
-        date_to=date_to,
-        as_typed=bool(_flag(params, "as_typed", False)),
-        aliases=_flag(params, "aliases", None),
-        accents=accents,
-    )
 
 
 def search(store: Store, request: SearchRequest, settings: SearchSettings | None = None) -> SearchResponse:

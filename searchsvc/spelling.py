@@ -8,8 +8,10 @@ from collections import Counter
 
 import numpy as np
 
+from searchsvc.matching import phrase_docs, word_slots
 from searchsvc.messages import Suggestion
 from searchsvc.query import ParsedQuery
+from searchsvc.schema import PROSE_FIELDS
 from searchsvc.store import Store
 from searchsvc.text import fold, forms, has_marks, normalize, spans
 
@@ -107,7 +109,7 @@ def _richest_docs(store: Store, words: list[str]) -> list[int]:
     counts = np.zeros(size, dtype=np.int32)
     for word in words:
         present = np.zeros(size, dtype=bool)
-        for field in ("title", "summary", "body"):
+        for field in PROSE_FIELDS:
             present[store.postings(field, word)[0]] = True
         counts += present
     counts[~store.columns.live] = 0
@@ -125,13 +127,13 @@ def _pair_docs(store: Store, first: str, second: str) -> np.ndarray:
     both = np.intersect1d(first_ids, second_ids, assume_unique=True)[:PAIR_CHECK_LIMIT]
     candidates[both] = True
     candidates &= store.columns.live
-    return store.phrase_docs("body", [first, second], candidates)
+    return phrase_docs(store, word_slots("body", (first, second)), candidates)
 
 
 def _written_runs(store: Store, docnum: int) -> list[tuple[str, str]]:
     """Return the (written, folded) syllables of an article's title, summary and body, in order."""
     fields = store.stored(docnum)
-    text = "\n".join(fields.get(name) or "" for name in ("title", "summary", "body"))
+    text = "\n".join(fields.get(name) or "" for name in PROSE_FIELDS)
     return [(normalize(raw), forms(raw)[1]) for _, _, raw in spans(text[:CONTEXT_CHARS])]
 
 

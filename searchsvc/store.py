@@ -502,22 +502,6 @@ class Store:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(owners), np.concatenate(positions)
 
-    def phrase_docs(self, field: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
-        """Return the documents (among ``candidates``) with ``words`` adjacent, in order, in ``field``."""
-        docnums = np.nonzero(candidates)[0].astype(np.int64)
-        starts: np.ndarray | None = None
-        for offset, word in enumerate(words):
-            owner, where = self.term_positions(field, word, docnums)
-            keep = where >= offset
-            # One key per (document, phrase start): the word's position minus its place in the phrase.
-            keys = np.unique((owner[keep] << 32) | (where[keep] - offset))
-            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
-            if not starts.size:
-                return np.zeros(0, dtype=np.int64)
-        if starts is None:
-            return np.zeros(0, dtype=np.int64)
-        return docnums[np.unique(starts >> 32)]
-
     # ------------------------------------------------------------ documents
 
     def _part_of(self, docnum: int) -> Part:

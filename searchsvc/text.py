@@ -33,6 +33,15 @@ _ETH_TABLE = {0x00D0: "\u0110", 0x00F0: "\u0111"}
 _CLEAN_TABLE = _SPACE_TABLE | _ETH_TABLE
 # Scanning for the rare characters first is much cheaper than translating every text.
 _NEEDS_TRANSLATE = re.compile("[" + "".join(chr(c) for c in _CLEAN_TABLE) + "]")
+# Lone surrogates (a JSON "\ud800" escape, command-line bytes that are not UTF-8) cannot be
+# encoded as UTF-8 at all; the 66 Unicode non-characters can, but must not be exchanged.
+SURROGATES = re.compile("[\ud800-\udfff]")
+UNEXCHANGEABLE = re.compile(
+    "[\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
+REPLACEMENT = "\ufffd"
 
 
 def _with_tone(ch: str, tone: str) -> str:
@@ -59,6 +68,11 @@ _LETTER = r"[^\W\d_]"
 _OPEN_PAIR = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TO_FIRST)) + r")(?!" + _LETTER + ")")
 _CLOSED_PAIR = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _TO_SECOND)) + r")(?=[cmnptCMNPT])")
 _PAIR_CHARS = frozenset(pair[0] for pair in (*_TO_FIRST, *_TO_SECOND))
+
+
+def encodable(text: str, unwanted: re.Pattern[str] = SURROGATES) -> str:
+    """Return ``text`` with lone surrogates (or whatever ``unwanted`` matches) replaced by U+FFFD."""
+    return unwanted.sub(REPLACEMENT, text)
 
 
 def clean(text: str) -> str:

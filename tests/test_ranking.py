@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -13,8 +14,10 @@ from searchsvc.ranking import (
     SECONDS_PER_DAY,
     Candidate,
     exact_body_share,
+    field_weights,
     freshness,
     has_word,
+    idf,
     proximity,
     rerank,
 )
@@ -133,3 +136,14 @@ def test_rerank_checks_exact_accents_only_within_the_body_depth() -> None:
         rerank([candidate(1, body="bão"), candidate(2, body="bão")], ["bão"], settings, NOW, body_depth=1)
     )
     assert found == {1: pytest.approx(1.0 + settings.exact_boost * 0.5), 2: 1.0}
+
+
+def test_field_weights_are_the_settings_of_the_fields_asked():
+    settings = SearchSettings(title_weight=4.0, summary_weight=2.0, body_weight=1.5, author_weight=0.25)
+    assert field_weights(settings) == {"title": 4.0, "summary": 2.0, "body": 1.5, "author": 0.25}
+    assert field_weights(settings, ("body", "title")) == {"body": 1.5, "title": 4.0}
+
+
+def test_idf_is_bm25s_and_falls_as_a_term_gets_common():
+    assert idf(100, 1) == pytest.approx(math.log(1.0 + 99.5 / 1.5))
+    assert idf(100, 1) > idf(100, 10) > idf(100, 100) > 0.0

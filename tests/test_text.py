@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchsvc.text import (
+    UNEXCHANGEABLE,
     clean,
+    encodable,
     exact_terms,
     fold,
     folded_terms,
@@ -303,3 +305,31 @@ def test_old_and_new_tone_style_agree(pairs, separator):
 def test_normalize_is_idempotent_with_stray_combining_marks(text):
     once = normalize(text)
     assert normalize(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hà Nội", "Hà Nội"),
+        ("a\ud800b\udfff", "a\ufffdb\ufffd"),
+        ("\ud83d\ude00", "\ufffd\ufffd"),  # a surrogate pair left unjoined is two lone surrogates
+        ("x\ufffey\ufdd0", "x\ufffey\ufdd0"),  # non-characters encode: only surrogates go by default
+    ],
+)
+def test_encodable_replaces_lone_surrogates(text, expected):
+    assert encodable(text) == expected
+    encodable(text).encode("utf-8")
+
+
+def test_encodable_replaces_non_characters_when_asked():
+    assert encodable("x\ufffey\ufdd0\U0010ffff\ud800", UNEXCHANGEABLE) == "x\ufffdy\ufffd\ufffd\ufffd"
+    assert encodable("\ufdcf\ufdf0\ufffd", UNEXCHANGEABLE) == "\ufdcf\ufdf0\ufffd"
+
+
+LONE_SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=())
+
+
+@given(st.text(st.one_of(st.characters(), LONE_SURROGATES)))
+def test_encodable_text_always_encodes_and_keeps_its_length(text):
+    assert len(encodable(text)) == len(text)
+    encodable(text).encode("utf-8")

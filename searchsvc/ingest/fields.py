@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -15,21 +14,14 @@ from searchsvc.dates import parse_published
 from searchsvc.ingest.records import (
     DEFAULT_LIMITS,
     EXCERPT_CHARS,
-    REPLACEMENT,
     IngestLimits,
     IngestWarning,
     Record,
     Reject,
 )
+from searchsvc.text import UNEXCHANGEABLE, encodable
 
 REQUIRED_FIELDS = ("id", "title", "body")
-# Lone surrogates cannot be encoded at all (a JSON "\ud800" escape makes one), and
-# the 66 Unicode non-characters must not be exchanged: both become U+FFFD.
-_UNENCODABLE = re.compile(
-    "[\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
-    + "]"
-)
 _FIRST_UNENCODABLE = "\ud800"
 _JSON_TYPES = {
     dict: "object",
@@ -48,7 +40,7 @@ class _BadRecord(ValueError):
 
 def _excerpt(text: str) -> str:
     """Return the start of text, short enough for a rejects file."""
-    return _UNENCODABLE.sub(REPLACEMENT, text.rstrip("\r\n")[:EXCERPT_CHARS])
+    return encodable(text.rstrip("\r\n")[:EXCERPT_CHARS], UNEXCHANGEABLE)
 
 
 def _json_problem(error: json.JSONDecodeError) -> str:
@@ -182,7 +174,7 @@ def _encodable(article: Article) -> tuple[Article, list[str]]:
     Such text cannot be written as UTF-8 (surrogates) or must not be exchanged
     (non-characters): once indexed, every page showing it failed with a 500.
     """
-    if _UNENCODABLE.search(article.id):
+    if UNEXCHANGEABLE.search(article.id):
         raise _BadRecord(
             f"field 'id' has a character that cannot be encoded ({_first_unencodable(article.id)})"
         )
@@ -191,24 +183,24 @@ def _encodable(article: Article) -> tuple[Article, list[str]]:
     for name in _TEXT_FIELDS:
         value = getattr(article, name)
         # max() scans in C; Vietnamese text lies far below the first unencodable code point.
-        if value and max(value) >= _FIRST_UNENCODABLE and _UNENCODABLE.search(value):
-            changes[name] = _UNENCODABLE.sub(REPLACEMENT, value)
+        if value and max(value) >= _FIRST_UNENCODABLE and UNEXCHANGEABLE.search(value):
+            changes[name] = encodable(value, UNEXCHANGEABLE)
             problems.append(_replaced(name, value))
-    if any(_UNENCODABLE.search(tag) for tag in article.tags):
-        changes["tags"] = tuple(_UNENCODABLE.sub(REPLACEMENT, tag) for tag in article.tags)
+    if any(UNEXCHANGEABLE.search(tag) for tag in article.tags):
+        changes["tags"] = tuple(encodable(tag, UNEXCHANGEABLE) for tag in article.tags)
         problems.append(_replaced("tags", "".join(article.tags)))
     return (replace(article, **changes) if changes else article), problems
 
 
 def _first_unencodable(text: str) -> str:
     """Describe the first character of ``text`` that cannot be encoded, e.g. ``U+D800``."""
-    found = _UNENCODABLE.search(text)
+    found = UNEXCHANGEABLE.search(text)
     return f"U+{ord(found.group()):04X}" if found else ""
 
 
 def _replaced(name: str, value: str) -> str:
     """Return the warning for unencodable characters replaced in field ``name``."""
-    count = len(_UNENCODABLE.findall(value))
+    count = len(UNEXCHANGEABLE.findall(value))
     plural = "s" if count > 1 else ""
     return (
         f"field '{name}': {count} character{plural} that cannot be encoded "

@@ -11,7 +11,6 @@ import gzip
 import hashlib
 import mimetypes
 import os
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -22,6 +21,7 @@ from flask import Flask, Response, abort, current_app, request, url_for
 from flask.json.provider import DefaultJSONProvider
 
 from searchsvc.config import Settings, load_settings
+from searchsvc.text import encodable
 
 if TYPE_CHECKING:
     from searchsvc.messages import SearchResponse
@@ -36,13 +36,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # Bodies worth compressing: text, JSON, JavaScript, SVG; smaller ones gain nothing.
 COMPRESSIBLE_TYPES = ("application/json", "application/javascript", "image/svg+xml")
 MIN_COMPRESS_BYTES = 512
-# Python strings may hold lone surrogates (from a JSON escape); UTF-8 cannot encode them.
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def encodable(text: str) -> str:
-    """Return ``text`` with lone surrogates replaced by U+FFFD, so it can be encoded as UTF-8."""
-    return _SURROGATES.sub("\ufffd", text)
 
 
 class TextResponse(Response):

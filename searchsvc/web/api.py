@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from searchsvc.errors import QueryError
+from searchsvc.params import integer, one
 from searchsvc.web import current_settings, current_store, run_search
 from searchsvc.web.openapi import openapi_document
 from searchsvc.web.tracking import note_search
@@ -13,28 +14,6 @@ bp = Blueprint("api", __name__)
 
 SUGGEST_LIMIT = 8
 MAX_SUGGEST_LIMIT = 20
-
-
-def single_param(name: str, default: str = "") -> str:
-    """Return a parameter that may be given at most once."""
-    values = request.args.getlist(name)
-    if len(values) > 1:
-        raise QueryError("invalid_parameter", f"'{name}' may be given only once")
-    return values[0] if values else default
-
-
-def suggest_limit() -> int:
-    """Parse the optional ``limit`` of ``/api/suggest``: ASCII digits, 1 to 20; empty means 8."""
-    raw = single_param("limit")
-    if not raw:
-        return SUGGEST_LIMIT
-    if not (raw.isascii() and raw.isdigit()):
-        raise QueryError("invalid_parameter", f"'limit' must be an integer, got {raw[:40]!r}")
-    if len(raw) > 2 or not 1 <= int(raw) <= MAX_SUGGEST_LIMIT:
-        raise QueryError(
-            "invalid_parameter", f"'limit' must be between 1 and {MAX_SUGGEST_LIMIT}, got {raw[:40]}"
-        )
-    return int(raw)
 
 
 @bp.get("/api/search")
@@ -65,8 +44,9 @@ def get_article(article_id: str) -> Response:
 def suggest() -> Response:
     """Return accent-insensitive completions of the word being typed."""
     settings = current_settings()
-    q = single_param("q")
-    limit = suggest_limit()
+    params = request.args.to_dict(flat=False)
+    q = one(params, "q") or ""
+    limit = integer(params, "limit", SUGGEST_LIMIT, 1, MAX_SUGGEST_LIMIT, digits=2)
     if len(q) > settings.search.max_query_chars:
         raise QueryError(
             "invalid_parameter", f"'q' is longer than {settings.search.max_query_chars} characters"

@@ -16,7 +16,8 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request
 
 from searchsvc.messages import Hit, SearchResponse
-from searchsvc.web import encodable, run_search
+from searchsvc.text import encodable
+from searchsvc.web import run_search
 
 bp = Blueprint("feed", __name__)
 

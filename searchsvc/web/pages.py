@@ -25,9 +25,11 @@ from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
 from searchsvc.messages import SORTS
+from searchsvc.params import request_from_params
 from searchsvc.related import related
-from searchsvc.search import SearchResponse, query_targets, request_from_params
-from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
+from searchsvc.search import SearchResponse, query_targets
+from searchsvc.text import encodable
+from searchsvc.web import TextResponse, current_settings, current_store, run_search
 from searchsvc.web.feed import feed_query
 from searchsvc.web.tracking import note_click, note_search
 
