@@ -17,7 +17,6 @@ request never sees two states.
 from __future__ import annotations
 
 import logging
-import pickle
 import tempfile
 import threading
 import time
@@ -34,7 +33,7 @@ from whoosh.reading import SegmentReader
 
 from searchsvc import codec
 from searchsvc.errors import IndexNotReady, NotFound
-from searchsvc.indexer import CURRENT, Generation, current_generation, directory_size
+from searchsvc.generations import CURRENT, DAMAGE, Generation, current_generation, damaged, directory_size
 from searchsvc.lexicon import Completion, Lexicon, with_additions
 from searchsvc.readmodel import (
     LENGTH_FIELDS,
@@ -182,20 +181,15 @@ def _chars(fields: dict[str, Any]) -> int:
 
 def _load_lexicon(generation: Generation) -> Lexicon:
     """Load a generation's lexicon, reporting a damaged one as ``IndexNotReady``."""
-    try:
+    with damaged(f"the lexicon of index generation {generation.name}"):
         return open_lexicon(generation.path)
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
-        raise IndexNotReady(
-            f"the lexicon of index generation {generation.name} is damaged ({type(exc).__name__}); "
-            "run `searchsvc reindex`"
-        ) from exc
 
 
 def _with_additions(base: Lexicon, generation: Generation, toc: int) -> Lexicon:
     """Return the lexicon with the words of articles added since the build (the base alone if they are damaged)."""
     try:
         return with_additions(base, generation.path, toc)
-    except (OSError, EOFError, ValueError, AttributeError, pickle.UnpicklingError) as exc:
+    except DAMAGE as exc:
         # Suggestions only: searching goes on with the generation's own lexicon.
         log.warning("lexicon additions of %s unreadable (%s): serving its base lexicon", generation.name, exc)
         return base
@@ -227,18 +221,13 @@ class Store:
     def _build(self, generation: Generation, previous: State | None) -> State:
         """Open ``generation``'s newest TOC, reusing the segments ``previous`` already maps."""
         storage = codec.open_storage(str(generation.path))
-        try:
+        with damaged(f"index generation {generation.name}", "cannot be opened"):
             toc = codec.toc_generation(storage)
             if toc < 0:
                 raise IndexNotReady(
                     f"index generation {generation.name} has no Whoosh index; run `searchsvc reindex`"
                 )
             schema, infos = codec.read_segments(storage, toc)
-        except (OSError, EOFError, ValueError) as exc:
-            raise IndexNotReady(
-                f"index generation {generation.name} cannot be opened ({type(exc).__name__}); "
-                "run `searchsvc reindex`"
-            ) from exc
         same = previous is not None and previous.generation.path == generation.path
         held = {p.info.segment_id: p for p in previous.parts} if same and previous else {}
         parts: list[Part] = []
@@ -286,15 +275,12 @@ class Store:
         offset: int,
     ) -> Part:
         """Open one segment: map its read model (rebuilding a missing or damaged one) and its reader."""
-        try:
+        what = f"segment {info.segment_id} of index generation {generation.name}"
+        with damaged(what):
             reader = codec.open_segment(storage, schema, info.segment)
-        except (OSError, EOFError, ValueError) as exc:
-            raise IndexNotReady(
-                f"segment {info.segment_id} of index generation {generation.name} is damaged "
-                f"({type(exc).__name__}); run `searchsvc reindex`"
-            ) from exc
         try:
-            return Part(info, self._segment_model(generation, info, reader), reader, offset)
+            with damaged(what):  # rebuilding a lost read model reads the whole segment
+                return Part(info, self._segment_model(generation, info, reader), reader, offset)
         except BaseException:
             reader.close()
             raise
@@ -540,13 +526,8 @@ class Store:
             if found is not None:
                 self._stored.move_to_end(key)
                 return found
-            try:
+            with damaged(f"stored fields of segment {part.info.segment_id}", "cannot be read"):
                 found = part.reader.stored_fields(docnum - part.offset)
-            except (OSError, EOFError, ValueError) as exc:
-                raise IndexNotReady(
-                    f"stored fields of segment {part.info.segment_id} cannot be read ({type(exc).__name__}); "
-                    "run `searchsvc reindex`"
-                ) from exc
             self._stored[key] = found
             self._stored_chars += _chars(found)
             while self._stored_chars > STORED_CACHE_CHARS and len(self._stored) > 1:

@@ -16,7 +16,8 @@ from whoosh.util.numeric import length_to_byte
 
 from searchsvc import codec
 from searchsvc.bulkwriter import SegmentBuilder
-from searchsvc.indexer import current_generation, reindex
+from searchsvc.generations import current_generation
+from searchsvc.indexer import reindex
 from searchsvc.ingest import IngestReport, iter_sources
 from searchsvc.readmodel import WhooshSource, model_path, open_model, write_model
 from searchsvc.schema import build_schema, to_document

@@ -15,18 +15,8 @@ from click.testing import CliRunner
 
 from searchsvc.cli import main
 from searchsvc.errors import IndexBusy, IndexNotReady, IngestError, SchemaMismatch
-from searchsvc.indexer import (
-    BUILD_PREFIX,
-    CURRENT,
-    GEN_PREFIX,
-    MANIFEST,
-    NothingToIndex,
-    add_articles,
-    current_generation,
-    delete_articles,
-    reindex,
-    write_lock,
-)
+from searchsvc.generations import BUILD_PREFIX, CURRENT, GEN_PREFIX, MANIFEST, current_generation
+from searchsvc.indexer import NothingToIndex, add_articles, delete_articles, reindex, write_lock
 from searchsvc.messages import SearchRequest
 from searchsvc.schema import SCHEMA_VERSION
 from searchsvc.search import search

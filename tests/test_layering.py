@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ LEVELS = {
     "codec": 3,
     "ingest": 4,
     "bulkwriter": 4,
+    "generations": 4,
     "indexer": 4,
     "query": 4,
     "facets": 4,
@@ -170,3 +173,16 @@ def test_ingest_modules_import_only_earlier_ones(path):
 
 def test_every_ingest_module_has_a_place():
     assert sorted(p.stem for p in (PACKAGE / "ingest").glob("*.py")) == sorted(INGEST_ORDER)
+
+
+@pytest.mark.parametrize("module", ["searchsvc.store", "searchsvc.search", "searchsvc.web"])
+def test_the_read_side_loads_no_writer(module):
+    """A query process never loads the indexer, the bulk writer or ingest (nor their process pool)."""
+    code = (
+        f"import sys, {module}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[:2] in "
+        "(['searchsvc', 'indexer'], ['searchsvc', 'bulkwriter'], ['searchsvc', 'segmentwriter'], "
+        "['searchsvc', 'ingest']) or m == 'concurrent.futures.process'))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout == "[]\n"
