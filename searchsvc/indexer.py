@@ -32,7 +32,7 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
-from searchsvc import codec
+from searchsvc import codec, segmentwriter
 from searchsvc.article import Article
 from searchsvc.bulkwriter import SegmentBuilder
 from searchsvc.errors import BuildFailed, IndexBusy, IndexNotReady, IngestError
@@ -267,12 +267,12 @@ def _write_generation(
     if not placed:
         return 0
     for number, docnums in deletions.items():
-        codec.delete_documents(writers.segments[number], docnums)
+        segmentwriter.delete_documents(writers.segments[number], docnums)
     # The lexicon is written before the TOC: a generation is complete or absent.
     _save_lexicon(lexicon.build(), build_dir)
     segments = [writers.segments[n] for n in sorted(writers.segments)]
     storage = codec.open_storage(str(build_dir))
-    codec.write_toc(storage, schema, segments, 1)
+    segmentwriter.write_toc(storage, schema, segments, 1)
     codec.remove_unlisted_segments(storage)  # the empty first TOC
     if progress is not None:
         progress(writers.written, read)
@@ -507,7 +507,7 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[tuple[Any, list[Se
             _remove_unlisted_files(folder)
             raise
         try:
-            codec.commit(writer, added)
+            segmentwriter.commit(writer, added)
         except BaseException:
             # A failed commit (disk full) leaves its half-written segment behind: remove it.
             _remove_unlisted_files(folder)

@@ -29,6 +29,7 @@ LEVELS = {
     "schema": 3,
     "codec": 3,
     "ingest": 4,
+    "segmentwriter": 4,
     "bulkwriter": 4,
     "generations": 4,
     "indexer": 4,
