@@ -11,9 +11,11 @@ import errno
 import io
 import json
 import os
+import pickle
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -402,6 +404,22 @@ def test_a_damaged_toc_committed_while_serving_keeps_the_old_state(live_copy, tm
         generation.name,
     )
     assert str(tmp_path) not in health.get_json()["problem"]
+
+
+@pytest.mark.parametrize("raised", [pickle.UnpicklingError("bad"), KeyError("x"), struct.error("short")])
+def test_unreadable_stored_fields_are_503_and_one_line(live_copy, monkeypatch, raised):
+    # Before: what unpickling a damaged stored-fields block raises became a 500 and "a searchsvc bug".
+    index_dir, _ = live_copy
+
+    def damaged_block(self, docnum):
+        raise raised
+
+    monkeypatch.setattr("whoosh.reading.SegmentReader.stored_fields", damaged_block)
+    client = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}})).test_client()
+    response = client.get("/api/search?q=hoa+binh")
+    assert (response.status_code, response.get_json()["error"]["code"]) == (503, "index_not_ready")
+    result = run_cli("search", "hoa", "binh", "--index-dir", index_dir)
+    assert_one_line_error(result, starts="error: stored fields of segment MAIN_")
 
 
 class FullDisk:
