@@ -2,7 +2,7 @@
 
 ``store.Store`` implements both protocols over the live Whoosh-derived read
 models; a test implements ``IndexView`` over a few numpy arrays
-(``tests/test_matching_view.py``). Document numbers run from 0 to
+(``tests/test_indexview.py``). Document numbers run from 0 to
 ``len(columns.live)`` - 1; posting arrays are sorted by document number.
 """
 

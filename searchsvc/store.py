@@ -24,13 +24,14 @@ from typing import Any, Self
 import numpy as np
 
 from searchsvc import postings
-from searchsvc.documents import Documents, article_view, document_number, stats
+from searchsvc.documents import Documents, document_number, stats
 from searchsvc.generations import Generation
 from searchsvc.lexicon import Completion, Lexicon
 from searchsvc.live import LiveIndex
 from searchsvc.state import Column, Columns, State
 
-__all__ = ["Column", "Columns", "State", "Store", "article_view", "open_store"]
+# Column and Columns are state.py's, still importable from here for older callers.
+__all__ = ["Column", "Columns", "Store", "open_store"]
 
 
 class Store:
