@@ -392,20 +392,6 @@ def test_a_failed_index_add_leaves_no_files_in_the_live_generation(tmp_path, mon
         assert store.get_article("moi")["title"] == "Huế mưa lớn"
 
 
-@pytest.mark.parametrize("damage", ["current-bytes", "current-name", "manifest-list"])
-def test_damaged_pointer_or_manifest_is_index_not_ready(tmp_path, damage):
-    index_dir = tmp_path / "index"
-    reindex([_one_article(tmp_path)], index_dir)
-    if damage == "current-bytes":
-        (index_dir / "CURRENT").write_bytes(b"\xff\xfe")
-    elif damage == "current-name":
-        (index_dir / "CURRENT").write_text("../../etc\n")
-    else:
-        (current_generation(index_dir).path / "manifest.json").write_text("[1]")
-    with pytest.raises(IndexNotReady):
-        current_generation(index_dir)
-
-
 def test_index_add_refuses_a_generation_with_a_truncated_segment(tmp_path):
     index_dir = tmp_path / "index"
     reindex([_one_article(tmp_path, "dau")], index_dir)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
-import pickle
 import shutil
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,7 @@ from searchsvc import indexer
 from searchsvc.answers import MASKS, SEARCH_ANSWERS, StateMemo
 from searchsvc.demo import demo_sources
 from searchsvc.errors import IndexNotReady
-from searchsvc.generations import CURRENT, current_generation, damaged
+from searchsvc.generations import CURRENT, current_generation
 from searchsvc.indexer import reindex
 from searchsvc.lexicon import LEXICON_FILE
 from searchsvc.readmodel import LEXICON_MODEL
@@ -147,24 +145,6 @@ def test_a_state_keeps_its_answers_and_a_new_state_starts_afresh(two_generations
         assert after.hits[0].id == "hue-moi"
     finally:
         store.close()
-
-
-@pytest.mark.parametrize(
-    "raised", [OSError("x"), EOFError(), pickle.UnpicklingError("x"), KeyError("k"), struct.error("x")]
-)
-def test_damaged_reads_become_one_index_not_ready(raised: BaseException):
-    with pytest.raises(IndexNotReady) as caught, damaged("index generation gen-1", "cannot be opened"):
-        raise raised
-    assert str(caught.value) == (
-        f"index generation gen-1 cannot be opened ({type(raised).__name__}); run `searchsvc reindex`"
-    )
-
-
-def test_damaged_leaves_other_errors_and_its_own_kind_alone():
-    with pytest.raises(RuntimeError), damaged("x"):
-        raise RuntimeError("a bug, not damage")
-    with pytest.raises(IndexNotReady, match="^as it was$"), damaged("x"):
-        raise IndexNotReady("as it was")
 
 
 class _Moment:
