@@ -178,24 +178,26 @@ class SegmentFiles:
             perdoc.add_column_value(name, column, value)
         perdoc.finish_doc()
 
-    def write_field(self, name: str, fieldobj: Any, postings: PostingArrays) -> None:
-        """Write one field's terms and posting blocks (fields must come in name order)."""
+    def _term_files(self) -> tuple[OrderedHashWriter, Any]:
+        """Return the term table and the postings file, created on first use."""
         if self._terms is None:
             self._terms = OrderedHashWriter(self.segment.create_file(self.storage, whoosh3.W3Codec.TERMS_EXT))
             self._terms.extras["fieldmap"] = self._fieldmap
             self._postings = self.segment.create_file(self.storage, whoosh3.W3Codec.POSTS_EXT)
+        return self._terms, self._postings
+
+    def write_field(self, name: str, fieldobj: Any, postings: PostingArrays) -> None:
+        """Write one field's terms and posting blocks (fields must come in name order)."""
+        terms, out = self._term_files()
         field_id = self._fieldmap.setdefault(name, len(self._fieldmap))
-        _write_postings(self._terms, self._postings, pack_ushort(field_id), fieldobj.format, postings)
+        _write_postings(terms, out, pack_ushort(field_id), fieldobj.format, postings)
 
     def finish(self, doc_count: int) -> Any:
         """Close the files, assemble the compound segment file and return the segment."""
         self.perdoc.close()
-        if self._terms is None:
-            self._terms = OrderedHashWriter(self.segment.create_file(self.storage, whoosh3.W3Codec.TERMS_EXT))
-            self._terms.extras["fieldmap"] = self._fieldmap
-            self._postings = self.segment.create_file(self.storage, whoosh3.W3Codec.POSTS_EXT)
-        self._terms.close()
-        self._postings.close()
+        terms, out = self._term_files()
+        terms.close()
+        out.close()
         self.segment.set_doc_count(doc_count)
         if self.segment.should_assemble():
             self.segment.create_compound_file(self.storage)
