@@ -26,7 +26,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from searchsvc import codec
-from searchsvc.indexer import CURRENT, MANIFEST, current_generation
+from searchsvc.generations import CURRENT, MANIFEST, current_generation
 from searchsvc.lexicon import LEXICON_FILE
 from searchsvc.readmodel import LEXICON_MODEL, WhooshSource, model_path, write_model
 

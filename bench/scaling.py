@@ -345,7 +345,7 @@ def peak_rss_mb(who: int) -> float:
 
 def measure_prebuilt(entries: list[str], queries: Path, args: argparse.Namespace) -> list[SizeResult]:
     """Search existing index directories (``LABEL=DIR``), each in its own subprocess; nothing is built."""
-    from searchsvc.indexer import current_generation, directory_size
+    from searchsvc.generations import current_generation, directory_size
 
     results = []
     for entry in entries:

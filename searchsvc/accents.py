@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from searchsvc.indexview import IndexView
 from searchsvc.query import ParsedQuery, Syllable
 from searchsvc.schema import EXACT_FIELDS, SEARCH_FIELDS
-from searchsvc.store import Store
 from searchsvc.text import tone_forms
 
 EXACT = "exact"
@@ -41,12 +41,12 @@ class Resolution:
 Plan = dict[str, Resolution]
 
 
-def _indexed(store: Store, term: str) -> bool:
+def _indexed(store: IndexView, term: str) -> bool:
     """Tell whether any searched field holds ``term`` as an exact form."""
     return any(store.doc_frequency(EXACT_FIELDS[name], term) for name in SEARCH_FIELDS)
 
 
-def resolve(store: Store, syllable: Syllable) -> Resolution:
+def resolve(store: IndexView, syllable: Syllable) -> Resolution:
     """Return how a marked syllable is matched: exactly, at any tone, or with accents ignored."""
     if _indexed(store, syllable.exact):
         return Resolution(syllable.raw, EXACT, (syllable.exact,))
@@ -56,7 +56,7 @@ def resolve(store: Store, syllable: Syllable) -> Resolution:
     return Resolution(syllable.raw, FOLDED, (syllable.folded,))
 
 
-def plan(store: Store, parsed: ParsedQuery) -> Plan:
+def plan(store: IndexView, parsed: ParsedQuery) -> Plan:
     """Return the resolution of every marked syllable of the query (negated clauses included)."""
     found: Plan = {}
     for clause in parsed.clauses:

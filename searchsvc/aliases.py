@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from searchsvc.answers import MASKS
 from searchsvc.errors import ConfigError
+from searchsvc.indexview import IndexView
 from searchsvc.matching import Evaluation, phrase_docs, slot_docs, word_slots
 from searchsvc.messages import AliasUse
 from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
 from searchsvc.schema import SEARCH_FIELDS
-from searchsvc.store import Store
 
 # The list shipped with searchsvc, used when the configured default path is not in the working directory.
 DEFAULT_ALIASES = "config/aliases.txt"
@@ -198,7 +199,9 @@ def expand_aliases(parsed: ParsedQuery, table: AliasTable) -> Expansion:
     return Expansion(replace(parsed, clauses=tuple(out)), tuple(uses), tuple(spans))
 
 
-def widen(store: Store, parsed: ParsedQuery, evaluation: Evaluation, spans: tuple[Span, ...]) -> Evaluation:
+def widen(
+    store: IndexView, parsed: ParsedQuery, evaluation: Evaluation, spans: tuple[Span, ...]
+) -> Evaluation:
     """Return ``evaluation`` (of the query as typed) with each span also matching its aliases.
 
     Only what matches widens: the scores stay those of the words as typed, so an article
@@ -219,14 +222,15 @@ def widen(store: Store, parsed: ParsedQuery, evaluation: Evaluation, spans: tupl
     return replace(evaluation, required=required, clause_masks=tuple(masks))
 
 
-def _forms_mask(store: Store, keys: tuple[Key, ...], candidates: np.ndarray, cache: bool) -> np.ndarray:
+def _forms_mask(store: IndexView, keys: tuple[Key, ...], candidates: np.ndarray, cache: bool) -> np.ndarray:
     """Return the candidates holding any of the forms (syllables adjacent, in one text field)."""
     cache_key = ("alias forms", keys)
     if cache:
         # Nothing narrows a lone alias (`tphcm`): its phrases over the whole index are kept per state.
-        found = store.cached_response(cache_key)
+        found = MASKS.get(store.state, cache_key)
         if found is not None:
-            return found & candidates  # type: ignore[no-any-return]
+            narrowed: np.ndarray = found & candidates
+            return narrowed
     size = candidates.shape[0]
     mask = np.zeros(size, dtype=bool)
     for key in keys:
@@ -240,7 +244,7 @@ def _forms_mask(store: Store, keys: tuple[Key, ...], candidates: np.ndarray, cac
             else:
                 mask[phrase_docs(store, slots, together)] = True
     if cache:
-        store.remember_response(cache_key, mask)
+        MASKS.put(store.state, cache_key, mask)
     return mask
 
 

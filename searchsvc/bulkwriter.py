@@ -4,7 +4,7 @@ Whoosh's own writer sends every posting through a pure-Python pool (a tuple per
 posting, sorted runs on disk, a merge, then one call per posting into the block
 writer). Here each text field's syllables become term numbers as documents are
 added; at the end numpy sorts them by (term, document), derives frequencies and
-positions, and ``codec.SegmentFiles`` writes the W3 blocks from byte slices.
+positions, and ``segmentwriter.SegmentFiles`` writes the W3 blocks from byte slices.
 The segment is an ordinary Whoosh segment (Whoosh's searcher reads it; the
 tests compare it with one written by ``IndexWriter``), and its read model is
 written from the same arrays in the same pass.
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from searchsvc import codec
+from searchsvc import segmentwriter
 from searchsvc.readmodel import FieldData, model_path, open_model, write_model
 from searchsvc.schema import SyllableText
 from searchsvc.text import forms, syllables
@@ -64,7 +64,7 @@ class _Vocabulary:
 class _Postings:
     """One field's sorted postings: Whoosh's arrays plus the read model's view of them."""
 
-    whoosh: codec.PostingArrays
+    whoosh: segmentwriter.PostingArrays
     model: FieldData
 
 
@@ -116,7 +116,7 @@ class _TokenField:
         posting_docs = docs[first]
         del docs
         weights = freqs.astype(np.float64)
-        length_bytes = codec.length_bytes(self.doc_lengths(doc_count))[posting_docs]
+        length_bytes = segmentwriter.length_bytes(self.doc_lengths(doc_count))[posting_docs]
         empty = np.zeros(0, dtype=np.uint8)
         if self.positions:
             deltas = where.copy()
@@ -124,7 +124,7 @@ class _TokenField:
             deltas[first] = where[first]
             term_positions = np.zeros(len(terms) + 1, dtype=np.int64)
             np.cumsum(np.add.reduceat(freqs.astype(np.int64), term_first), out=term_positions[1:])
-            whoosh = codec.PostingArrays(
+            whoosh = segmentwriter.PostingArrays(
                 terms, term_offsets, posting_docs, weights, length_bytes, empty, np.zeros(1, np.int64), deltas
             )
             return _Postings(
@@ -134,7 +134,7 @@ class _TokenField:
         values = freqs.astype(">u4").view(np.uint8)
         value_offsets = 4 * np.arange(freqs.size + 1, dtype=np.int64)
         return _Postings(
-            codec.PostingArrays(
+            segmentwriter.PostingArrays(
                 terms, term_offsets, posting_docs, weights, length_bytes, values, value_offsets
             ),
             FieldData(terms, term_offsets, posting_docs, freqs.astype(np.float32), None, None),
@@ -193,12 +193,12 @@ class _OtherField:
             lengths[docnum] = length
         posting_docs = docs.astype(np.int32)
         return _Postings(
-            codec.PostingArrays(
+            segmentwriter.PostingArrays(
                 terms,
                 term_offsets,
                 posting_docs,
                 weights,
-                codec.length_bytes(lengths)[posting_docs],
+                segmentwriter.length_bytes(lengths)[posting_docs],
                 blob,
                 value_offsets,
             ),
@@ -233,7 +233,7 @@ class _ModelSource:
         lengths = self.lengths.get(name)
         if lengths is None:
             return np.zeros(self.doc_count, dtype=np.float32)
-        return codec.quantized_lengths(lengths).astype(np.float32)
+        return segmentwriter.quantized_lengths(lengths).astype(np.float32)
 
     def column(self, name: str, default: Any) -> list[Any]:
         """Return a column's value for every document (``default`` where it has none)."""
@@ -247,7 +247,7 @@ class SegmentBuilder:
     def __init__(self, storage: Any, schema: Any) -> None:
         self.storage = storage
         self.schema = schema
-        self.files = codec.SegmentFiles(storage)
+        self.files = segmentwriter.SegmentFiles(storage)
         self.doc_count = 0
         vocabularies: dict[int, _Vocabulary] = {}
         self.fields: dict[str, _TokenField | _OtherField] = {}

@@ -577,7 +577,7 @@ def demo(
 ) -> None:
     """Build (if needed) and serve the built-in demo corpus of Vietnamese articles."""
     from searchsvc.demo import demo_sources
-    from searchsvc.indexer import CURRENT
+    from searchsvc.generations import CURRENT
     from searchsvc.indexer import reindex as build
 
     settings = _settings(ctx, index_dir, host=host, port=port)

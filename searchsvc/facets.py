@@ -15,7 +15,7 @@ import numpy as np
 
 from searchsvc.messages import FacetValue
 from searchsvc.schema import facet_key
-from searchsvc.store import Column, Columns
+from searchsvc.state import Column, Columns
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,4 @@
-"""Build, switch and update index generations on disk.
-
-Layout of an index directory::
-
-    index/
-      CURRENT              name of the live generation (replaced atomically)
-      gen-<stamp>/         a complete Whoosh index plus manifest.json
-      .build-<stamp>/      a generation being built (never served; removed if stale)
-      .lock                held by whoever writes (reindex, index add/delete)
+"""Build, switch and update index generations on disk (the layout is ``generations.py``'s).
 
 A reindex builds a new generation beside the live one and switches ``CURRENT``
 with ``os.replace`` only after the new index is committed, so readers never see
@@ -22,7 +14,6 @@ import json
 import logging
 import multiprocessing
 import os
-import pickle
 import shutil
 import signal
 import time
@@ -41,10 +32,21 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
-from searchsvc import codec
+from searchsvc import codec, segmentwriter
 from searchsvc.article import Article
 from searchsvc.bulkwriter import SegmentBuilder
-from searchsvc.errors import BuildFailed, IndexBusy, IndexNotReady, IngestError, SchemaMismatch
+from searchsvc.errors import BuildFailed, IndexBusy, IndexNotReady, IngestError
+from searchsvc.generations import (
+    BUILD_PREFIX,
+    CURRENT,
+    GEN_PREFIX,
+    MANIFEST,
+    REINDEX,
+    current_generation,
+    damaged,
+    directory_size,
+    lock_path,
+)
 from searchsvc.ingest import (
     DEFAULT_LIMITS,
     IngestLimits,
@@ -78,12 +80,6 @@ from searchsvc.schema import SCHEMA_VERSION, build_schema, to_document
 
 log = logging.getLogger(__name__)
 
-CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
-LOCK = ".lock"
-BUILD_PREFIX = ".build-"
-GEN_PREFIX = "gen-"
-
 Progress = Callable[[int, int], None]
 
 
@@ -101,19 +97,6 @@ class ReindexReport:
     size_bytes: int = 0
 
 
-@dataclass(frozen=True)
-class Generation:
-    """A committed, live index generation."""
-
-    path: Path
-    manifest: dict[str, Any]
-
-    @property
-    def name(self) -> str:
-        """Return the generation's directory name."""
-        return self.path.name
-
-
 class NothingToIndex(IngestError):
     """The sources held no valid article; the live index is left as it was."""
 
@@ -122,7 +105,7 @@ class NothingToIndex(IngestError):
 def write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
     """Hold the index directory's writer lock, waiting up to ``timeout`` seconds."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK, "a+") as handle:
+    with open(lock_path(index_dir), "a+") as handle:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -157,39 +140,6 @@ def _start_worker() -> None:
     _HELD_LOCKS.clear()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def current_generation(index_dir: Path) -> Generation:
-    """Return the live generation, or raise ``IndexNotReady``/``SchemaMismatch``."""
-    pointer = index_dir / CURRENT
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise IndexNotReady(f"no index in {index_dir}: run `searchsvc reindex SOURCE...` first") from None
-    except UnicodeDecodeError:
-        raise IndexNotReady(
-            f"the {CURRENT} pointer in {index_dir} is damaged; run `searchsvc reindex`"
-        ) from None
-    if not name.startswith(GEN_PREFIX) or "/" in name:
-        raise IndexNotReady(
-            f"the {CURRENT} pointer in {index_dir} names no generation; run `searchsvc reindex`"
-        )
-    path = index_dir / name
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexNotReady(
-            f"index generation {name} is damaged ({type(exc).__name__}); run `searchsvc reindex`"
-        ) from None
-    if not isinstance(manifest, dict):
-        raise IndexNotReady(f"index generation {name} has a damaged manifest; run `searchsvc reindex`")
-    version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise SchemaMismatch(
-            f"the index in {index_dir} has schema version {version}, this searchsvc needs "
-            f"{SCHEMA_VERSION}: run `searchsvc reindex SOURCE...` to rebuild it"
-        )
-    return Generation(path, manifest)
 
 
 def read_articles(
@@ -317,12 +267,12 @@ def _write_generation(
     if not placed:
         return 0
     for number, docnums in deletions.items():
-        codec.delete_documents(writers.segments[number], docnums)
+        segmentwriter.delete_documents(writers.segments[number], docnums)
     # The lexicon is written before the TOC: a generation is complete or absent.
     _save_lexicon(lexicon.build(), build_dir)
     segments = [writers.segments[n] for n in sorted(writers.segments)]
     storage = codec.open_storage(str(build_dir))
-    codec.write_toc(storage, schema, segments, 1)
+    segmentwriter.write_toc(storage, schema, segments, 1)
     codec.remove_unlisted_segments(storage)  # the empty first TOC
     if progress is not None:
         progress(writers.written, read)
@@ -447,19 +397,21 @@ def verify_generation(path: Path) -> None:
 
     Raises ``IndexNotReady`` naming the generation, never a server path.
     """
-    try:
-        for info in codec.latest_segments(codec.open_storage(str(path))):
-            model = open_model(model_path(path, info.segment_id))
-            if model.doc_count != info.doc_count:
-                raise DamagedReadModel(f"read model {info.segment_id} does not match its segment")
-        load_lexicon(path)
-        LexiconModel(path / LEXICON_MODEL).lexicon()
-    except IndexNotReady as exc:
-        raise IndexNotReady(f"the new index generation {path.name} failed its check: {exc}") from exc
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
-        raise IndexNotReady(
-            f"the new index generation {path.name} failed its check ({type(exc).__name__}: {exc})"
-        ) from exc
+    with damaged(f"the new index generation {path.name}", "failed its check", advice="", detail=True):
+        try:
+            _check_generation(path)
+        except IndexNotReady as exc:
+            raise IndexNotReady(f"the new index generation {path.name} failed its check: {exc}") from exc
+
+
+def _check_generation(path: Path) -> None:
+    """Read every segment's read model against its segment, and the lexicon in both forms."""
+    for info in codec.latest_segments(codec.open_storage(str(path))):
+        model = open_model(model_path(path, info.segment_id))
+        if model.doc_count != info.doc_count:
+            raise DamagedReadModel(f"read model {info.segment_id} does not match its segment")
+    load_lexicon(path)
+    LexiconModel(path / LEXICON_MODEL).lexicon()
 
 
 def _remove_stale_models(index_path: Path, segments: list[codec.SegmentInfo] | None = None) -> None:
@@ -518,24 +470,18 @@ def _prune_generations(index_dir: Path, keep: int) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def directory_size(path: Path) -> int:
-    """Return the bytes used by the files under ``path``."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
 def _open_live_index(index_dir: Path) -> Any:
     """Open the live generation's Whoosh index for writing, after checking its segments can be read."""
     generation = current_generation(index_dir)
-    try:
+    with damaged(
+        f"index generation {generation.name}",
+        advice=f"nothing was added: {REINDEX}",
+        also=(whoosh_index.EmptyIndexError,),
+    ):
         storage = codec.open_storage(str(generation.path))
         for info in codec.latest_segments(storage):
             codec.check_segment_files(storage, info.segment)
         return whoosh_index.open_dir(str(generation.path))
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError, whoosh_index.EmptyIndexError) as exc:
-        raise IndexNotReady(
-            f"index generation {generation.name} is damaged ({type(exc).__name__}); nothing was added: "
-            "run `searchsvc reindex`"
-        ) from exc
 
 
 @contextmanager
@@ -561,7 +507,7 @@ def _live_writer(index_dir: Path, timeout: float) -> Iterator[tuple[Any, list[Se
             _remove_unlisted_files(folder)
             raise
         try:
-            codec.commit(writer, added)
+            segmentwriter.commit(writer, added)
         except BaseException:
             # A failed commit (disk full) leaves its half-written segment behind: remove it.
             _remove_unlisted_files(folder)

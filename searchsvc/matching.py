@@ -19,10 +19,10 @@ import numpy as np
 
 from searchsvc.accents import Plan, Resolution
 from searchsvc.config import SearchSettings
+from searchsvc.indexview import IndexView
 from searchsvc.query import Clause, ParsedQuery, Syllable
 from searchsvc.ranking import K1, B, field_weights, idf
 from searchsvc.schema import EXACT_FIELDS, LEAD_FIELDS, SEARCH_FIELDS, facet_key
-from searchsvc.store import Store
 
 # The exact forms that earn the accent bonus.
 BONUS_FIELDS = {name: EXACT_FIELDS[name] for name in LEAD_FIELDS}
@@ -68,7 +68,7 @@ class Evaluation:
         """Return the index words (folded or exact) the positive clauses looked for, in query order."""
         return tuple(dict.fromkeys(w for c in self.clauses for w in c.words))
 
-    def scores_within(self, store: Store, select: np.ndarray) -> np.ndarray:
+    def scores_within(self, store: IndexView, select: np.ndarray) -> np.ndarray:
         """Return BM25F plus the exact-accent bonus for the documents of ``select`` (0 elsewhere).
 
         Only the postings of selected documents are scored: a date sort needs no score,
@@ -82,14 +82,14 @@ class Evaluation:
         return scores
 
 
-def _bm25(store: Store, field: str, ids: np.ndarray, tfs: np.ndarray, df: int) -> np.ndarray:
+def _bm25(store: IndexView, field: str, ids: np.ndarray, tfs: np.ndarray, df: int) -> np.ndarray:
     """Return the BM25 contribution of one term in one field for the documents ``ids``."""
     rarity = idf(store.doc_count or 1, df)
     scores: np.ndarray = rarity * tfs * (K1 + 1.0) / (tfs + store.length_norm(field, K1, B)[ids])
     return scores
 
 
-def _terms_scores(store: Store, terms: tuple[Term, ...], select: np.ndarray) -> np.ndarray:
+def _terms_scores(store: IndexView, terms: tuple[Term, ...], select: np.ndarray) -> np.ndarray:
     """Sum the terms' BM25 per selected document, in term order (one pass)."""
     size = select.shape[0]
     found: list[np.ndarray] = []
@@ -106,7 +106,7 @@ def _terms_scores(store: Store, terms: tuple[Term, ...], select: np.ndarray) -> 
     return sums
 
 
-def _clause_scores(store: Store, clause: ClauseMatch, select: np.ndarray) -> np.ndarray:
+def _clause_scores(store: IndexView, clause: ClauseMatch, select: np.ndarray) -> np.ndarray:
     """Return one clause's scores for the selected documents (alternatives summed)."""
     if clause.alternatives:
         summed: np.ndarray = np.sum(
@@ -117,7 +117,7 @@ def _clause_scores(store: Store, clause: ClauseMatch, select: np.ndarray) -> np.
 
 
 def _words_in_fields(
-    store: Store, words_by_field: dict[str, list[str]], weights: dict[str, float]
+    store: IndexView, words_by_field: dict[str, list[str]], weights: dict[str, float]
 ) -> ClauseMatch:
     """Match documents having any of the words listed per field (folded or exact, as the field holds)."""
     terms: list[Term] = []
@@ -134,14 +134,14 @@ def _words_in_fields(
 
 
 def _term_in_fields(
-    store: Store, fields: tuple[str, ...], term: str, weights: dict[str, float]
+    store: IndexView, fields: tuple[str, ...], term: str, weights: dict[str, float]
 ) -> ClauseMatch:
     """Match one folded term in any of ``fields``."""
     return _words_in_fields(store, {field: [term] for field in fields}, weights)
 
 
 def _exact_in_fields(
-    store: Store, fields: tuple[str, ...], folded: str, resolution: Resolution, weights: dict[str, float]
+    store: IndexView, fields: tuple[str, ...], folded: str, resolution: Resolution, weights: dict[str, float]
 ) -> ClauseMatch:
     """Match the exact forms of a marked word in any of ``fields``.
 
@@ -155,7 +155,7 @@ def _exact_in_fields(
 
 
 def _prefix_in_fields(
-    store: Store,
+    store: IndexView,
     fields: tuple[str, ...],
     syllable: Syllable,
     weights: dict[str, float],
@@ -195,7 +195,7 @@ def word_slots(field: str, words: Sequence[str]) -> list[list[tuple[str, str]]]:
     return [[(field, word)] for word in words]
 
 
-def slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarray:
+def slot_docs(store: IndexView, slot: list[tuple[str, str]], size: int) -> np.ndarray:
     """Return the documents holding any word of a phrase slot."""
     present = np.zeros(size, dtype=bool)
     for field, term in slot:
@@ -203,7 +203,7 @@ def slot_docs(store: Store, slot: list[tuple[str, str]], size: int) -> np.ndarra
     return present
 
 
-def _slot_keys(store: Store, slot: list[tuple[str, str]], offset: int, docnums: np.ndarray) -> np.ndarray:
+def _slot_keys(store: IndexView, slot: list[tuple[str, str]], offset: int, docnums: np.ndarray) -> np.ndarray:
     """Return the sorted keys ``document index << 32 | phrase start`` where a slot's word stands ``offset`` in."""
     parts: list[np.ndarray] = []
     for field, term in slot:
@@ -216,7 +216,7 @@ def _slot_keys(store: Store, slot: list[tuple[str, str]], offset: int, docnums: 
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
-def phrase_docs(store: Store, slots: list[list[tuple[str, str]]], candidates: np.ndarray) -> np.ndarray:
+def phrase_docs(store: IndexView, slots: list[list[tuple[str, str]]], candidates: np.ndarray) -> np.ndarray:
     """Return the documents (among ``candidates``) with one word of each slot adjacent, in order.
 
     A field and its exact twin number the syllables alike, so one phrase may mix
@@ -241,7 +241,7 @@ def phrase_docs(store: Store, slots: list[list[tuple[str, str]]], candidates: np
 
 
 def _phrase_in_fields(
-    store: Store,
+    store: IndexView,
     fields: tuple[str, ...],
     syllables: tuple[Syllable, ...],
     weights: dict[str, float],
@@ -271,7 +271,7 @@ def _phrase_in_fields(
 
 
 def phrase_mask(
-    store: Store, fields: tuple[str, ...], syllables: tuple[Syllable, ...], resolutions: Plan | None
+    store: IndexView, fields: tuple[str, ...], syllables: tuple[Syllable, ...], resolutions: Plan | None
 ) -> np.ndarray:
     """Return the documents with ``syllables`` adjacent, in order, in one of ``fields``."""
     weights = dict.fromkeys(fields, 1.0)
@@ -279,7 +279,7 @@ def phrase_mask(
 
 
 def clause_match(
-    store: Store,
+    store: IndexView,
     clause: Clause,
     weights: dict[str, float],
     prefix_limit: int = MAX_PREFIX_TERMS,
@@ -305,7 +305,7 @@ def clause_match(
 
 
 def _exact_bonus(
-    store: Store, parsed: ParsedQuery, weights: dict[str, float], boost: float
+    store: IndexView, parsed: ParsedQuery, weights: dict[str, float], boost: float
 ) -> tuple[Term, ...]:
     """Return the terms that add score for syllables whose accents equal the query's, in title and summary."""
     if boost <= 0:
@@ -332,7 +332,7 @@ def prefix_limit(parsed: ParsedQuery) -> int:
 
 
 def evaluate(
-    store: Store, parsed: ParsedQuery, settings: SearchSettings, resolutions: Plan | None = None
+    store: IndexView, parsed: ParsedQuery, settings: SearchSettings, resolutions: Plan | None = None
 ) -> Evaluation:
     """Match ``parsed`` over every document of the store (scores come later, for the documents asked).
 
@@ -371,7 +371,7 @@ def partial_matches(
     return ok & (counts >= best), best
 
 
-def key_mask(store: Store, field: str, values: tuple[str, ...]) -> np.ndarray:
+def key_mask(store: IndexView, field: str, values: tuple[str, ...]) -> np.ndarray:
     """Return the documents whose keyword ``field`` has one of ``values`` (accents ignored)."""
     mask = np.zeros(store.columns.live.shape[0], dtype=bool)
     for value in values:
@@ -421,7 +421,7 @@ def _followed(left: np.ndarray, right: np.ndarray, gap: int) -> np.ndarray:
     return wanted[right[at] == wanted] >> 32 if right.size else wanted[:0]
 
 
-def nearness(store: Store, field: str, sequence: list[str], docnums: list[int]) -> Nearness:
+def nearness(store: IndexView, field: str, sequence: list[str], docnums: list[int]) -> Nearness:
     """Measure, per document, how close together and how complete the query words are in ``field``.
 
     Positions come from the read model, and only the candidates' are read.

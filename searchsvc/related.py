@@ -14,22 +14,24 @@ import dataclasses
 import itertools
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from searchsvc.answers import ANSWER_ENTRIES, StateMemo
 from searchsvc.article import article_view
 from searchsvc.config import SearchSettings
 from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import NotFound
+from searchsvc.indexview import DocumentView, IndexView
 from searchsvc.matching import ClauseMatch, Evaluation, Term, nearness, top_documents
 from searchsvc.params import day, integer, one
 from searchsvc.ranking import SECONDS_PER_DAY, field_weights, idf
 from searchsvc.schema import LEAD_FIELDS, PROSE_FIELDS
-from searchsvc.store import Columns, Store
+from searchsvc.state import Columns
 from searchsvc.text import folded_terms
 
 DEFAULT_LIMIT = 5
@@ -91,6 +93,10 @@ class RelatedResponse:
         }
 
 
+# Related answers kept per index state, like searches (``answers.py``).
+_ANSWERS: StateMemo[Hashable, RelatedResponse] = StateMemo(ANSWER_ENTRIES)
+
+
 def related_params(params: Mapping[str, Sequence[str]]) -> tuple[int, datetime | None]:
     """Parse ``limit`` (1 to 20, default 5) and ``before`` (YYYY-MM-DD, Vietnam time) from parameters."""
     for name in ("limit", "before"):
@@ -113,7 +119,7 @@ def article_words(fields: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
-def distinctive_words(store: Store, words: dict[str, list[str]]) -> list[tuple[str, float]]:
+def distinctive_words(store: IndexView, words: dict[str, list[str]]) -> list[tuple[str, float]]:
     """Return the article's rarest, most repeated syllables with a query weight, best first."""
     count = store.doc_count or 1
     weighted: dict[str, float] = {}
@@ -131,14 +137,14 @@ def distinctive_words(store: Store, words: dict[str, list[str]]) -> list[tuple[s
     return scored[:MAX_WORDS]
 
 
-def _cohesion(store: Store, pair: tuple[str, str], together: int) -> float:
+def _cohesion(store: IndexView, pair: tuple[str, str], together: int) -> float:
     """Return how much more often two syllables stand together than chance says (pointwise mutual info)."""
     count = store.doc_count or 1
     apart = [store.doc_frequency("title", s) + store.doc_frequency("summary", s) for s in pair]
     return math.log(together * count / max(1, apart[0] * apart[1]))
 
 
-def distinctive_pairs(store: Store, words: dict[str, list[str]]) -> list[tuple[str, str]]:
+def distinctive_pairs(store: IndexView, words: dict[str, list[str]]) -> list[tuple[str, str]]:
     """Return the title's and summary's word-like adjacent syllable pairs, rarest first.
 
     The lexicon counts the recurring pairs of every title and summary; a pair it
@@ -162,7 +168,7 @@ def distinctive_pairs(store: Store, words: dict[str, list[str]]) -> list[tuple[s
     return kept
 
 
-def _word_clause(store: Store, term: str, weight: float, weights: dict[str, float]) -> ClauseMatch:
+def _word_clause(store: IndexView, term: str, weight: float, weights: dict[str, float]) -> ClauseMatch:
     """Match one syllable in the searched fields, its BM25F scaled by ``weight``."""
     terms = []
     mask = np.zeros(store.columns.live.shape[0], dtype=bool)
@@ -175,7 +181,7 @@ def _word_clause(store: Store, term: str, weight: float, weights: dict[str, floa
 
 
 def _pair_bonus(
-    store: Store, pairs: list[tuple[str, str]], docnums: list[int], weights: dict[str, float]
+    store: IndexView, pairs: list[tuple[str, str]], docnums: list[int], weights: dict[str, float]
 ) -> np.ndarray:
     """Return, per candidate, the weighted idf of the article's pairs standing together in title or summary.
 
@@ -221,7 +227,7 @@ def _is_copy(title: list[str], other: list[str]) -> bool:
 
 
 def related(
-    store: Store,
+    store: DocumentView,
     article_id: str,
     limit: int = DEFAULT_LIMIT,
     before: datetime | None = None,
@@ -234,17 +240,18 @@ def related(
     started = time.perf_counter()
     settings = settings or SearchSettings()
     key = ("related", article_id, limit, before, settings)
-    cached = store.cached_response(key)
-    if not isinstance(cached, RelatedResponse):
+    state = store.state
+    cached = _ANSWERS.get(state, key)
+    if cached is None:
         cached = _related(store, article_id, limit, before, settings)
-        store.remember_response(key, cached)
+        _ANSWERS.put(state, key, cached)
     return RelatedResponse(
         cached.id, cached.items, cached.terms, round((time.perf_counter() - started) * 1000, 2)
     )
 
 
 def _related(
-    store: Store, article_id: str, limit: int, before: datetime | None, settings: SearchSettings
+    store: DocumentView, article_id: str, limit: int, before: datetime | None, settings: SearchSettings
 ) -> RelatedResponse:
     """Build the query of an article and rank the other articles by it."""
     docnum = store.document_number(article_id)
@@ -292,7 +299,7 @@ def _related_article(view: dict[str, Any], score: float) -> RelatedArticle:
 
 
 def _distinct(
-    store: Store, fields: dict[str, Any], ranked: list[tuple[int, float]], limit: int
+    store: DocumentView, fields: dict[str, Any], ranked: list[tuple[int, float]], limit: int
 ) -> tuple[RelatedArticle, ...]:
     """Return the first ``limit`` ranked articles that are not copies of the article or of each other."""
     kept: list[RelatedArticle] = []

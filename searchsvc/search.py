@@ -14,6 +14,7 @@ import numpy as np
 
 from searchsvc.accents import FOLDED, Plan, Resolution, loosened, plan
 from searchsvc.aliases import Expansion, expand_aliases, load_aliases, widen
+from searchsvc.answers import SEARCH_ANSWERS
 from searchsvc.config import SearchSettings
 from searchsvc.facets import FilterMasks, build_masks, facet_counts
 from searchsvc.highlight import Targets, best_snippet, mark
@@ -66,11 +67,12 @@ def search(store: Store, request: SearchRequest, settings: SearchSettings | None
     started = time.perf_counter()
     settings = settings or SearchSettings()
     key = _answer_key(request, settings)
-    cached = store.cached_response(key)
-    if isinstance(cached, SearchResponse):
+    state = store.state
+    cached = SEARCH_ANSWERS.get(state, key)
+    if cached is not None:
         return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
     response = _search(store, request, settings, started)
-    store.remember_response(key, response)
+    SEARCH_ANSWERS.put(state, key, response)
     return response
 
 

@@ -8,11 +8,11 @@ from collections import Counter
 
 import numpy as np
 
+from searchsvc.indexview import DocumentView, IndexView
 from searchsvc.matching import phrase_docs, word_slots
 from searchsvc.messages import Suggestion
 from searchsvc.query import ParsedQuery
 from searchsvc.schema import PROSE_FIELDS
-from searchsvc.store import Store
 from searchsvc.text import fold, forms, has_marks, normalize, spans
 
 # Below this many results a reader may have mistyped: offer a corrected query.
@@ -26,12 +26,12 @@ CONTEXT_CHARS = 6_000
 NEAR = 4
 
 
-def document_frequency(store: Store, folded: str) -> int:
+def document_frequency(store: IndexView, folded: str) -> int:
     """Return how many documents use a folded word in title or body."""
     return store.doc_frequency("body", folded) + store.doc_frequency("title", folded)
 
 
-def pair_frequency(store: Store, first: str, second: str) -> int:
+def pair_frequency(store: IndexView, first: str, second: str) -> int:
     """Return about how many articles have two folded words side by side (titles, then bodies)."""
     known = store.lexicon.pair_count(first, second)
     if known:
@@ -48,7 +48,7 @@ class _Context:
     query words (`bao` beside `lut` -> `bão`, not the commoner `báo`).
     """
 
-    def __init__(self, store: Store, folded: list[str]) -> None:
+    def __init__(self, store: DocumentView, folded: list[str]) -> None:
         self.store = store
         self.folded = folded
         self._forms: dict[str, Counter[str]] | None = None
@@ -103,7 +103,7 @@ class _Context:
         return {word: near.get(word) or counts for word, counts in anywhere.items()}
 
 
-def _richest_docs(store: Store, words: list[str]) -> list[int]:
+def _richest_docs(store: IndexView, words: list[str]) -> list[int]:
     """Return a few articles holding the most of ``words`` (two at least), in any text field."""
     size = store.columns.live.shape[0]
     counts = np.zeros(size, dtype=np.int32)
@@ -119,7 +119,7 @@ def _richest_docs(store: Store, words: list[str]) -> list[int]:
     return [int(d) for d in order if counts[d] >= min(2, len(words))]
 
 
-def _pair_docs(store: Store, first: str, second: str) -> np.ndarray:
+def _pair_docs(store: IndexView, first: str, second: str) -> np.ndarray:
     """Return the articles (at most PAIR_CHECK_LIMIT checked) with two folded words adjacent in the body."""
     candidates = np.zeros(store.columns.live.shape[0], dtype=bool)
     first_ids, _ = store.postings("body", first)
@@ -130,7 +130,7 @@ def _pair_docs(store: Store, first: str, second: str) -> np.ndarray:
     return phrase_docs(store, word_slots("body", (first, second)), candidates)
 
 
-def _written_runs(store: Store, docnum: int) -> list[tuple[str, str]]:
+def _written_runs(store: DocumentView, docnum: int) -> list[tuple[str, str]]:
     """Return the (written, folded) syllables of an article's title, summary and body, in order."""
     fields = store.stored(docnum)
     text = "\n".join(fields.get(name) or "" for name in PROSE_FIELDS)
@@ -149,7 +149,7 @@ def _keep_accents(typed: str, corrected: str) -> str | None:
     return None
 
 
-def suggest_query(parsed: ParsedQuery, store: Store, total: int) -> Suggestion | None:
+def suggest_query(parsed: ParsedQuery, store: DocumentView, total: int) -> Suggestion | None:
     """Return a corrected query (typos fixed, accents restored) or None when nothing changes."""
     syllables = [
         s for c in parsed.positive if not c.alternatives and c.field in (None, "title") for s in c.syllables

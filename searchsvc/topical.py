@@ -22,10 +22,10 @@ import itertools
 import numpy as np
 
 from searchsvc.accents import Plan
+from searchsvc.indexview import IndexView
 from searchsvc.lexicon import Lexicon
 from searchsvc.matching import phrase_mask
 from searchsvc.query import Clause, ParsedQuery, Syllable
-from searchsvc.store import Store
 
 # What an article is about: its text, not its byline (a reporter may be called Ngọc Trinh).
 TOPIC_FIELDS = ("title", "summary", "body")
@@ -65,7 +65,7 @@ def word_pairs(parsed: ParsedQuery, lexicon: Lexicon) -> list[tuple[Syllable, Sy
     return pairs
 
 
-def on_topic(store: Store, parsed: ParsedQuery, resolutions: Plan | None) -> np.ndarray | None:
+def on_topic(store: IndexView, parsed: ParsedQuery, resolutions: Plan | None) -> np.ndarray | None:
     """Return the documents where every word pair of the query stands together; None without pairs."""
     pairs = word_pairs(parsed, store.lexicon)
     if not pairs:

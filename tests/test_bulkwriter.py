@@ -14,9 +14,10 @@ from whoosh.formats import Positions
 from whoosh.qparser import QueryParser
 from whoosh.util.numeric import length_to_byte
 
-from searchsvc import codec
+from searchsvc import codec, segmentwriter
 from searchsvc.bulkwriter import SegmentBuilder
-from searchsvc.indexer import current_generation, reindex
+from searchsvc.generations import current_generation
+from searchsvc.indexer import reindex
 from searchsvc.ingest import IngestReport, iter_sources
 from searchsvc.readmodel import WhooshSource, model_path, open_model, write_model
 from searchsvc.schema import build_schema, to_document
@@ -50,7 +51,7 @@ def _bulk_index(path: Path, documents: list[dict]):
     builder = SegmentBuilder(storage, schema)
     for document in documents:
         builder.add(document)
-    codec.write_toc(storage, schema, [builder.finish()], 1)
+    segmentwriter.write_toc(storage, schema, [builder.finish()], 1)
     return whoosh_index.open_dir(str(path))
 
 
@@ -115,13 +116,13 @@ def _assert_same_read_model(expected_dir: Path, ix, actual_dir: Path, segment) -
 
 @pytest.mark.parametrize(
     ("source", "chunk"),
-    [(DEMO, codec.CHUNK_POSTINGS), (DEMO, 300), (SAMPLE, codec.CHUNK_POSTINGS)],
+    [(DEMO, segmentwriter.CHUNK_POSTINGS), (DEMO, 300), (SAMPLE, segmentwriter.CHUNK_POSTINGS)],
     ids=["demo", "demo-small-chunks", "sample"],
 )
 def test_a_bulk_segment_equals_one_written_by_whoosh(tmp_path, monkeypatch, source, chunk):
     if not source.is_file():
         pytest.skip(f"the shared corpus sample is not at {source}")
-    monkeypatch.setattr(codec, "CHUNK_POSTINGS", chunk)  # small chunks: many encoder passes per field
+    monkeypatch.setattr(segmentwriter, "CHUNK_POSTINGS", chunk)  # small chunks: many encoder passes per field
     documents = _documents(source, 1000)
     expected = _whoosh_index(tmp_path / "whoosh", documents)
     actual = _bulk_index(tmp_path / "bulk", documents)
@@ -147,7 +148,7 @@ def test_a_bulk_segment_equals_one_written_by_whoosh(tmp_path, monkeypatch, sour
 @pytest.mark.parametrize("value", [0, 1, 255, 256, 65535, 65536, 2**31 - 1])
 def test_ints_are_pickled_as_pickle_reads_them(value):
     values = np.array([value, 7, value], dtype=np.int64)
-    data, offsets = codec.encode_ints(values)
+    data, offsets = segmentwriter.encode_ints(values)
     assert pickle.loads(b"\x80\x02(" + data.tobytes() + b"t.") == (value, 7, value)
     assert offsets[-1] == data.size
 
@@ -157,14 +158,14 @@ def test_positions_are_encoded_as_whoosh_decodes_them():
     lists = [[0], [3, 4, 300], list(range(0, 70_000, 999)), [5] * 1]
     counts = np.array([len(p) for p in lists])
     deltas = np.concatenate([np.diff(np.array(p), prepend=0) for p in lists])
-    data, offsets = codec.position_values(counts, deltas)
+    data, offsets = segmentwriter.position_values(counts, deltas)
     for i, positions in enumerate(lists):
         assert fmt.decode_positions(data[offsets[i] : offsets[i + 1]].tobytes()) == positions
 
 
 def test_length_bytes_equal_whooshs():
     lengths = np.arange(0, 120_000, 7)
-    assert codec.length_bytes(lengths).tolist() == [length_to_byte(int(n)) for n in lengths]
+    assert segmentwriter.length_bytes(lengths).tolist() == [length_to_byte(int(n)) for n in lengths]
 
 
 def _write(path: Path, records: list[dict]) -> Path:

@@ -11,9 +11,11 @@ import errno
 import io
 import json
 import os
+import pickle
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -325,6 +327,99 @@ def test_a_truncated_segment_is_one_line_from_a_real_process(live_copy):
     assert (completed.returncode, completed.stdout, completed.stderr.count("\n")) == (1, "", 1)
     assert completed.stderr.startswith("error: segment MAIN_")
     assert completed.stderr.endswith("is damaged (EOFError); run `searchsvc reindex`\n")
+
+
+# ---------------------------------------------------------------- a damaged TOC (issue 20 #12, issue 21 #3)
+
+
+def toc_of(generation: Path) -> Path:
+    """Return the newest TOC file of a generation."""
+    return max(generation.glob("_MAIN_*.toc"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+
+
+def toc_cuts(generation: Path) -> list[int]:
+    """Return sizes to cut the TOC to, from empty to all but its last byte (each raises something else)."""
+    size = toc_of(generation).stat().st_size
+    return sorted({*range(0, size, max(1, size // 16)), size - 1})
+
+
+def test_a_truncated_toc_at_any_length_is_one_line_and_exit_1(live_copy, tmp_path):
+    # Before: some cuts gave "unexpected UnpicklingError ... (a searchsvc bug)", an empty TOC a TypeError.
+    index_dir, generation = live_copy
+    pristine = tmp_path / "pristine-toc"
+    shutil.copy(toc_of(generation), pristine)
+    for size in toc_cuts(generation):
+        toc_of(generation).write_bytes(pristine.read_bytes()[:size])
+        result = run_cli("search", "ha", "noi", "--index-dir", index_dir)
+        assert_one_line_error(result)
+        assert result.stderr.splitlines()[-1].startswith(
+            f"error: index generation {generation.name} cannot be opened"
+        )
+
+
+def test_a_garbled_toc_is_one_line_and_exit_1(live_copy):
+    index_dir, generation = live_copy
+    garble(toc_of(generation))
+    assert_one_line_error(run_cli("stats", "--index-dir", index_dir))
+
+
+def test_a_truncated_toc_at_rest_answers_503_and_a_worker_still_boots(live_copy):
+    from searchsvc.web import open_early
+
+    index_dir, generation = live_copy
+    toc = toc_of(generation)
+    toc.write_bytes(toc.read_bytes()[:56])
+    app = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}}))
+    open_early(app)  # a gunicorn worker's boot: it must not raise
+    client = app.test_client()
+    for path in ("/api/search?q=ha+noi", "/healthz", "/"):
+        assert client.get(path).status_code == 503
+
+
+@pytest.mark.parametrize("cut", [0, 56, 0.5], ids=["empty", "56 bytes", "half"])
+def test_a_damaged_toc_committed_while_serving_keeps_the_old_state(live_copy, tmp_path, cut):
+    # Before: the refresh caught only IndexNotReady/OSError, so requests answered 500 and /healthz never degraded.
+    from searchsvc.indexer import add_articles
+    from searchsvc.web import STORE_KEY
+
+    index_dir, generation = live_copy
+    app = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}}))
+    client = app.test_client()
+    total = client.get("/api/search?q=").get_json()["total"]
+    source = tmp_path / "new.jsonl"
+    source.write_text(json.dumps({"id": "moi-1", "title": "Tin mới", "body": "Một bài mới."}) + "\n", "utf-8")
+    add_articles([source], index_dir)
+    toc = toc_of(generation)
+    data = toc.read_bytes()
+    toc.write_bytes(data[: int(len(data) * cut) if isinstance(cut, float) else cut])
+    with app.app_context():
+        app.extensions[STORE_KEY].get().refresh(force=True)
+    for _ in range(3):
+        response = client.get("/api/search?q=")
+        assert (response.status_code, response.get_json()["total"]) == (200, total)
+    health = client.get("/healthz")
+    assert (health.status_code, health.get_json()["status"], health.get_json()["generation"]) == (
+        200,
+        "degraded",
+        generation.name,
+    )
+    assert str(tmp_path) not in health.get_json()["problem"]
+
+
+@pytest.mark.parametrize("raised", [pickle.UnpicklingError("bad"), KeyError("x"), struct.error("short")])
+def test_unreadable_stored_fields_are_503_and_one_line(live_copy, monkeypatch, raised):
+    # Before: what unpickling a damaged stored-fields block raises became a 500 and "a searchsvc bug".
+    index_dir, _ = live_copy
+
+    def damaged_block(self, docnum):
+        raise raised
+
+    monkeypatch.setattr("whoosh.reading.SegmentReader.stored_fields", damaged_block)
+    client = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}})).test_client()
+    response = client.get("/api/search?q=hoa+binh")
+    assert (response.status_code, response.get_json()["error"]["code"]) == (503, "index_not_ready")
+    result = run_cli("search", "hoa", "binh", "--index-dir", index_dir)
+    assert_one_line_error(result, starts="error: stored fields of segment MAIN_")
 
 
 class FullDisk:

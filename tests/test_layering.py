@@ -1,61 +1,76 @@
-"""The layering of STYLE.md, read from the imports of every module (lazy imports included)."""
+"""The floors of searchsvc, read from the imports of every module (lazy imports included).
+
+A module imports only modules of its own floor or of floors below it. The index
+has two sides on its floors: the write side (ingest, the segment and bulk
+writers, the indexer) and the read side (the live state up to the search and the
+web front end); the on-disk format below them is all they share, and neither
+side imports the other. Only the CLI stands on both.
+"""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "searchsvc"
 
-# text -> analysis -> schema -> ingest/indexer/query/facets/store -> search -> web, cli.
-# Level 0 may be imported from anywhere; a module may import its own level or lower ones.
-LEVELS = {
-    "errors": 0,
-    "config": 0,
-    "article": 0,
-    "messages": 0,
-    "dates": 0,
-    "demo": 0,
-    "text": 1,
-    "inputmethod": 1,
-    "highlight": 1,
-    "lexicon": 1,
-    "analysis": 2,
-    "schema": 3,
-    "codec": 3,
-    "ingest": 4,
-    "bulkwriter": 4,
-    "indexer": 4,
-    "query": 4,
-    "params": 4,
-    "facets": 4,
-    "readmodel": 4,
-    "store": 4,
-    "matching": 4,
-    "ranking": 4,
-    "accents": 4,
-    "topical": 4,
-    "readings": 4,
-    "spelling": 4,
-    "aliases": 4,
-    "search": 5,
-    "related": 5,
-    "querylog": 4,
-    "web": 6,
-    "cli": 6,
-}
+# Bottom first; a module may import its own floor and the floors below it.
+FLOORS: list[tuple[str, tuple[str, ...]]] = [
+    # Importable from anywhere: exceptions, settings, the article and message dataclasses.
+    ("shared", ("errors", "config", "article", "messages", "dates", "demo")),
+    # Pure str -> str Vietnamese normalization and input-method decoding.
+    ("text", ("text", "inputmethod")),
+    # Pure functions on words and numbers: query parsing, lexicon, highlighting, ranking, the query log.
+    ("words", ("query", "params", "readings", "lexicon", "highlight", "querylog")),
+    # Whoosh analyzers built on text, then the schema built on them.
+    ("analysis", ("analysis",)),
+    ("schema", ("schema",)),
+    # The index on disk, shared by both sides: Whoosh's internals, read models, generations.
+    ("on disk", ("codec", "readmodel", "generations")),
+    # The write side.
+    ("write", ("ingest", "segmentwriter", "bulkwriter", "indexer")),
+    # The read side: one state of the index and the store that serves it.
+    ("index state", ("state", "live", "postings", "documents", "store", "indexview", "facets")),
+    # Matching over an IndexView, and the per-state memos of the search layer.
+    # Ranking names the schema's field groups, so it stands here, not with the pure word functions.
+    ("matching", ("ranking", "accents", "spelling", "matching", "aliases", "topical", "answers")),
+    # The one core call, and related articles.
+    ("search", ("search", "related")),
+    # Front ends: only web imports Flask, only cli click; the CLI also drives the write side.
+    ("front ends", ("web", "cli")),
+]
+LEVELS = {unit: level for level, (_, units) in enumerate(FLOORS) for unit in units}
+
+
+def floor_units(*names: str) -> set[str]:
+    """Return the units of the named floors."""
+    return {unit for name, units in FLOORS if name in names for unit in units}
+
+
+WRITE_SIDE = floor_units("write")
+READ_SIDE = floor_units("index state", "matching", "search") | {"web"}
+# Modules whose whole import closure is free of Whoosh (checked statically and in a fresh interpreter).
 NO_WHOOSH = [
-    "text",
-    "inputmethod",
-    "highlight",
-    "lexicon",
-    "ranking",
-    "dates",
-    "ingest",
+    "errors",
+    "config",
     "article",
     "messages",
+    "dates",
+    "demo",
+    "text",
+    "inputmethod",
+    "query",
+    "params",
+    "readings",
+    "lexicon",
+    "highlight",
+    "querylog",
+    "ingest",
+    "answers",
 ]
 
 
@@ -66,7 +81,7 @@ def unit_of(path: Path) -> str:
 
 
 def imports_of(path: Path) -> set[str]:
-    """Return every module a file imports, wherever the import statement is."""
+    """Return every module a file imports, wherever the import statement is (``from searchsvc import x`` too)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -74,6 +89,8 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, f"{path}: use absolute imports"
             found.add(node.module or "")
+            if node.module == "searchsvc":
+                found.update(f"searchsvc.{a.name}" for a in node.names if not a.name.startswith("__"))
     return found
 
 
@@ -96,13 +113,31 @@ def internal(names: set[str]) -> set[str]:
     return {n.split(".")[1] for n in names if n.startswith("searchsvc.")}
 
 
-def test_every_module_has_a_level():
-    assert {unit_of(p) for p in MODULES} - set(LEVELS) == set()
+def test_every_module_has_one_floor():
+    listed = [unit for _, units in FLOORS for unit in units]
+    assert (sorted({unit_of(p) for p in MODULES}), len(listed)) == (sorted(listed), len(set(listed)))
 
 
 @pytest.mark.parametrize("unit", NO_WHOOSH)
 def test_pure_modules_do_not_import_whoosh(unit):
     assert unit not in units_importing("whoosh")
+
+
+@pytest.mark.parametrize("unit", NO_WHOOSH)
+def test_pure_modules_load_no_whoosh(unit):
+    code = (
+        f"import sys, searchsvc.{unit}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'whoosh'))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout == "[]\n"
+
+
+def test_every_other_module_needs_whoosh():
+    """The list of Whoosh-free modules is complete: every module left out does reach Whoosh."""
+    reaching = {unit_of(p) for p in MODULES if unit_of(p) in units_importing("whoosh")}
+    for _ in FLOORS:  # the import graph is at most this deep
+        reaching |= {unit_of(p) for p, names in MODULES.items() if internal(names) & reaching}
+    assert sorted(set(LEVELS) - reaching) == sorted(NO_WHOOSH)
 
 
 def test_only_web_imports_flask():
@@ -118,10 +153,17 @@ def test_front_ends_do_not_import_whoosh():
 
 
 @pytest.mark.parametrize("path", list(MODULES), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_no_module_imports_a_higher_layer(path):
+def test_no_module_imports_a_higher_floor(path):
     unit = unit_of(path)
     higher = {name for name in internal(MODULES[path]) if LEVELS.get(name, 99) > LEVELS[unit]}
     assert higher == set()
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in MODULES if unit_of(p) in READ_SIDE], ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_the_read_side_does_not_import_the_write_side(path):
+    assert internal(MODULES[path]) & WRITE_SIDE == set()
 
 
 def private_uses(path: Path) -> set[str]:
@@ -171,3 +213,30 @@ def test_ingest_modules_import_only_earlier_ones(path):
 
 def test_every_ingest_module_has_a_place():
     assert sorted(p.stem for p in (PACKAGE / "ingest").glob("*.py")) == sorted(INGEST_ORDER)
+
+
+# A web worker answering a request: the app imports the store and the search lazily.
+SERVE_A_REQUEST = (
+    "from searchsvc.config import load_settings; from searchsvc.web import create_app; "
+    "create_app(load_settings(environ={}, overrides={'index': {'dir': sys.argv[1]}}))"
+    ".test_client().get('/api/search?q=ha')"
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["import searchsvc.store", "import searchsvc.search", "import searchsvc.related", SERVE_A_REQUEST],
+    ids=["store", "search", "related", "web request"],
+)
+def test_the_read_side_loads_no_writer(code, tmp_path):
+    """A query process never loads the indexer, the writers or ingest (nor their process pool)."""
+    report = (
+        "print(sorted(m for m in sys.modules if m.split('.')[:2] in "
+        "(['searchsvc', 'indexer'], ['searchsvc', 'bulkwriter'], ['searchsvc', 'segmentwriter'], "
+        "['searchsvc', 'ingest']) or m == 'concurrent.futures.process'), 'searchsvc.state' in sys.modules)"
+    )
+    program = f"import sys; {code}; {report}"
+    completed = subprocess.run(
+        [sys.executable, "-c", program, str(tmp_path / "index")], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout == "[] True\n"

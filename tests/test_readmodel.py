@@ -12,7 +12,8 @@ from whoosh import index as whoosh_index
 from whoosh.query import Phrase
 
 from searchsvc import codec
-from searchsvc.indexer import add_articles, current_generation, delete_articles, reindex
+from searchsvc.generations import current_generation
+from searchsvc.indexer import add_articles, delete_articles, reindex
 from searchsvc.lexicon import load_lexicon
 from searchsvc.readmodel import (
     LEXICON_MODEL,

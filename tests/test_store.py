@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from searchsvc import indexer
+from searchsvc.answers import MASKS, SEARCH_ANSWERS, StateMemo
 from searchsvc.demo import demo_sources
 from searchsvc.errors import IndexNotReady
-from searchsvc.indexer import CURRENT, current_generation, reindex
+from searchsvc.generations import CURRENT, current_generation
+from searchsvc.indexer import reindex
 from searchsvc.lexicon import LEXICON_FILE
 from searchsvc.readmodel import LEXICON_MODEL
-from searchsvc.search import SearchRequest, search
+from searchsvc.search import SearchRequest, SearchResponse, search
 from searchsvc.store import open_store
 
 
@@ -125,7 +129,7 @@ def test_a_state_keeps_its_answers_and_a_new_state_starts_afresh(two_generations
         first = search(store, request)
         again = search(store, request)
         assert (again.total, again.hits, again.facets) == (first.total, first.hits, first.facets)
-        assert store.cached_response((request, SearchSettings(), 0)) is not None
+        assert SEARCH_ANSWERS.get(store.state, (request, SearchSettings(), 0)) is not None
         other = search(store, request, SearchSettings(snippet_chars=40))
         assert all(len(h.highlights.snippet) < 120 for h in other.hits)
         source = tmp_path / "hue.jsonl"
@@ -139,5 +143,35 @@ def test_a_state_keeps_its_answers_and_a_new_state_starts_afresh(two_generations
         # The demo corpus has no article with both words (a partial answer); the new one has.
         assert (first.partial, after.partial, after.total) == (True, False, 1)
         assert after.hits[0].id == "hue-moi"
+    finally:
+        store.close()
+
+
+class _Moment:
+    """A stand-in for one index state (compared by identity, weakly referable)."""
+
+
+def test_a_state_memo_keeps_its_newest_entries_per_state_and_goes_with_the_state():
+    memo: StateMemo[str, int] = StateMemo(2)
+    first, second = _Moment(), _Moment()
+    for number, key in enumerate("abc"):
+        memo.put(first, key, number)
+    memo.put(second, "a", 10)
+    assert [memo.get(first, k) for k in "abc"] == [None, 1, 2]
+    assert (memo.get(second, "a"), memo.get(second, "b")) == (10, None)
+    del first
+    gc.collect()
+    assert len(memo._by_state) == 1
+
+
+def test_alias_masks_are_kept_apart_from_the_answers(two_generations: Path):
+    store = open_store(two_generations, refresh_interval=0)
+    try:
+        search(store, SearchRequest(q="tphcm"))
+        state = store.state
+        masks = MASKS._by_state.get(state) or {}
+        answers = SEARCH_ANSWERS._by_state.get(state) or {}
+        assert masks and all(isinstance(m, np.ndarray) for m in masks.values())
+        assert answers and all(isinstance(a, SearchResponse) for a in answers.values())
     finally:
         store.close()
