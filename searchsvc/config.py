@@ -80,6 +80,17 @@ class QueryLogSettings:
 
 
 @dataclass(frozen=True)
+class BackendSettings:
+    """Which engine serves searches: the embedded index, or an OpenSearch cluster."""
+
+    kind: str = "embedded"  # "embedded" | "opensearch"
+    url: str = "http://127.0.0.1:9200"
+    index: str = "searchsvc"  # the alias searches read
+    replicas: int = 0
+    timeout: float = 2.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one searchsvc process."""
 
@@ -87,6 +98,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     querylog: QueryLogSettings = field(default_factory=QueryLogSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
 
     @property
     def index_dir(self) -> Path:

@@ -48,10 +48,10 @@ def search_articles() -> Response:
 @bp.get("/api/articles/<path:article_id>/related")
 def related_articles(article_id: str) -> Response:
     """Return other articles on the same story or topic (``limit``, ``before``), or 404."""
-    from searchsvc.related import related, related_params
+    from searchsvc.related import related_params
 
     limit, before = related_params(request.args.to_dict(flat=False))
-    answer = related(current_store(), article_id, limit, before, current_settings().search)
+    answer = current_store().related(article_id, limit, before, current_settings().search)
     return jsonify(answer.to_dict())
 
 

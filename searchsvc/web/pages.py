@@ -25,7 +25,6 @@ from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
 from searchsvc.messages import SORTS
-from searchsvc.related import related
 from searchsvc.search import SearchResponse, query_targets, request_from_params
 from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 from searchsvc.web.feed import feed_query
@@ -447,7 +446,7 @@ def article(article_id: str) -> Response:
         paragraphs=[mark(p, targets) for p in paragraphs(body)],
         source_url=web_url(stored.get("url")),
         back_url=back_url,
-        related=related(store, article_id, RELATED_ON_PAGE, None, limits).items,
+        related=store.related(article_id, RELATED_ON_PAGE, None, limits).items,
     )
     return TextResponse(html_page, mimetype="text/html")
 
