@@ -42,6 +42,7 @@ LEVELS = {
     "search": 5,
     "related": 5,
     "querylog": 4,
+    "opensearch": 4,
     "web": 6,
     "cli": 6,
 }
