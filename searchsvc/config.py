@@ -95,17 +95,6 @@ class BackendSettings:
 
 
 @dataclass(frozen=True)
-class BackendSettings:
-    """Which engine serves searches: the embedded index, or an OpenSearch cluster."""
-
-    kind: str = "embedded"  # "embedded" | "opensearch"
-    url: str = "http://127.0.0.1:9200"
-    index: str = "searchsvc"  # the alias searches read
-    replicas: int = 0
-    timeout: float = 2.0
-
-
-@dataclass(frozen=True)
 class Settings:
     """All settings of one searchsvc process."""
 
