@@ -123,8 +123,8 @@ class Backend(Protocol):
         """Return when the live generation was built (ISO time), if known."""
         ...
 
-    def state_key(self) -> Hashable:
-        """Return a key that changes whenever the searchable state does (answers are kept per state)."""
+    def state_key(self) -> Hashable | None:
+        """Return a key that changes whenever the searchable state does (answers are kept per state); None keeps none."""
         ...
 
     def doc_frequency(self, field: str, term: str) -> int:

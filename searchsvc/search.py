@@ -158,7 +158,10 @@ def search(
     started = time.perf_counter()
     backend = as_backend(index)
     settings = settings or SearchSettings()
-    key = (backend.state_key(), *_answer_key(request, settings))
+    state = backend.state_key()
+    if state is None:
+        return _search(backend, request, settings, started)
+    key = (state, *_answer_key(request, settings))
     cached = _ANSWERS.get(key)
     if cached is not None:
         return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -77,9 +77,13 @@ def suggest() -> Response:
 
 @bp.get("/healthz")
 def health() -> Response:
-    """Report the generation this process serves: ok, or degraded with why (503 while there is no index)."""
-    response = jsonify(current_store().health())
+    """Report the generation this process serves: ok, or degraded with why (503 while nothing can be served)."""
+    report = current_store().health()
+    serving = report.pop("serving", True)
+    response = jsonify(report)
     response.headers["Cache-Control"] = "no-store"
+    if not serving:
+        response.status_code = 503
     return response
 
 
