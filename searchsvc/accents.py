@@ -12,8 +12,8 @@ syllable is read at the next looser level: the same letters with any tone
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from searchsvc.indexview import IndexView
 from searchsvc.query import ParsedQuery, Syllable
 from searchsvc.schema import EXACT_FIELDS, SEARCH_FIELDS
 from searchsvc.text import tone_forms
@@ -37,16 +37,24 @@ class Resolution:
         return self.level != FOLDED
 
 
+class Frequencies(Protocol):
+    """Where a word's document frequency can be asked (a backend or a store)."""
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """Return how many articles hold ``term`` in ``field``."""
+        ...
+
+
 # Syllable (exact form) -> its resolution; only marked syllables are listed.
 Plan = dict[str, Resolution]
 
 
-def _indexed(store: IndexView, term: str) -> bool:
+def _indexed(store: Frequencies, term: str) -> bool:
     """Tell whether any searched field holds ``term`` as an exact form."""
     return any(store.doc_frequency(EXACT_FIELDS[name], term) for name in SEARCH_FIELDS)
 
 
-def resolve(store: IndexView, syllable: Syllable) -> Resolution:
+def resolve(store: Frequencies, syllable: Syllable) -> Resolution:
     """Return how a marked syllable is matched: exactly, at any tone, or with accents ignored."""
     if _indexed(store, syllable.exact):
         return Resolution(syllable.raw, EXACT, (syllable.exact,))
@@ -56,7 +64,7 @@ def resolve(store: IndexView, syllable: Syllable) -> Resolution:
     return Resolution(syllable.raw, FOLDED, (syllable.folded,))
 
 
-def plan(store: IndexView, parsed: ParsedQuery) -> Plan:
+def plan(store: Frequencies, parsed: ParsedQuery) -> Plan:
     """Return the resolution of every marked syllable of the query (negated clauses included)."""
     found: Plan = {}
     for clause in parsed.clauses:

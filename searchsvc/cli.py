@@ -311,9 +311,9 @@ def index_delete(ctx: click.Context, ids: tuple[str, ...], index_dir: str | None
 @reports_errors
 def stats(ctx: click.Context, index_dir: str | None, as_json: bool) -> None:
     """Show documents, generation, size and counts per category and source."""
-    from searchsvc.store import open_store
+    from searchsvc.engine import open_backend
 
-    store = open_store(_settings(ctx, index_dir).index_dir)
+    store = open_backend(_settings(ctx, index_dir))
     try:
         data = store.stats()
     finally:
@@ -344,14 +344,16 @@ def related(
     ctx: click.Context, article_id: str, limit: str, before: str | None, index_dir: str | None, as_json: bool
 ) -> None:
     """Show other articles on the same story or topic as ARTICLE_ID (the API's answer)."""
-    from searchsvc.related import related as find_related
+    from searchsvc.engine import open_backend
     from searchsvc.related import related_params
-    from searchsvc.store import open_store
 
     settings = _settings(ctx, index_dir)
     count, until = related_params({"limit": [limit], "before": [before or ""]})
-    with open_store(settings.index_dir) as store:
-        answer = find_related(store, article_id, count, until, settings.search)
+    backend = open_backend(settings)
+    try:
+        answer = backend.related(article_id, count, until, settings.search)
+    finally:
+        backend.close()
     if as_json:
         _echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return
@@ -461,9 +463,9 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the index and print the results (a table, or JSON with --json)."""
+    from searchsvc.engine import open_backend
     from searchsvc.params import request_from_params
     from searchsvc.search import search as run_search
-    from searchsvc.store import open_store
 
     settings = _settings(ctx, index_dir)
     params: dict[str, list[str]] = {"q": [" ".join(query)], "sort": [sort], "page": [page]}
@@ -486,7 +488,7 @@ def search(
             # Bytes that are not UTF-8 on the command line; the API answers 400 for them.
             raise QueryError("bad_request", f"{name!r} is not valid UTF-8")
     request = request_from_params(params, settings.search)
-    store = open_store(settings.index_dir)
+    store = open_backend(settings)
     try:
         response = run_search(store, request, settings.search)
     finally:

@@ -7,6 +7,7 @@ at import time; callers pass the resulting ``Settings`` explicitly.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -79,6 +80,20 @@ class QueryLogSettings:
     flush_seconds: float = 10.0
 
 
+BACKEND_KINDS = ("embedded", "opensearch")
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """Which engine holds the index: the embedded Whoosh index or an OpenSearch cluster."""
+
+    kind: str = "embedded"
+    url: str = "http://127.0.0.1:9200"
+    index: str = "searchsvc"  # the alias; generations are <index>-<stamp>
+    replicas: int = 0
+    timeout: float = 2.0
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings of one searchsvc process."""
@@ -87,6 +102,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     querylog: QueryLogSettings = field(default_factory=QueryLogSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
 
     @property
     def index_dir(self) -> Path:
@@ -106,14 +122,32 @@ _MINIMUMS: dict[tuple[str, str], float] = {
     ("querylog", "keep_days"): 1,
     ("querylog", "max_rows"): 100,
     ("querylog", "flush_seconds"): 0,
+    ("backend", "replicas"): 0,
+    ("backend", "timeout"): 0.1,
+}
+# Settings whose value must match a pattern: a wrong one fails when the file is read, not on first use.
+_PATTERNS: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("backend", "kind"): (re.compile("|".join(BACKEND_KINDS)), "one of " + ", ".join(BACKEND_KINDS)),
+    ("backend", "url"): (
+        re.compile(r"https?://[^\s/?#,]+(/[^\s?#,]*)?(,https?://[^\s/?#,]+(/[^\s?#,]*)?)*"),
+        "an http:// or https:// URL (or several, comma-separated)",
+    ),
+    # OpenSearch index names: lower case, no separators it forbids; "-" is kept for the generation suffix.
+    ("backend", "index"): (
+        re.compile(r"[a-z0-9][a-z0-9_.]{0,199}"),
+        "lower-case letters, digits, '_' or '.'",
+    ),
 }
 
 
 def _check_minimum(section: str, key: str, value: Any) -> None:
-    """Reject a value below the smallest that keeps a limit meaningful."""
+    """Reject a value below the smallest that keeps a limit meaningful, or not of the required form."""
     low = _MINIMUMS.get((section, key))
     if low is not None and value < low:
         raise ConfigError(f"{section}.{key}: {value!r} is below the minimum {low:g}")
+    form = _PATTERNS.get((section, key))
+    if form is not None and not form[0].fullmatch(value):
+        raise ConfigError(f"{section}.{key}: {value!r} is not {form[1]}")
 
 
 def _coerce(section: str, key: str, raw: Any, kind: type) -> Any:

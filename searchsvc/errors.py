@@ -26,6 +26,10 @@ class IndexNotReady(SearchsvcError):
     """There is no index to search yet, or it cannot be opened."""
 
 
+class BackendUnavailable(SearchsvcError):
+    """The search cluster cannot be reached, timed out, or is red; the request may be retried."""
+
+
 class SchemaMismatch(IndexNotReady):
     """The index on disk was built with another schema version."""
 

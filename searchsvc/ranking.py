@@ -147,3 +147,29 @@ def rerank(
         adjusted.append((cand.score * factor, cand.published_ts, cand.docnum))
     adjusted.sort(key=lambda t: (-t[0], -t[1], t[2]))
     return [(docnum, score) for score, _, docnum in adjusted]
+
+
+def text_nearness(tokens: Sequence[str], sequence: Sequence[str]) -> tuple[float, float]:
+    """Return (adjacency, coverage) of the query words ``sequence`` in a field's tokens.
+
+    The measure of ``matching.nearness``, read from the text instead of the read
+    model's positions: the share of neighbouring query-word pairs standing together
+    (one word between counts half), and the share of the query words present.
+    """
+    if not sequence:
+        return 0.0, 0.0
+    at: dict[str, set[int]] = {}
+    for position, token in enumerate(tokens):
+        at.setdefault(token, set()).add(position)
+    distinct = list(dict.fromkeys(sequence))
+    coverage = sum(1 for word in distinct if word in at) / len(distinct)
+    if len(sequence) == 1:
+        return coverage, coverage
+    adjacency = 0.0
+    for left, right in zip(sequence, sequence[1:], strict=False):
+        lefts, rights = at.get(left, set()), at.get(right, set())
+        if any(p + 1 in rights for p in lefts):
+            adjacency += 1.0
+        elif any(p + 2 in rights for p in lefts):
+            adjacency += 0.5
+    return adjacency / (len(sequence) - 1), coverage

@@ -9,16 +9,15 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass, replace
-
-import numpy as np
+from typing import Any
 
 from searchsvc.accents import FOLDED, Plan, Resolution, loosened, plan
-from searchsvc.aliases import Expansion, expand_aliases, load_aliases, widen
+from searchsvc.aliases import Expansion, expand_aliases, load_aliases
 from searchsvc.answers import SEARCH_ANSWERS
+from searchsvc.backend import Attempt, Backend, Matched, Scope
 from searchsvc.config import SearchSettings
-from searchsvc.facets import FilterMasks, build_masks, facet_counts
+from searchsvc.embedded import as_backend
 from searchsvc.highlight import Targets, best_snippet, mark
-from searchsvc.matching import Evaluation, evaluate, key_mask, nearness, partial_matches, top_documents
 from searchsvc.messages import (
     AliasUse,
     Correction,
@@ -27,17 +26,16 @@ from searchsvc.messages import (
     Hit,
     Loosened,
     Reading,
+    ReadingMode,
     SearchRequest,
     SearchResponse,
     Suggestion,
 )
 from searchsvc.params import request_from_params
 from searchsvc.query import ParsedQuery, parse_query
-from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
 from searchsvc.readings import reading_candidates
 from searchsvc.spelling import FEW_RESULTS, document_frequency, suggest_query
 from searchsvc.store import Store
-from searchsvc.topical import on_topic
 
 __all__ = [
     "AliasUse",
@@ -58,20 +56,25 @@ __all__ = [
 _FOLDED_READING = Resolution("", FOLDED, ())
 
 
-def search(store: Store, request: SearchRequest, settings: SearchSettings | None = None) -> SearchResponse:
-    """Run ``request`` against the live index of ``store``; the one call every front end uses.
+def search(
+    index: Backend | Store, request: SearchRequest, settings: SearchSettings | None = None
+) -> SearchResponse:
+    """Run ``request`` against the live index of a backend (or an open store); the one call every front end uses.
 
     The same request with the same settings on the same index state gets the same
     answer, so a state keeps its recent answers (any commit or reindex starts a new state).
     """
     started = time.perf_counter()
+    backend = as_backend(index)
     settings = settings or SearchSettings()
+    state = backend.state_key()
+    if state is None:
+        return _search(backend, request, settings, started)
     key = _answer_key(request, settings)
-    state = store.state
     cached = SEARCH_ANSWERS.get(state, key)
     if cached is not None:
         return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-    response = _search(store, request, settings, started)
+    response = _search(backend, request, settings, started)
     SEARCH_ANSWERS.put(state, key, response)
     return response
 
@@ -83,52 +86,34 @@ def _answer_key(request: SearchRequest, settings: SearchSettings) -> tuple[objec
 
 
 @dataclass(frozen=True)
-class _Match:
-    """What one reading of the query matched: the query as typed and as searched, the masks, the aliases used."""
+class _Context:
+    """What every attempt of one request shares: the request, its filters and settings, the alias table."""
 
-    parsed: ParsedQuery  # the words as typed (or read): what ranks
-    searched: ParsedQuery  # with aliases expanded: what matches and is marked
-    evaluation: Evaluation
-    base: np.ndarray  # matches before the filters (what the facets count)
-    final: np.ndarray  # matches that pass the filters
-    partial: bool
-    aliases: tuple[AliasUse, ...]  # expansions searched
-    resolutions: Plan  # how each word typed with marks is matched
-    offers: tuple[AliasUse, ...] = ()  # expansions the query has but did not search
+    backend: Backend
+    request: SearchRequest
+    settings: SearchSettings
+    scope: Scope
+
+    def attempt(self, parsed: ParsedQuery, expand: bool) -> Attempt:
+        """Understand one reading of the query (marked words resolved, aliases found) as an attempt."""
+        request = self.request
+        expansion = (
+            expand_aliases(parsed, load_aliases(self.settings.aliases))
+            if request.aliases is not False
+            else Expansion(parsed)
+        )
+        resolutions = plan(self.backend, parsed) if request.accents == "match" else {}
+        return Attempt(parsed, expansion, expand, resolutions, self.scope, request, self.settings)
 
 
-def _match(
-    store: Store,
-    parsed: ParsedQuery,
-    masks: FilterMasks,
-    request: SearchRequest,
-    settings: SearchSettings,
-    expand: bool = False,
-) -> _Match:
-    """Resolve marked words, match (widened by the aliases if ``expand``), and fall back to the best partial match."""
-    expansion = (
-        expand_aliases(parsed, load_aliases(settings.aliases))
-        if request.aliases is not False
-        else Expansion(parsed)
-    )
-    searched = expansion if expand else Expansion(parsed)
-    resolutions = plan(store, parsed) if request.accents == "match" else {}
-    evaluation = evaluate(store, parsed, settings, resolutions)
-    if searched.spans:
-        evaluation = widen(store, parsed, evaluation, searched.spans)
-    base = evaluation.required
-    if request.sort != "relevance":
-        base = _on_topic(store, parsed, resolutions, base, masks)
-    final = _apply(base, masks)
-    partial = False
-    if not final.any() and len(evaluation.clause_masks) > 1:
-        base, matched = partial_matches(evaluation, store.columns.live, None)
-        final = _apply(base, masks)
-        partial = bool(matched)
-    offers = () if expand else expansion.uses
-    return _Match(
-        parsed, searched.parsed, evaluation, base, final, partial, searched.uses, resolutions, offers
-    )
+@dataclass(frozen=True)
+class _Outcome:
+    """The attempt an answer is built on, how the query was read, and any correction shown."""
+
+    matched: Matched
+    mode: ReadingMode
+    correction: Correction | None = None
+    suggestion: Suggestion | None = None
 
 
 def _plain_words(parsed: ParsedQuery) -> bool:
@@ -138,159 +123,93 @@ def _plain_words(parsed: ParsedQuery) -> bool:
     )
 
 
-def _search(store: Store, request: SearchRequest, settings: SearchSettings, started: float) -> SearchResponse:
-    """Match, count, rank and render ``request`` (the work behind ``search``)."""
-    parsed = parse_query(request.q, settings.max_query_chars, settings.max_terms)
-    categories = request.categories + parsed.filters.get("category", ())
-    sources = request.sources + parsed.filters.get("source", ())
-    readings = reading_candidates(parsed, lambda folded: document_frequency(store, folded))
-    parsed, mode = readings[0]
-    masks = build_masks(
-        store.columns, categories, sources, request.date_from, request.date_to, _other_mask(store, request)
-    )
-    expand = request.aliases is True
-    match = _match(store, parsed, masks, request, settings, expand)
-    for fallback in readings[1:]:
-        if match.evaluation.required.any():
+def _fewer_keystrokes(
+    ctx: _Context, outcome: _Outcome, readings: list[tuple[ParsedQuery, ReadingMode]]
+) -> _Outcome:
+    """Fallback 1: a keystroke reading that finds nothing gives way to one decoding fewer words, at last none."""
+    for parsed, mode in readings[1:]:
+        if outcome.matched.found:
             break
-        # The keystroke reading finds nothing: decode fewer words, at last none (the words as typed).
-        parsed, mode = fallback
-        match = _match(store, parsed, masks, request, settings, expand)
-    if match.offers and request.aliases is None and (match.partial or not match.final.any()):
-        # The words as typed have no full match: search their aliases too (UBND = Ủy ban nhân dân).
-        widened = _match(store, parsed, masks, request, settings, expand=True)
-        if widened.final.any() and not widened.partial:
-            match = widened
-    total = int(match.final.sum())
-    suggestion = suggest_query(parsed, store, total) if total < FEW_RESULTS or match.partial else None
-    correction = None
-    if suggestion and (match.partial or not total) and not request.as_typed and _plain_words(parsed):
-        # No article has every word as typed: show the correction's results first, if it has full matches.
-        corrected = parse_query(suggestion.text, settings.max_query_chars, settings.max_terms)
-        again = _match(store, corrected, masks, request, settings, expand)
-        if again.final.any() and not again.partial:
-            correction = Correction(suggestion.text, suggestion.html, request.q)
-            parsed, match, suggestion = corrected, again, None
-            total = int(match.final.sum())
-    facets = facet_counts(store.columns, match.base, masks) if request.facets else {}
-    ranked = _order(store, request, match.parsed, match.evaluation, match.final, settings)
-    start = (request.page - 1) * request.per_page
-    page = ranked[start : start + request.per_page]
-    targets = highlight_targets(match.searched, match.resolutions)
-    hits = tuple(_hit(store, docnum, score, targets, request.highlight, settings) for docnum, score in page)
-    folded_total = _folded_total(store, match.parsed, settings, match.resolutions, masks, total)
+        outcome = _Outcome(ctx.backend.match(ctx.attempt(parsed, outcome.matched.attempt.expand)), mode)
+    return outcome
+
+
+def _with_aliases(ctx: _Context, outcome: _Outcome) -> _Outcome:
+    """Fallback 2: words as typed with no full match search their aliases too (UBND = Ủy ban nhân dân)."""
+    matched = outcome.matched
+    if (
+        not matched.attempt.offers
+        or ctx.request.aliases is not None
+        or (matched.total and not matched.partial)
+    ):
+        return outcome
+    widened = ctx.backend.match(ctx.attempt(matched.attempt.parsed, expand=True))
+    if widened.total and not widened.partial:
+        return replace(outcome, matched=widened)
+    return outcome
+
+
+def _corrected(ctx: _Context, outcome: _Outcome) -> _Outcome:
+    """Fallback 3: suggest a correction; show its results first when the words as typed have no full match."""
+    matched = outcome.matched
+    parsed, total = matched.attempt.parsed, matched.total
+    suggestion = suggest_query(parsed, ctx.backend, total) if total < FEW_RESULTS or matched.partial else None
+    outcome = replace(outcome, suggestion=suggestion)
+    if (
+        not suggestion
+        or not (matched.partial or not total)
+        or ctx.request.as_typed
+        or not _plain_words(parsed)
+    ):
+        return outcome
+    settings = ctx.settings
+    corrected = parse_query(suggestion.text, settings.max_query_chars, settings.max_terms)
+    again = ctx.backend.match(ctx.attempt(corrected, matched.attempt.expand))
+    if again.total and not again.partial:
+        correction = Correction(suggestion.text, suggestion.html, ctx.request.q)
+        return replace(outcome, matched=again, correction=correction, suggestion=None)
+    return outcome
+
+
+def _search(
+    backend: Backend, request: SearchRequest, settings: SearchSettings, started: float
+) -> SearchResponse:
+    """Understand ``request``, run its attempts in order, and render the one that answers."""
+    parsed = parse_query(request.q, settings.max_query_chars, settings.max_terms)
+    ctx = _Context(backend, request, settings, Scope.of(request, parsed))
+    readings = reading_candidates(parsed, lambda folded: document_frequency(backend, folded))
+    first, mode = readings[0]
+    outcome = _Outcome(backend.match(ctx.attempt(first, expand=request.aliases is True)), mode)
+    # The attempts after the first, in order; each keeps the outcome it was given unless it finds better.
+    outcome = _fewer_keystrokes(ctx, outcome, readings)
+    outcome = _with_aliases(ctx, outcome)
+    outcome = _corrected(ctx, outcome)
+    matched = outcome.matched
+    attempt = matched.attempt
+    results = backend.results(matched)
+    targets = highlight_targets(attempt.searched, attempt.resolutions)
+    hits = tuple(_hit(fields, score, targets, request.highlight, settings) for fields, score in results.page)
     return SearchResponse(
         query=request.q,
-        total=total,
+        total=matched.total,
         page=request.page,
         per_page=request.per_page,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
         hits=hits,
-        facets=facets,
-        suggestion=suggestion,
-        reading=Reading(mode, parsed.text),
-        partial=match.partial,
+        facets=results.facets,
+        suggestion=outcome.suggestion,
+        reading=Reading(outcome.mode, attempt.parsed.text),
+        partial=matched.partial,
         sort=request.sort,
-        truncated=parsed.truncated,
-        correction=correction,
-        aliases=match.aliases,
-        alias_offers=match.offers,
-        matched_terms=match.evaluation.matched_words(),
+        truncated=attempt.parsed.truncated,
+        correction=outcome.correction,
+        aliases=attempt.aliases,
+        alias_offers=attempt.offers,
+        matched_terms=matched.matched_terms,
         accents=request.accents,
-        folded_total=folded_total,
-        loosened=tuple(Loosened(r.word, r.level, r.terms) for r in loosened(match.resolutions)),
+        folded_total=results.folded_total,
+        loosened=tuple(Loosened(r.word, r.level, r.terms) for r in loosened(attempt.resolutions)),
     )
-
-
-def _on_topic(
-    store: Store, parsed: ParsedQuery, resolutions: Plan, base: np.ndarray, masks: FilterMasks
-) -> np.ndarray:
-    """Return the matches a date sort lists: those with the query's word pairs together, if any pass the filters."""
-    together = on_topic(store, parsed, resolutions)
-    if together is None:
-        return base
-    narrowed = base & together
-    return narrowed if _apply(narrowed, masks).any() else base
-
-
-def _folded_total(
-    store: Store,
-    parsed: ParsedQuery,
-    settings: SearchSettings,
-    resolutions: Plan,
-    masks: FilterMasks,
-    total: int,
-) -> int:
-    """Return how many articles the query matches with accents ignored (the same filters)."""
-    if not any(r.exact for r in resolutions.values()):
-        return total
-    return int(_apply(evaluate(store, parsed, settings).required, masks).sum())
-
-
-def _other_mask(store: Store, request: SearchRequest) -> np.ndarray | None:
-    """Return the author and tag filter mask (None when neither is asked for)."""
-    mask = None
-    if request.authors:
-        mask = key_mask(store, "author_key", request.authors)
-    if request.tags:
-        tags = key_mask(store, "tag_key", request.tags)
-        mask = tags if mask is None else mask & tags
-    return mask
-
-
-def _apply(base: np.ndarray, masks: FilterMasks) -> np.ndarray:
-    """Return the matches that pass every filter."""
-    mask = masks.combined()
-    return base if mask is None else base & mask
-
-
-def _order(
-    store: Store,
-    request: SearchRequest,
-    parsed: ParsedQuery,
-    evaluation: Evaluation,
-    final: np.ndarray,
-    settings: SearchSettings,
-) -> list[tuple[int, float]]:
-    """Return (docnum, score) pairs in result order, as far as the requested page needs."""
-    needed = request.page * request.per_page
-    if request.sort != "relevance" or not parsed.positive:
-        return _by_date(store, final, newest=request.sort != "oldest", limit=needed)
-    scores = evaluation.scores_within(store, final)
-    top = top_documents(scores, final, store.columns.published_ts, max(needed, settings.rerank_depth))
-    head = top[: settings.rerank_depth]
-    sequence = [
-        s.folded
-        for c in parsed.positive
-        if not c.alternatives and c.field in (None, "title")
-        for s in c.syllables
-    ]
-    docnums = [docnum for docnum, _ in head]
-    near = {name: nearness(store, name, sequence, docnums) for name in PROXIMITY_FIELDS}
-    exact_words = [s.exact for s in parsed.all_syllables() if s.accented]
-    candidates = [
-        Candidate(
-            docnum,
-            score,
-            {name: float(near[name].adjacency[i]) for name in PROXIMITY_FIELDS},
-            store.stored(docnum).get("body", "") if exact_words and i < BODY_DEPTH else "",
-            int(store.columns.published_ts[docnum]),
-            float(near["title"].coverage[i]),
-        )
-        for i, (docnum, score) in enumerate(head)
-    ]
-    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1)
-    return reranked + top[settings.rerank_depth :]
-
-
-def _by_date(store: Store, final: np.ndarray, newest: bool, limit: int) -> list[tuple[int, float]]:
-    """Return matches sorted by publication time; undated articles come last either way."""
-    docnums = np.nonzero(final)[0]
-    stamps = store.columns.published_ts[docnums]
-    undated = stamps <= 0
-    key = -stamps if newest else stamps
-    order = np.lexsort((docnums, key, undated))
-    return [(int(d), 0.0) for d in docnums[order[:limit]]]
 
 
 def highlight_targets(parsed: ParsedQuery, resolutions: Plan | None = None) -> Targets:
@@ -333,10 +252,10 @@ def highlight_targets(parsed: ParsedQuery, resolutions: Plan | None = None) -> T
     return Targets(frozenset(words), tuple(prefixes), tuple(dict.fromkeys(phrases)), frozenset(pairs), exact)
 
 
-def query_targets(store: Store, q: str, settings: SearchSettings) -> Targets:
+def query_targets(backend: Backend, q: str, settings: SearchSettings) -> Targets:
     """Return what to mark for a query outside a search (the article page), words typed with marks as matched."""
     parsed = parse_query(q, settings.max_query_chars, settings.max_terms)
-    return highlight_targets(parsed, plan(store, parsed))
+    return highlight_targets(parsed, plan(backend, parsed))
 
 
 def _exact_targets(parsed: ParsedQuery, resolutions: Plan) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -351,10 +270,9 @@ def _exact_targets(parsed: ParsedQuery, resolutions: Plan) -> tuple[tuple[str, t
 
 
 def _hit(
-    store: Store, docnum: int, score: float, targets: Targets, highlight: bool, settings: SearchSettings
+    fields: dict[str, Any], score: float, targets: Targets, highlight: bool, settings: SearchSettings
 ) -> Hit:
     """Build one result row with highlights from the stored article."""
-    fields = store.stored(docnum)
     title = fields.get("title", "")
     lead = fields.get("summary") or ""
     body = fields.get("body", "")

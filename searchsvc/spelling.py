@@ -5,11 +5,9 @@ from __future__ import annotations
 import html
 import itertools
 from collections import Counter
+from typing import Any, Protocol
 
-import numpy as np
-
-from searchsvc.indexview import DocumentView, IndexView
-from searchsvc.matching import phrase_docs, word_slots
+from searchsvc.lexicon import Lexicon
 from searchsvc.messages import Suggestion
 from searchsvc.query import ParsedQuery
 from searchsvc.schema import PROSE_FIELDS
@@ -17,26 +15,44 @@ from searchsvc.text import fold, forms, has_marks, normalize, spans
 
 # Below this many results a reader may have mistyped: offer a corrected query.
 FEW_RESULTS = 5
-# Bodies checked for a word pair when ranking corrections: enough to compare candidates.
-PAIR_CHECK_LIMIT = 2000
-# Articles read for the written forms of a query's words, and how much of each.
-CONTEXT_DOCS = 5
+# How much of each article read for the written forms of a query's words.
 CONTEXT_CHARS = 6_000
 # Syllables either side within which another query word makes an occurrence count as in context.
 NEAR = 4
 
 
-def document_frequency(store: IndexView, folded: str) -> int:
+class Corpus(Protocol):
+    """What corrections read from an index: word counts, word pairs and a few articles (a backend)."""
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """Return the lexicon."""
+        ...
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """Return how many articles hold ``term`` in ``field``."""
+        ...
+
+    def pair_documents(self, first: str, second: str) -> tuple[int, list[dict[str, Any]]]:
+        """Return about how many articles have two folded words adjacent in the body, and a few of them."""
+        ...
+
+    def richest_documents(self, words: list[str]) -> list[dict[str, Any]]:
+        """Return a few articles holding the most of ``words`` (two at least)."""
+        ...
+
+
+def document_frequency(store: Corpus, folded: str) -> int:
     """Return how many documents use a folded word in title or body."""
     return store.doc_frequency("body", folded) + store.doc_frequency("title", folded)
 
 
-def pair_frequency(store: IndexView, first: str, second: str) -> int:
+def pair_frequency(store: Corpus, first: str, second: str) -> int:
     """Return about how many articles have two folded words side by side (titles, then bodies)."""
     known = store.lexicon.pair_count(first, second)
     if known:
         return known
-    return int(_pair_docs(store, first, second).size)
+    return store.pair_documents(first, second)[0]
 
 
 class _Context:
@@ -48,7 +64,7 @@ class _Context:
     query words (`bao` beside `lut` -> `bão`, not the commoner `báo`).
     """
 
-    def __init__(self, store: DocumentView, folded: list[str]) -> None:
+    def __init__(self, store: Corpus, folded: list[str]) -> None:
         self.store = store
         self.folded = folded
         self._forms: dict[str, Counter[str]] | None = None
@@ -58,18 +74,18 @@ class _Context:
         known = self.store.lexicon.pairs.get(first + " " + second)
         if known:
             return known
-        docs = _pair_docs(self.store, first, second)
-        if not docs.size:
+        count, docs = self.store.pair_documents(first, second)
+        if not count:
             return None
         written: Counter[str] = Counter()
-        for docnum in docs[:CONTEXT_DOCS].tolist():
-            runs = _written_runs(self.store, int(docnum))
+        for fields in docs:
+            runs = _written_runs(fields)
             for (w1, f1), (w2, f2) in itertools.pairwise(runs):
                 if f1 == first and f2 == second:
                     written[w1.lower() + " " + w2] += 1
         if not written:
             return None
-        return written.most_common(1)[0][0], int(docs.size)
+        return written.most_common(1)[0][0], count
 
     def word_form(self, folded: str) -> str | None:
         """Return the word's commonest form in the articles holding the most query words, else the lexicon's."""
@@ -89,8 +105,8 @@ class _Context:
             neighbours[second].add(first)
         near: dict[str, Counter[str]] = {}
         anywhere: dict[str, Counter[str]] = {}
-        for docnum in _richest_docs(self.store, list(wanted)):
-            runs = _written_runs(self.store, int(docnum))
+        for fields in self.store.richest_documents(list(wanted)):
+            runs = _written_runs(fields)
             folded_run = [f for _, f in runs]
             for k, (written, folded) in enumerate(runs):
                 if folded not in wanted:
@@ -103,36 +119,8 @@ class _Context:
         return {word: near.get(word) or counts for word, counts in anywhere.items()}
 
 
-def _richest_docs(store: IndexView, words: list[str]) -> list[int]:
-    """Return a few articles holding the most of ``words`` (two at least), in any text field."""
-    size = store.columns.live.shape[0]
-    counts = np.zeros(size, dtype=np.int32)
-    for word in words:
-        present = np.zeros(size, dtype=bool)
-        for field in PROSE_FIELDS:
-            present[store.postings(field, word)[0]] = True
-        counts += present
-    counts[~store.columns.live] = 0
-    if counts.max(initial=0) < min(2, len(words)):
-        return []
-    order = np.argsort(-counts, kind="stable")[:CONTEXT_DOCS]
-    return [int(d) for d in order if counts[d] >= min(2, len(words))]
-
-
-def _pair_docs(store: IndexView, first: str, second: str) -> np.ndarray:
-    """Return the articles (at most PAIR_CHECK_LIMIT checked) with two folded words adjacent in the body."""
-    candidates = np.zeros(store.columns.live.shape[0], dtype=bool)
-    first_ids, _ = store.postings("body", first)
-    second_ids, _ = store.postings("body", second)
-    both = np.intersect1d(first_ids, second_ids, assume_unique=True)[:PAIR_CHECK_LIMIT]
-    candidates[both] = True
-    candidates &= store.columns.live
-    return phrase_docs(store, word_slots("body", (first, second)), candidates)
-
-
-def _written_runs(store: DocumentView, docnum: int) -> list[tuple[str, str]]:
+def _written_runs(fields: dict[str, Any]) -> list[tuple[str, str]]:
     """Return the (written, folded) syllables of an article's title, summary and body, in order."""
-    fields = store.stored(docnum)
     text = "\n".join(fields.get(name) or "" for name in PROSE_FIELDS)
     return [(normalize(raw), forms(raw)[1]) for _, _, raw in spans(text[:CONTEXT_CHARS])]
 
@@ -149,7 +137,7 @@ def _keep_accents(typed: str, corrected: str) -> str | None:
     return None
 
 
-def suggest_query(parsed: ParsedQuery, store: DocumentView, total: int) -> Suggestion | None:
+def suggest_query(parsed: ParsedQuery, store: Corpus, total: int) -> Suggestion | None:
     """Return a corrected query (typos fixed, accents restored) or None when nothing changes."""
     syllables = [
         s for c in parsed.positive if not c.alternatives and c.field in (None, "title") for s in c.syllables

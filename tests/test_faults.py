@@ -120,6 +120,10 @@ class SurrogateStore:
         """Report ok."""
         return {"status": "ok", "generation": self.generation, "documents": 1}
 
+    def related(self, article_id: str, limit: int, before, settings) -> RelatedResponse:
+        """Answer related articles whose id, title and category hold lone surrogates."""
+        return surrogate_related(self, article_id, limit, before, settings)
+
 
 def surrogate_response(request: SearchRequest) -> SearchResponse:
     """Return a search response whose every text holds a lone surrogate."""
@@ -146,7 +150,6 @@ def surrogate_web(demo_settings, monkeypatch):
     monkeypatch.setattr(
         "searchsvc.search.search", lambda store, request, settings=None: surrogate_response(request)
     )
-    monkeypatch.setattr("searchsvc.web.pages.related", surrogate_related)
     return create_app(demo_settings).test_client()
 
 

@@ -38,8 +38,10 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     # Matching over an IndexView, and the per-state memos of the search layer.
     # Ranking names the schema's field groups, so it stands here, not with the pure word functions.
     ("matching", ("ranking", "accents", "spelling", "matching", "aliases", "topical", "answers")),
-    # The one core call, and related articles.
-    ("search", ("search", "related")),
+    # The one core call over the backend contract, the embedded backend, and related articles.
+    ("search", ("backend", "embedded", "search", "related")),
+    # The OpenSearch backend (its indexing and its searching), and the one place that picks a backend.
+    ("engines", ("opensearch", "engine")),
     # Front ends: only web imports Flask, only cli click; the CLI also drives the write side.
     ("front ends", ("web", "cli")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from searchsvc.embedded import EmbeddedBackend
 from searchsvc.messages import Suggestion
 from searchsvc.query import parse_query
 from searchsvc.spelling import _keep_accents, document_frequency, suggest_query
@@ -31,11 +32,11 @@ def test_document_frequency_counts_titles_and_bodies(store: Store) -> None:
     ],
 )
 def test_suggest_query(store: Store, typed: str, total: int, expected: Suggestion | None) -> None:
-    assert suggest_query(parse_query(typed), store, total) == expected
+    assert suggest_query(parse_query(typed), EmbeddedBackend(store), total) == expected
 
 
 def test_nothing_to_suggest_for_an_exclusion_only_query(store: Store) -> None:
-    assert suggest_query(parse_query("-bão"), store, 0) is None
+    assert suggest_query(parse_query("-bão"), EmbeddedBackend(store), 0) is None
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ from searchsvc.config import Settings, load_settings
 from searchsvc.text import encodable
 
 if TYPE_CHECKING:
+    from searchsvc.backend import Backend
     from searchsvc.messages import SearchResponse
-    from searchsvc.store import Store
 
 SETTINGS_KEY = "searchsvc.settings"
 STORE_KEY = "searchsvc.store"
@@ -71,16 +71,16 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class StoreHolder:
-    """Open the index store lazily, once per process, and retry while there is none."""
+    """Open the configured backend lazily, once per process, and retry while there is none."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._store: Store | None = None
+        self._store: Backend | None = None
         self._pid = 0
 
-    def get(self) -> Store:
-        """Return the refreshed store of this process, opening it on first use."""
+    def get(self) -> Backend:
+        """Return the refreshed backend of this process, opening it on first use."""
         store = self._store
         # A store opened before a fork shares file offsets with the parent: reopen it.
         if store is None or self._pid != os.getpid():
@@ -93,11 +93,11 @@ class StoreHolder:
         store.refresh()
         return store
 
-    def _open(self) -> Store:
-        """Open the store of the configured index directory (raises ``IndexNotReady``)."""
-        from searchsvc.store import open_store
+    def _open(self) -> Backend:
+        """Open the configured backend (raises ``IndexNotReady`` or ``BackendUnavailable``)."""
+        from searchsvc.engine import open_backend
 
-        return open_store(self.settings.index_dir)
+        return open_backend(self.settings)
 
     def close(self) -> None:
         """Close the store if this process opened one."""
@@ -165,8 +165,8 @@ def current_settings() -> Settings:
     return settings
 
 
-def current_store() -> Store:
-    """Return the app's refreshed store, raising ``IndexNotReady`` while there is no index."""
+def current_store() -> Backend:
+    """Return the app's refreshed backend, raising ``IndexNotReady`` while there is no index."""
     stores: StoreHolder = current_app.extensions[STORE_KEY]
     return stores.get()
 

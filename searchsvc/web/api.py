@@ -27,10 +27,10 @@ def search_articles() -> Response:
 @bp.get("/api/articles/<path:article_id>/related")
 def related_articles(article_id: str) -> Response:
     """Return other articles on the same story or topic (``limit``, ``before``), or 404."""
-    from searchsvc.related import related, related_params
+    from searchsvc.related import related_params
 
     limit, before = related_params(request.args.to_dict(flat=False))
-    answer = related(current_store(), article_id, limit, before, current_settings().search)
+    answer = current_store().related(article_id, limit, before, current_settings().search)
     return jsonify(answer.to_dict())
 
 
@@ -57,9 +57,13 @@ def suggest() -> Response:
 
 @bp.get("/healthz")
 def health() -> Response:
-    """Report the generation this process serves: ok, or degraded with why (503 while there is no index)."""
-    response = jsonify(current_store().health())
+    """Report the generation this process serves: ok, or degraded with why (503 while nothing can be served)."""
+    report = current_store().health()
+    serving = report.pop("serving", True)
+    response = jsonify(report)
     response.headers["Cache-Control"] = "no-store"
+    if not serving:
+        response.status_code = 503
     return response
 
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from searchsvc.errors import IndexNotReady, NotFound, QueryError
+from searchsvc.errors import BackendUnavailable, IndexNotReady, NotFound, QueryError
 from searchsvc.web import TextResponse
 
 # Only same-origin resources; no inline script or style; never framed.
@@ -161,6 +161,20 @@ def handle_index_not_ready(exc: IndexNotReady) -> Response:
     return response
 
 
+def handle_backend_unavailable(exc: BackendUnavailable) -> Response:
+    """Answer 503 while the search cluster is unreachable, slow or red; the next request tries again.
+
+    The reason (refused, timed out, red) says what the operator should look at and
+    names no address, so the client gets it as is.
+    """
+    from flask import current_app
+
+    current_app.logger.warning("search backend unavailable: %s", exc)
+    response = error_response(503, "backend_unavailable", str(exc))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def handle_http_error(exc: HTTPException) -> Response:
     """Answer Werkzeug's HTTP errors (404 route, 405, 413 body ...) in our shape."""
     status = exc.code or 500
@@ -197,6 +211,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(QueryError, handle_query_error)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(IndexNotReady, handle_index_not_ready)
+    app.register_error_handler(BackendUnavailable, handle_backend_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)
     # This edge is where unexpected errors must become a clean 500, so it catches everything.
     app.register_error_handler(Exception, handle_unexpected)

@@ -113,25 +113,25 @@ class IndexCollector:
         except IndexNotReady:
             yield GaugeMetricFamily("searchsvc_index_ready", "1 when an index is being served.", value=0)
             return
-        state = store.state
+        health = store.health()
         yield GaugeMetricFamily("searchsvc_index_ready", "1 when an index is being served.", value=1)
         yield GaugeMetricFamily(
             "searchsvc_index_degraded",
             "1 when a newer generation cannot be served.",
-            value=int(bool(store.problem)),
+            value=int(health.get("status") != "ok"),
         )
         info = GaugeMetricFamily(
             "searchsvc_index_generation_info",
             "The index generation served (label), always 1.",
             labels=["generation"],
         )
-        info.add_metric([state.generation.name], 1)
+        info.add_metric([store.generation], 1)
         yield info
-        yield GaugeMetricFamily("searchsvc_index_documents", "Searchable documents.", value=state.doc_count)
+        yield GaugeMetricFamily("searchsvc_index_documents", "Searchable documents.", value=store.doc_count)
         yield GaugeMetricFamily(
-            "searchsvc_index_segments", "Segments of the live generation.", value=len(state.parts)
+            "searchsvc_index_segments", "Segments of the live generation.", value=health.get("segments", 0)
         )
-        committed, took = reindex_figures(state.generation.name, state.generation.manifest.get("created"))
+        committed, took = reindex_figures(store.generation, store.created)
         if committed is not None:
             yield GaugeMetricFamily(
                 "searchsvc_last_reindex_timestamp_seconds",

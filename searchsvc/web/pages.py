@@ -26,7 +26,6 @@ from searchsvc.errors import QueryError
 from searchsvc.highlight import mark
 from searchsvc.messages import SORTS
 from searchsvc.params import request_from_params
-from searchsvc.related import related
 from searchsvc.search import SearchResponse, query_targets
 from searchsvc.text import encodable
 from searchsvc.web import TextResponse, current_settings, current_store, run_search
@@ -449,7 +448,7 @@ def article(article_id: str) -> Response:
         paragraphs=[mark(p, targets) for p in paragraphs(body)],
         source_url=web_url(stored.get("url")),
         back_url=back_url,
-        related=related(store, article_id, RELATED_ON_PAGE, None, limits).items,
+        related=store.related(article_id, RELATED_ON_PAGE, None, limits).items,
     )
     return TextResponse(html_page, mimetype="text/html")
 
