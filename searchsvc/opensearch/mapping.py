@@ -12,8 +12,8 @@ identity on them. Their analyzers give the same terms at the same positions as
   two ``pattern_replace`` char filters mark the pairs to move (open syllables,
   then closed ones, with the same look-arounds), one ``mapping`` char filter
   moves and unmarks them; then ``lowercase``;
-- ``vi_folded`` adds ``asciifolding`` (``đ`` -> ``d``) and drops stray combining
-  marks, as ``text.fold`` does.
+- ``vi_folded`` adds ``asciifolding`` (``đ`` -> ``d``), lower case again (it
+  spells ``ǧ`` as ``G``) and drops stray combining marks, as ``text.fold`` does.
 
 What no built-in filter reproduces exactly is done in Python before sending
 (``index_text``): a syllable holding a letter outside the Latin letters whose
@@ -164,7 +164,8 @@ def analysis() -> dict[str, Any]:
                 "type": "custom",
                 "char_filter": ["vi_eth"],
                 "tokenizer": "vi_syllable",
-                "filter": ["vi_unprotect", "lowercase", "asciifolding", "vi_strip_marks"],
+                # asciifolding spells ǧ as G: lower case once more after it.
+                "filter": ["vi_unprotect", "lowercase", "asciifolding", "lowercase", "vi_strip_marks"],
             },
         },
     }

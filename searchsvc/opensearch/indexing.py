@@ -1,0 +1,549 @@
+"""Build, switch and update the article index in an OpenSearch cluster.
+
+A reindex mirrors ``searchsvc.indexer.reindex``: the same readers, rejects,
+warnings and progress. It loads a new index ``<alias>-<UTC stamp>`` (no refresh,
+no replicas while loading), checks its document count, then moves the alias in
+one ``_aliases`` call, so readers see the old generation or the new one, never a
+half-built one; a killed or failed build leaves the alias where it was, and the
+next reindex deletes what it left. The lexicon (suggestions, completions, word
+pairs) is built in the same pass and stored in the cluster, in ``<alias>-meta``,
+so every serving machine loads the same one (``load_lexicon``).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from opensearchpy import OpenSearch
+from opensearchpy import exceptions as os_errors
+from opensearchpy.helpers import streaming_bulk
+
+from searchsvc.article import Article
+from searchsvc.config import Settings
+from searchsvc.errors import BuildFailed, IndexNotReady
+from searchsvc.indexer import NothingToIndex, ReindexReport, read_articles
+from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
+from searchsvc.lexicon import Lexicon, LexiconBuilder
+from searchsvc.opensearch.client import backend_errors, check_health, connect, live_index
+from searchsvc.opensearch.mapping import creation_body, to_os_document
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+# Bulk requests carry whole articles (three copies of the text): larger chunks, a longer timeout.
+CHUNK_DOCS = 500
+CHUNK_BYTES = 20_000_000
+BULK_TIMEOUT = 120.0
+LEXICON_CHUNK_BYTES = 4_000_000
+LEXICON_FORMAT = 1
+META_SUFFIX = "-meta"
+
+
+def generation_pattern(alias: str) -> re.Pattern[str]:
+    """Return the pattern of the generation names of ``alias`` (``<alias>-20261207t204224123456z``)."""
+    return re.compile(re.escape(alias) + r"-\d{8}t\d{12}z")
+
+
+def new_generation(alias: str) -> str:
+    """Return the name of a new generation of ``alias``: a UTC stamp, like the embedded generations."""
+    return f"{alias}-{datetime.now(UTC).strftime('%Y%m%dt%H%M%S%fz')}"
+
+
+def alias_of(concrete_index: str) -> str:
+    """Return the alias a generation belongs to (alias names hold no '-')."""
+    return concrete_index.rsplit("-", 1)[0]
+
+
+class _Load:
+    """One bulk load's bookkeeping: what was read, what the cluster took, what it refused."""
+
+    def __init__(self, index: str) -> None:
+        self.index = index
+        self.read = 0
+        self.written = 0
+        self.last_ok: dict[str, bool] = {}
+        self.rejects: list[Reject] = []
+
+    def actions(self, articles: Iterable[Article], op: str = "index") -> Iterator[dict[str, Any]]:
+        """Yield one bulk action per article (the later of two with one id overwrites the earlier)."""
+        for article in articles:
+            self.read += 1
+            yield {
+                "_op_type": op,
+                "_index": self.index,
+                "_id": article.id,
+                "_source": to_os_document(article),
+            }
+
+    def take(self, results: Iterable[tuple[bool, dict[str, Any]]]) -> None:
+        """Record each bulk item's outcome; a refused article becomes a reject naming why."""
+        for ok, item in results:
+            (op, info), *_ = item.items()
+            article_id = str(info.get("_id", ""))
+            self.last_ok[article_id] = ok
+            if ok:
+                self.written += 1
+                continue
+            error = info.get("error") or {}
+            reason = error.get("reason", error) if isinstance(error, dict) else error
+            kind = error.get("type", "error") if isinstance(error, dict) else "error"
+            self.rejects.append(
+                Reject(
+                    self.index,
+                    None,
+                    f"article {article_id!r} refused by the search cluster: {kind}: {reason}",
+                )
+            )
+
+    @property
+    def expected(self) -> int:
+        """Return how many documents the index must hold: distinct ids whose last write succeeded."""
+        return sum(self.last_ok.values())
+
+
+def _bulk(client: OpenSearch, actions: Iterable[dict[str, Any]], **params: Any) -> Iterator[tuple[bool, Any]]:
+    """Send ``actions`` in chunks and yield each item's outcome; a failed request raises."""
+    yield from streaming_bulk(
+        client,
+        actions,
+        chunk_size=CHUNK_DOCS,
+        max_chunk_bytes=CHUNK_BYTES,
+        raise_on_error=False,
+        raise_on_exception=True,
+        max_retries=2,  # 429: the cluster's write queue is full for a moment
+        initial_backoff=1,
+        request_timeout=BULK_TIMEOUT,
+        **params,
+    )
+
+
+def reindex(
+    settings: Settings,
+    sources: Sequence[str | Path],
+    progress: Progress | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
+) -> ReindexReport:
+    """Load ``sources`` into a new generation and move the alias to it once its count is verified."""
+    started = time.perf_counter()
+    expand_sources(sources)  # fail on a missing source before touching the cluster
+    alias = settings.backend.index
+    client = connect(settings)
+    report = ReindexReport()
+    with backend_errors():
+        check_health(client)
+        remove_unfinished(client, alias)
+        name = new_generation(alias)
+        body = creation_body(name, datetime.now(UTC).isoformat(timespec="seconds"), replicas=0)
+        body["settings"]["index"]["refresh_interval"] = "-1"
+        body["mappings"]["_meta"]["complete"] = False
+        client.indices.create(index=name, body=body, params={"wait_for_active_shards": "1"})
+        try:
+            load = _load_generation(client, name, sources, report, progress, limits)
+            _finish_generation(client, name, settings.backend.replicas, load.expected)
+            _switch_alias(client, alias, name)
+        except BaseException:
+            # A failed build never stays behind; a killed one is removed by the next reindex.
+            _delete_quietly(client, name)
+            raise
+        prune_generations(client, alias, settings.index.keep_generations)
+        report.size_bytes = index_size(client, name)
+    report.generation = name
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _load_generation(
+    client: OpenSearch,
+    name: str,
+    sources: Sequence[str | Path],
+    report: ReindexReport,
+    progress: Progress | None,
+    limits: IngestLimits,
+) -> _Load:
+    """Stream the articles of ``sources`` into index ``name`` and store the lexicon built on the way."""
+    ingest = IngestReport()
+    lexicon = LexiconBuilder()
+    load = _Load(name)
+    seen: set[str] = set()
+
+    def articles() -> Iterator[Article]:
+        for article in ingest.collect(iter_sources(sources, limits)):
+            lexicon.add(article.title, article.summary)
+            if article.id in seen:
+                report.duplicates += 1
+                report.duplicate_ids.append(article.id)
+            seen.add(article.id)
+            yield article
+            if progress is not None and load.read % 1000 == 0:
+                progress(load.written, load.read)
+
+    load.take(_bulk(client, load.actions(articles())))
+    report.rejects = ingest.rejects + load.rejects
+    report.warnings = ingest.warnings
+    report.indexed = load.expected
+    if not load.expected:
+        raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
+    store_lexicon(client, name, lexicon.build())
+    if progress is not None:
+        progress(load.written, load.read)
+    return load
+
+
+def _finish_generation(client: OpenSearch, name: str, replicas: int, expected: int) -> None:
+    """Restore refresh and replicas, refresh, and check the index holds ``expected`` documents."""
+    client.indices.put_settings(
+        index=name, body={"index": {"refresh_interval": "1s", "number_of_replicas": replicas}}
+    )
+    client.indices.refresh(index=name, request_timeout=BULK_TIMEOUT)
+    counted = int(client.count(index=name)["count"])
+    if counted != expected:
+        raise BuildFailed(
+            f"the new index {name} holds {counted} documents, {expected} were written; "
+            "the live index is unchanged"
+        )
+    meta = client.indices.get_mapping(index=name)[name]["mappings"].get("_meta", {})
+    client.indices.put_mapping(index=name, body={"_meta": dict(meta, complete=True, documents=counted)})
+    if replicas:
+        # Readers move to the new index only once its copies exist (yellow would lose them with one node).
+        client.cluster.health(
+            index=name, wait_for_status="green", params={"timeout": "120s"}, request_timeout=BULK_TIMEOUT
+        )
+
+
+def _switch_alias(client: OpenSearch, alias: str, name: str) -> None:
+    """Point ``alias`` at ``name`` alone, in one atomic ``_aliases`` call."""
+    actions: list[dict[str, Any]] = []
+    try:
+        current = list(client.indices.get_alias(name=alias))
+    except os_errors.NotFoundError:
+        current = []
+    actions += [{"remove": {"index": old, "alias": alias}} for old in current]
+    actions.append({"add": {"index": name, "alias": alias}})
+    client.indices.update_aliases(body={"actions": actions})
+
+
+def _generations(client: OpenSearch, alias: str) -> dict[str, dict[str, Any]]:
+    """Return the generations of ``alias`` in the cluster with their ``_meta``, oldest first."""
+    pattern = generation_pattern(alias)
+    try:
+        found = client.indices.get_mapping(index=f"{alias}-*", params={"expand_wildcards": "all"})
+    except os_errors.NotFoundError:
+        return {}
+    return {
+        name: body.get("mappings", {}).get("_meta") or {}
+        for name, body in sorted(found.items())
+        if pattern.fullmatch(name)
+    }
+
+
+def _aliased(client: OpenSearch, alias: str) -> set[str]:
+    """Return the indexes ``alias`` points at now."""
+    try:
+        return set(client.indices.get_alias(name=alias))
+    except os_errors.NotFoundError:
+        return set()
+
+
+def remove_unfinished(client: OpenSearch, alias: str) -> list[str]:
+    """Delete generations a killed reindex left unfinished (never the live one); return their names.
+
+    One reindex at a time per alias: a second one would delete the first's build.
+    """
+    live = _aliased(client, alias)
+    removed = [
+        name
+        for name, meta in _generations(client, alias).items()
+        if not meta.get("complete") and name not in live
+    ]
+    for name in removed:
+        _delete_quietly(client, name)
+    return removed
+
+
+def prune_generations(client: OpenSearch, alias: str, keep: int) -> list[str]:
+    """Delete old generations and their lexicons, keeping the newest ``keep`` (the live one always)."""
+    live = _aliased(client, alias)
+    olds = [name for name in _generations(client, alias) if name not in live]
+    doomed = olds[: max(0, len(olds) - max(keep, 1) + 1)]
+    for name in doomed:
+        _delete_quietly(client, name)
+    return doomed
+
+
+def _delete_quietly(client: OpenSearch, name: str) -> None:
+    """Delete an index and its lexicon; a cluster that cannot be reached leaves them to the next reindex."""
+    try:
+        client.indices.delete(index=name, ignore_unavailable=True)
+        meta = alias_of(name) + META_SUFFIX
+        client.delete_by_query(
+            index=meta,
+            body={"query": {"term": {"generation": name}}},
+            params={"ignore_unavailable": "true", "refresh": "true", "conflicts": "proceed"},
+        )
+    except os_errors.TransportError as exc:
+        log.warning(
+            "could not delete %s from the search cluster (%s); the next reindex will", name, exc.error
+        )
+
+
+def index_size(client: OpenSearch, name: str) -> int:
+    """Return the bytes the index's primary shards use."""
+    stats = client.indices.stats(index=name, metric="store")
+    return int(stats["indices"][name]["primaries"]["store"]["size_in_bytes"])
+
+
+# ---------------------------------------------------------------- the lexicon, stored in the cluster
+
+
+def _meta_index_body() -> dict[str, Any]:
+    """Return the definition of ``<alias>-meta``: lexicon chunks by generation, nothing searched."""
+    return {
+        "settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-all"}},
+        "mappings": {
+            "dynamic": "strict",
+            "properties": {
+                "generation": {"type": "keyword"},
+                "kind": {"type": "keyword"},
+                "part": {"type": "integer"},
+                "parts": {"type": "integer"},
+                "sha256": {"type": "keyword", "index": False},
+                "bytes": {"type": "long", "index": False},
+                "format": {"type": "integer", "index": False},
+                "data": {"type": "binary"},
+            },
+        },
+    }
+
+
+def lexicon_bytes(lexicon: Lexicon) -> bytes:
+    """Return the lexicon as gzipped JSON: plain data, so loading it runs no code (unlike a pickle)."""
+    data = {
+        "words": lexicon.words,
+        "pairs": lexicon.pairs,
+        "keys": lexicon.keys,
+        "entries": lexicon.entries,
+        "short": lexicon.short,
+    }
+    return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), mtime=0)
+
+
+def lexicon_from_bytes(raw: bytes) -> Lexicon:
+    """Return the lexicon of ``lexicon_bytes``."""
+    data = json.loads(gzip.decompress(raw))
+    return Lexicon(
+        words={k: (v[0], v[1]) for k, v in data["words"].items()},
+        pairs={k: (v[0], v[1]) for k, v in data["pairs"].items()},
+        keys=data["keys"],
+        entries=[(e[0], e[1]) for e in data["entries"]],
+        short=data["short"],
+    )
+
+
+def store_lexicon(client: OpenSearch, generation: str, lexicon: Lexicon) -> str:
+    """Write a generation's lexicon to ``<alias>-meta`` in chunks with its checksum; return the checksum."""
+    meta = alias_of(generation) + META_SUFFIX
+    if not client.indices.exists(index=meta):
+        try:
+            client.indices.create(index=meta, body=_meta_index_body())
+        except os_errors.RequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+    raw = lexicon_bytes(lexicon)
+    digest = hashlib.sha256(raw).hexdigest()
+    chunks = [raw[i : i + LEXICON_CHUNK_BYTES] for i in range(0, len(raw), LEXICON_CHUNK_BYTES)] or [b""]
+    for part, chunk in enumerate(chunks):
+        doc = {
+            "generation": generation,
+            "kind": "lexicon-part",
+            "part": part,
+            "data": base64.b64encode(chunk).decode(),
+        }
+        client.index(index=meta, id=f"{generation}:lexicon:{part}", body=doc, request_timeout=BULK_TIMEOUT)
+    header = {
+        "generation": generation,
+        "kind": "lexicon",
+        "parts": len(chunks),
+        "sha256": digest,
+        "bytes": len(raw),
+        "format": LEXICON_FORMAT,
+    }
+    # The header goes last: a lexicon with a header is complete.
+    client.index(index=meta, id=f"{generation}:lexicon", body=header, refresh="true")
+    return digest
+
+
+def default_cache_dir() -> Path:
+    """Return where lexicons fetched from the cluster are kept (rebuildable: a fetch writes it anew)."""
+    return Path(tempfile.gettempdir()) / "searchsvc-lexicons"
+
+
+def load_lexicon(client: OpenSearch, concrete_index: str, cache_dir: Path | None = None) -> Lexicon:
+    """Return the lexicon of a generation, from the local cache when its checksum matches, else the cluster."""
+    meta = alias_of(concrete_index) + META_SUFFIX
+    with backend_errors():
+        try:
+            header = client.get(index=meta, id=f"{concrete_index}:lexicon")["_source"]
+        except os_errors.NotFoundError:
+            raise IndexNotReady(
+                f"the search index {concrete_index} has no lexicon in {meta}: run `searchsvc reindex`"
+            ) from None
+        cache = (cache_dir or default_cache_dir()) / f"{concrete_index}.lexicon.json.gz"
+        raw = cache.read_bytes() if cache.is_file() else b""
+        if hashlib.sha256(raw).hexdigest() != header["sha256"]:
+            raw = _fetch_lexicon(client, meta, concrete_index, int(header["parts"]))
+            if hashlib.sha256(raw).hexdigest() != header["sha256"]:
+                raise IndexNotReady(
+                    f"the lexicon of {concrete_index} in the search cluster is damaged (checksum): "
+                    "run `searchsvc reindex`"
+                )
+            _write_cache(cache, raw)
+    return lexicon_from_bytes(raw)
+
+
+def _fetch_lexicon(client: OpenSearch, meta: str, generation: str, parts: int) -> bytes:
+    """Read a lexicon's chunks from the cluster, in order."""
+    chunks = []
+    for part in range(parts):
+        try:
+            doc = client.get(index=meta, id=f"{generation}:lexicon:{part}", request_timeout=BULK_TIMEOUT)
+        except os_errors.NotFoundError:
+            raise IndexNotReady(
+                f"the lexicon of {generation} lacks part {part}: run `searchsvc reindex`"
+            ) from None
+        chunks.append(base64.b64decode(doc["_source"]["data"]))
+    return b"".join(chunks)
+
+
+def _write_cache(path: Path, raw: bytes) -> None:
+    """Write a fetched lexicon to the cache atomically; an unwritable cache is only slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{time.monotonic_ns()}")
+        tmp.write_bytes(raw)
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("could not cache the lexicon in %s: %s", path.parent, exc.strerror or exc)
+
+
+# ---------------------------------------------------------------- index add / delete
+
+
+def add_articles(
+    settings: Settings, sources: Sequence[str | Path], limits: IngestLimits = DEFAULT_LIMITS
+) -> ReindexReport:
+    """Insert or replace the articles of ``sources`` in the live index; searchable when this returns."""
+    started = time.perf_counter()
+    expand_sources(sources)
+    report = ReindexReport()
+    articles = read_articles(sources, report, limits)
+    if not articles:
+        raise NothingToIndex(", ".join(map(str, sources)), "no valid article found")
+    client = connect(settings)
+    with backend_errors():
+        live = live_index(client, settings.backend.index)
+        load = _Load(live)
+        # wait_for: the command returns once a refresh has made the articles searchable.
+        load.take(_bulk(client, load.actions(articles), refresh="wait_for"))
+    report.rejects += load.rejects
+    report.indexed = load.expected
+    report.generation = live
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def delete_articles(settings: Settings, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Delete articles by id from the live index; return (deleted, missing)."""
+    client = connect(settings)
+    deleted: list[str] = []
+    missing: list[str] = []
+    with backend_errors():
+        live = live_index(client, settings.backend.index)
+        actions = ({"_op_type": "delete", "_index": live, "_id": i} for i in dict.fromkeys(ids))
+        outcome: dict[str, bool] = {}
+        for ok, item in _bulk(client, actions, refresh="wait_for"):
+            info = item["delete"]
+            if not ok and info.get("status") != 404:
+                error = info.get("error") or {}
+                raise BuildFailed(f"the search cluster could not delete {info.get('_id')!r}: {error}")
+            outcome[str(info["_id"])] = ok
+    for article_id in ids:
+        (deleted if outcome.get(article_id) else missing).append(article_id)
+    return deleted, missing
+
+
+# ---------------------------------------------------------------- stats
+
+
+def stats(settings: Settings) -> dict[str, Any]:
+    """Return what ``Store.stats`` returns, read from the live index with one count and one aggregation."""
+    client = connect(settings)
+    with backend_errors():
+        live = live_index(client, settings.backend.index)
+        meta = client.indices.get_mapping(index=live)[live]["mappings"].get("_meta", {})
+        body = {
+            "size": 0,
+            "track_total_hits": True,
+            "aggs": {
+                "dated": {"filter": {"range": {"day": {"gt": 0}}}, "aggs": _date_range_aggs()},
+                "categories": {"terms": {"field": "category", "size": 10_000}},
+                "sources": {"terms": {"field": "source", "size": 10_000}},
+            },
+        }
+        found = client.search(index=live, body=body)
+        segments = client.indices.segments(index=live)
+        size = index_size(client, live)
+    aggs = found["aggregations"]
+    dated = aggs["dated"]
+    return {
+        "generation": live,
+        "schema_version": meta.get("schema_version"),
+        "created": meta.get("created"),
+        "documents": int(found["hits"]["total"]["value"]),
+        "segments": _segment_count(segments, live),
+        "size_bytes": size,
+        "dated_documents": int(dated["doc_count"]),
+        "date_range": _day_range(dated) if dated["doc_count"] else None,
+        "categories": _bucket_counts(aggs["categories"]),
+        "sources": _bucket_counts(aggs["sources"]),
+    }
+
+
+def _date_range_aggs() -> dict[str, Any]:
+    """Return the aggregations of the first and last publication day."""
+    return {"first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}}}
+
+
+def _day_range(dated: dict[str, Any]) -> list[str]:
+    """Return the first and last day as ``YYYY-MM-DD``."""
+    return [_day_text(int(dated["first"]["value"])), _day_text(int(dated["last"]["value"]))]
+
+
+def _day_text(day: int) -> str:
+    """Return a ``YYYYMMDD`` number as ``YYYY-MM-DD``."""
+    return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
+
+
+def _bucket_counts(agg: dict[str, Any]) -> dict[str, int]:
+    """Return a terms aggregation's counts, most frequent first, then by value (as ``Store.stats``)."""
+    pairs = [(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"]]
+    return dict(sorted(pairs, key=lambda p: (-p[1], p[0])))
+
+
+def _segment_count(segments: dict[str, Any], name: str) -> int:
+    """Return how many segments the index's primary shards hold."""
+    shards = segments["indices"][name]["shards"]
+    return sum(
+        len(copy["segments"]) for copies in shards.values() for copy in copies if copy["routing"]["primary"]
+    )
