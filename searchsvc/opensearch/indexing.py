@@ -35,7 +35,7 @@ from searchsvc.errors import BuildFailed, IndexNotReady
 from searchsvc.indexer import NothingToIndex, ReindexReport, read_articles
 from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
 from searchsvc.lexicon import Lexicon, LexiconBuilder
-from searchsvc.opensearch.client import backend_errors, check_health, connect, live_index
+from searchsvc.opensearch.client import backend_errors, check_health, connect, live_index, missing
 from searchsvc.opensearch.mapping import creation_body, to_os_document
 
 log = logging.getLogger(__name__)
@@ -224,12 +224,9 @@ def _finish_generation(client: OpenSearch, name: str, replicas: int, expected: i
 
 def _switch_alias(client: OpenSearch, alias: str, name: str) -> None:
     """Point ``alias`` at ``name`` alone, in one atomic ``_aliases`` call."""
-    actions: list[dict[str, Any]] = []
-    try:
-        current = list(client.indices.get_alias(name=alias))
-    except os_errors.NotFoundError:
-        current = []
-    actions += [{"remove": {"index": old, "alias": alias}} for old in current]
+    actions: list[dict[str, Any]] = [
+        {"remove": {"index": old, "alias": alias}} for old in _aliased(client, alias)
+    ]
     actions.append({"add": {"index": name, "alias": alias}})
     client.indices.update_aliases(body={"actions": actions})
 
@@ -250,10 +247,8 @@ def _generations(client: OpenSearch, alias: str) -> dict[str, dict[str, Any]]:
 
 def _aliased(client: OpenSearch, alias: str) -> set[str]:
     """Return the indexes ``alias`` points at now."""
-    try:
-        return set(client.indices.get_alias(name=alias))
-    except os_errors.NotFoundError:
-        return set()
+    found = client.indices.get_alias(name=alias, ignore=404)
+    return set() if missing(found) else set(found)
 
 
 def remove_unfinished(client: OpenSearch, alias: str) -> list[str]:
@@ -393,12 +388,12 @@ def load_lexicon(client: OpenSearch, concrete_index: str, cache_dir: Path | None
     """Return the lexicon of a generation, from the local cache when its checksum matches, else the cluster."""
     meta = alias_of(concrete_index) + META_SUFFIX
     with backend_errors():
-        try:
-            header = client.get(index=meta, id=f"{concrete_index}:lexicon")["_source"]
-        except os_errors.NotFoundError:
+        found = client.get(index=meta, id=f"{concrete_index}:lexicon", ignore=404)
+        if missing(found):
             raise IndexNotReady(
                 f"the search index {concrete_index} has no lexicon in {meta}: run `searchsvc reindex`"
-            ) from None
+            )
+        header = found["_source"]
         cache = (cache_dir or default_cache_dir()) / f"{concrete_index}.lexicon.json.gz"
         raw = cache.read_bytes() if cache.is_file() else b""
         if hashlib.sha256(raw).hexdigest() != header["sha256"]:
@@ -416,12 +411,11 @@ def _fetch_lexicon(client: OpenSearch, meta: str, generation: str, parts: int) -
     """Read a lexicon's chunks from the cluster, in order."""
     chunks = []
     for part in range(parts):
-        try:
-            doc = client.get(index=meta, id=f"{generation}:lexicon:{part}", request_timeout=BULK_TIMEOUT)
-        except os_errors.NotFoundError:
-            raise IndexNotReady(
-                f"the lexicon of {generation} lacks part {part}: run `searchsvc reindex`"
-            ) from None
+        doc = client.get(
+            index=meta, id=f"{generation}:lexicon:{part}", request_timeout=BULK_TIMEOUT, ignore=404
+        )
+        if missing(doc):
+            raise IndexNotReady(f"the lexicon of {generation} lacks part {part}: run `searchsvc reindex`")
         chunks.append(base64.b64decode(doc["_source"]["data"]))
     return b"".join(chunks)
 
