@@ -213,6 +213,18 @@ def test_duplicates_keep_the_later_record(client, alias, os_settings, tmp_path):
     assert client.get(index=alias, id="x")["_source"]["stored"]["title"] == "Bản sau"
 
 
+def test_the_later_duplicate_wins_across_concurrent_requests(
+    client, alias, os_settings, tmp_path, monkeypatch
+):
+    # One article per bulk request: two requests in flight may carry two records of one id.
+    monkeypatch.setattr(indexing, "CHUNK_DOCS", 1)
+    records = [{"id": f"id-{i % 5}", "title": f"Bản {i}", "body": "nội dung"} for i in range(40)]
+    report = reindex(os_settings, [write_jsonl(tmp_path / "d.jsonl", records)])
+    assert (report.indexed, report.duplicates, report.rejects) == (5, 35, [])
+    titles = {i: client.get(index=alias, id=f"id-{i}")["_source"]["stored"]["title"] for i in range(5)}
+    assert titles == {i: f"Bản {35 + i}" for i in range(5)}
+
+
 def test_index_add_is_searchable_when_it_returns_then_delete(client, alias, os_settings, tmp_path):
     reindex(os_settings, DEMO)
     before = client.count(index=alias)["count"]

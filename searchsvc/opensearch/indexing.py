@@ -27,7 +27,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_errors
-from opensearchpy.helpers import streaming_bulk
+from opensearchpy.helpers import parallel_bulk, streaming_bulk
 
 from searchsvc.article import Article
 from searchsvc.config import Settings
@@ -69,33 +69,44 @@ def alias_of(concrete_index: str) -> str:
 class _Load:
     """One bulk load's bookkeeping: what was read, what the cluster took, what it refused."""
 
-    def __init__(self, index: str) -> None:
+    def __init__(self, index: str, versioned: bool = False) -> None:
         self.index = index
+        self.versioned = versioned
         self.read = 0
         self.written = 0
-        self.last_ok: dict[str, bool] = {}
+        self.stored: set[str] = set()
         self.rejects: list[Reject] = []
 
-    def actions(self, articles: Iterable[Article], op: str = "index") -> Iterator[dict[str, Any]]:
-        """Yield one bulk action per article (the later of two with one id overwrites the earlier)."""
+    def actions(self, articles: Iterable[Article]) -> Iterator[dict[str, Any]]:
+        """Yield one bulk action per article.
+
+        Versioned (a new generation loaded by concurrent requests), each action's
+        version is its place in the sources, so the later record of a duplicate id
+        wins whichever request the cluster runs first; the earlier one is refused
+        as a version conflict.
+        """
         for article in articles:
             self.read += 1
-            yield {
-                "_op_type": op,
+            action: dict[str, Any] = {
                 "_index": self.index,
                 "_id": article.id,
                 "_source": to_os_document(article),
             }
+            if self.versioned:
+                action |= {"version": self.read, "version_type": "external"}
+            yield action
 
     def take(self, results: Iterable[tuple[bool, dict[str, Any]]]) -> None:
         """Record each bulk item's outcome; a refused article becomes a reject naming why."""
         for ok, item in results:
             (op, info), *_ = item.items()
             article_id = str(info.get("_id", ""))
-            self.last_ok[article_id] = ok
             if ok:
                 self.written += 1
+                self.stored.add(article_id)
                 continue
+            if self.versioned and info.get("status") == 409:
+                continue  # an earlier record of an id whose later record the cluster holds
             error = info.get("error") or {}
             reason = error.get("reason", error) if isinstance(error, dict) else error
             kind = error.get("type", "error") if isinstance(error, dict) else "error"
@@ -109,8 +120,23 @@ class _Load:
 
     @property
     def expected(self) -> int:
-        """Return how many documents the index must hold: distinct ids whose last write succeeded."""
-        return sum(self.last_ok.values())
+        """Return how many documents the index must hold: the distinct ids written at least once."""
+        return len(self.stored)
+
+
+def _parallel_bulk(client: OpenSearch, actions: Iterable[dict[str, Any]]) -> Iterator[tuple[bool, Any]]:
+    """Send ``actions`` in chunks over two concurrent requests (two write threads on the one shard)."""
+    yield from parallel_bulk(
+        client,
+        actions,
+        thread_count=2,
+        queue_size=2,
+        chunk_size=CHUNK_DOCS,
+        max_chunk_bytes=CHUNK_BYTES,
+        raise_on_error=False,
+        raise_on_exception=True,
+        request_timeout=BULK_TIMEOUT,
+    )
 
 
 def _bulk(client: OpenSearch, actions: Iterable[dict[str, Any]], **params: Any) -> Iterator[tuple[bool, Any]]:
@@ -175,7 +201,7 @@ def _load_generation(
     """Stream the articles of ``sources`` into index ``name`` and store the lexicon built on the way."""
     ingest = IngestReport()
     lexicon = LexiconBuilder()
-    load = _Load(name)
+    load = _Load(name, versioned=True)
     seen: set[str] = set()
 
     def articles() -> Iterator[Article]:
@@ -189,7 +215,7 @@ def _load_generation(
             if progress is not None and load.read % 1000 == 0:
                 progress(load.written, load.read)
 
-    load.take(_bulk(client, load.actions(articles())))
+    load.take(_parallel_bulk(client, load.actions(articles())))
     report.rejects = ingest.rejects + load.rejects
     report.warnings = ingest.warnings
     report.indexed = load.expected
