@@ -17,7 +17,7 @@ from opensearchpy import OpenSearch
 from searchsvc.cli import main
 from searchsvc.config import Settings, load_settings
 from searchsvc.demo import demo_sources
-from searchsvc.errors import SchemaMismatch
+from searchsvc.errors import IndexNotReady, SchemaMismatch
 from searchsvc.indexer import current_generation
 from searchsvc.lexicon import load_lexicon as load_embedded_lexicon
 from searchsvc.opensearch import indexing
@@ -181,6 +181,33 @@ def test_a_killed_reindex_leaves_the_alias_and_the_next_one_cleans_up(client, al
     newest = reindex(os_settings, DEMO).generation
     assert left[0] not in generations(client, alias)
     assert aliased(client, alias) == [newest]
+
+
+def test_nothing_valid_to_index_leaves_the_alias(client, alias, os_settings, tmp_path):
+    from searchsvc.indexer import NothingToIndex
+
+    live = reindex(os_settings, DEMO).generation
+    source = write_jsonl(tmp_path / "bad.jsonl", [{"id": "", "title": "", "body": ""}])
+    with pytest.raises(NothingToIndex):
+        reindex(os_settings, [source])
+    assert generations(client, alias) == aliased(client, alias) == [live]
+
+
+def test_progress_reports_written_and_read(alias, os_settings):
+    calls: list[tuple[int, int]] = []
+    report = reindex(os_settings, DEMO, progress=lambda written, read: calls.append((written, read)))
+    assert calls[-1] == (report.indexed, report.indexed)
+
+
+def test_an_index_named_like_the_alias_is_refused(client, alias, os_settings):
+    # An index (not an alias) under the alias name; the fixture only deletes "<alias>-*".
+    client.indices.create(index=alias)
+    try:
+        with pytest.raises(IndexNotReady, match="has an index named"):
+            reindex(os_settings, DEMO)
+    finally:
+        client.indices.delete(index=alias)
+    assert generations(client, alias) == []
 
 
 def test_a_record_the_cluster_refuses_is_a_reject(client, alias, os_settings, tmp_path):

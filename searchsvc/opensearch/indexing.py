@@ -169,6 +169,7 @@ def reindex(
     report = ReindexReport()
     with backend_errors():
         check_health(client)
+        _check_alias_is_free(client, alias)
         remove_unfinished(client, alias)
         name = new_generation(alias)
         body = creation_body(name, datetime.now(UTC).isoformat(timespec="seconds"), replicas=0)
@@ -188,6 +189,15 @@ def reindex(
     report.generation = name
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_alias_is_free(client: OpenSearch, alias: str) -> None:
+    """Refuse to build when ``alias`` names an index, not an alias: the switch could never happen."""
+    if client.indices.exists(index=alias) and not client.indices.exists_alias(name=alias):
+        raise IndexNotReady(
+            f"the search cluster has an index named {alias!r}, so it cannot be the alias of the "
+            "generations: delete it or choose another backend.index"
+        )
 
 
 def _load_generation(
