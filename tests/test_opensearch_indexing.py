@@ -278,6 +278,55 @@ def test_index_add_is_searchable_when_it_returns_then_delete(client, alias, os_s
     assert client.count(index=alias)["count"] == before
 
 
+def test_index_add_and_delete_change_the_lexicon_as_on_the_embedded_backend(
+    client, alias, os_settings, tmp_path
+):
+    from searchsvc.indexer import add_articles as embedded_add
+    from searchsvc.indexer import delete_articles as embedded_delete
+    from searchsvc.indexer import reindex as embedded_reindex
+    from searchsvc.store import open_store
+
+    embedded_dir = tmp_path / "embedded"
+    embedded_reindex(DEMO, embedded_dir)
+    generation = reindex(os_settings, DEMO).generation
+    cache = tmp_path / "cache"
+    version = indexing.lexicon_version(client, generation)
+    source = write_jsonl(
+        tmp_path / "new.jsonl",
+        [
+            {
+                "id": "new-1",
+                "title": "Ông Xyzôn Quách thăm Hà Nội",
+                "summary": "Xyzôn Quách nói",
+                "body": "b",
+            },
+            # Replaces a demo article: its old title's words count out.
+            {"id": "demo-001", "title": "Xyzôn Quách ở Đà Nẵng", "body": "b"},
+        ],
+    )
+    add_articles(os_settings, [source])
+    embedded_add([source], embedded_dir)
+    assert indexing.lexicon_version(client, generation) != version
+
+    def same_suggestions() -> None:
+        lexicon = load_lexicon(client, generation, cache_dir=cache)
+        with open_store(embedded_dir) as store:
+            expected = store.lexicon
+            for prefix in ("xyz", "xyzôn q", "hà", "đà n", "bão"):
+                assert lexicon.complete(prefix) == expected.complete(prefix), prefix
+            for word in ("xyzon", "quach", "ha", "noi", "bao"):
+                assert lexicon.best_form(word) == expected.best_form(word), word
+                assert lexicon.count(word) == expected.count(word), word
+            assert lexicon.pair_count("xyzon", "quach") == expected.pair_count("xyzon", "quach")
+
+    same_suggestions()
+    assert load_lexicon(client, generation, cache_dir=cache).best_form("xyzon") == "xyzôn"
+    delete_articles(os_settings, ["new-1", "demo-001"])
+    embedded_delete(["new-1", "demo-001"], embedded_dir)
+    same_suggestions()
+    assert load_lexicon(client, generation, cache_dir=cache).best_form("xyzon") is None
+
+
 def test_another_schema_version_is_refused_with_the_reindex_message(client, alias, os_settings, tmp_path):
     name = indexing.new_generation(alias)
     body = creation_body(name, "old")

@@ -7,7 +7,8 @@ one ``_aliases`` call, so readers see the old generation or the new one, never a
 half-built one; a killed or failed build leaves the alias where it was, and the
 next reindex deletes what it left. The lexicon (suggestions, completions, word
 pairs) is built in the same pass and stored in the cluster, in ``<alias>-meta``,
-so every serving machine loads the same one (``load_lexicon``).
+so every serving machine loads the same one (``load_lexicon``); index add and
+delete record their changes to it there too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import gzip
 import hashlib
 import json
 import logging
+import pickle
 import re
 import tempfile
 import time
@@ -34,7 +36,14 @@ from searchsvc.config import Settings
 from searchsvc.errors import BuildFailed, IndexNotReady
 from searchsvc.indexer import NothingToIndex, ReindexReport, read_articles
 from searchsvc.ingest import DEFAULT_LIMITS, IngestLimits, IngestReport, Reject, expand_sources, iter_sources
-from searchsvc.lexicon import Lexicon, LexiconBuilder
+from searchsvc.lexicon import (
+    DELTA_PREFIX,
+    DELTA_SUFFIX,
+    LayeredLexicon,
+    Lexicon,
+    LexiconBuilder,
+    record_additions,
+)
 from searchsvc.opensearch.client import backend_errors, check_health, connect, live_index, missing
 from searchsvc.opensearch.mapping import creation_body, to_os_document
 
@@ -421,7 +430,11 @@ def default_cache_dir() -> Path:
 
 
 def load_lexicon(client: OpenSearch, concrete_index: str, cache_dir: Path | None = None) -> Lexicon:
-    """Return the lexicon of a generation, from the local cache when its checksum matches, else the cluster."""
+    """Return the lexicon of a generation with the additions of later index add/delete runs.
+
+    The generation's lexicon comes from the local cache when its checksum matches,
+    else from the cluster (and is cached).
+    """
     meta = alias_of(concrete_index) + META_SUFFIX
     with backend_errors():
         found = client.get(index=meta, id=f"{concrete_index}:lexicon", ignore=404)
@@ -440,7 +453,7 @@ def load_lexicon(client: OpenSearch, concrete_index: str, cache_dir: Path | None
                     "run `searchsvc reindex`"
                 )
             _write_cache(cache, raw)
-    return lexicon_from_bytes(raw)
+        return _with_additions(client, concrete_index, lexicon_from_bytes(raw))
 
 
 def _fetch_lexicon(client: OpenSearch, meta: str, generation: str, parts: int) -> bytes:
@@ -483,9 +496,18 @@ def add_articles(
     client = connect(settings)
     with backend_errors():
         live = live_index(client, settings.backend.index)
+        replaced = _stored_texts(client, live, [a.id for a in articles])
         load = _Load(live)
         # wait_for: the command returns once a refresh has made the articles searchable.
         load.take(_bulk(client, load.actions(articles), refresh="wait_for"))
+        changes = LexiconBuilder()
+        for article_id, (title, summary) in replaced.items():
+            if article_id in load.stored:
+                changes.add(title, summary, weight=-1)
+        for article in articles:
+            if article.id in load.stored:
+                changes.add(article.title, article.summary)
+        record_lexicon_changes(client, live, changes)
     report.rejects += load.rejects
     report.indexed = load.expected
     report.generation = live
@@ -497,9 +519,10 @@ def delete_articles(settings: Settings, ids: Sequence[str]) -> tuple[list[str], 
     """Delete articles by id from the live index; return (deleted, missing)."""
     client = connect(settings)
     deleted: list[str] = []
-    missing: list[str] = []
+    not_found: list[str] = []
     with backend_errors():
         live = live_index(client, settings.backend.index)
+        texts = _stored_texts(client, live, list(ids))
         actions = ({"_op_type": "delete", "_index": live, "_id": i} for i in dict.fromkeys(ids))
         outcome: dict[str, bool] = {}
         for ok, item in _bulk(client, actions, refresh="wait_for"):
@@ -508,9 +531,154 @@ def delete_articles(settings: Settings, ids: Sequence[str]) -> tuple[list[str], 
                 error = info.get("error") or {}
                 raise BuildFailed(f"the search cluster could not delete {info.get('_id')!r}: {error}")
             outcome[str(info["_id"])] = ok
+        changes = LexiconBuilder()
+        for article_id, (title, summary) in texts.items():
+            if outcome.get(article_id):
+                changes.add(title, summary, weight=-1)
+        record_lexicon_changes(client, live, changes)
     for article_id in ids:
-        (deleted if outcome.get(article_id) else missing).append(article_id)
-    return deleted, missing
+        (deleted if outcome.get(article_id) else not_found).append(article_id)
+    return deleted, not_found
+
+
+def _stored_texts(client: OpenSearch, index: str, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Return the stored (title, summary) of the ids the index holds, whose words leave the lexicon."""
+    if not ids:
+        return {}
+    found = client.mget(
+        index=index,
+        body={"ids": list(dict.fromkeys(ids))},
+        params={"_source_includes": "stored.title,stored.summary"},
+        request_timeout=BULK_TIMEOUT,
+    )
+    texts: dict[str, tuple[str, str | None]] = {}
+    for doc in found["docs"]:
+        if doc.get("found"):
+            stored = doc["_source"].get("stored", {})
+            texts[str(doc["_id"])] = (stored.get("title") or "", stored.get("summary"))
+    return texts
+
+
+# ---------------------------------------------------------------- lexicon additions of index add/delete
+
+# Like the embedded ``lexicon-delta`` files: the counts of every article added (and, negated,
+# deleted) since the generation was built, and the tables they change, one document per generation.
+
+
+def record_lexicon_changes(client: OpenSearch, generation: str, changes: LexiconBuilder) -> None:
+    """Add the counts of one `index add`/`index delete` to the generation's additions in the cluster.
+
+    The tables are computed by ``lexicon.record_additions`` itself (in a scratch
+    directory), so both backends suggest the same words after the same changes. Two
+    concurrent writers are serialised by the document's sequence number.
+    """
+    meta = alias_of(generation) + META_SUFFIX
+    doc_id = f"{generation}:additions"
+    for _ in range(5):
+        found = client.get(index=meta, id=doc_id, ignore=404)
+        previous = None if missing(found) else _decode_additions(found["_source"])
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            if previous is not None:
+                with open(folder / f"{DELTA_PREFIX}0{DELTA_SUFFIX}", "wb") as handle:
+                    pickle.dump(previous, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            record_additions(changes, folder, 1)
+            # Our own file, written a moment ago in our own scratch directory.
+            with open(folder / f"{DELTA_PREFIX}1{DELTA_SUFFIX}", "rb") as handle:
+                updated: dict[str, Any] = pickle.load(handle)
+        raw = _additions_bytes(updated)
+        body = {
+            "generation": generation,
+            "kind": "additions",
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "bytes": len(raw),
+            "format": LEXICON_FORMAT,
+            "data": base64.b64encode(raw).decode(),
+        }
+        guard = (
+            {"op_type": "create"}
+            if previous is None
+            else {"if_seq_no": found["_seq_no"], "if_primary_term": found["_primary_term"]}
+        )
+        try:
+            client.index(index=meta, id=doc_id, body=body, refresh="true", params=guard)
+            return
+        except os_errors.ConflictError:
+            continue  # another `index add` wrote first: add ours to theirs
+    raise BuildFailed(f"the lexicon additions of {generation} kept changing under this write; run it again")
+
+
+def _counts_json(counts: LexiconBuilder) -> dict[str, list[list[Any]]]:
+    """Return a builder's counters as JSON lists ``[folded, written, count]``."""
+    return {
+        name: [[key, written, n] for (key, written), n in getattr(counts, name).items()]
+        for name in ("exact", "phrases", "titles")
+    }
+
+
+def _counts_from_json(data: dict[str, list[list[Any]]]) -> LexiconBuilder:
+    """Return the builder of ``_counts_json``."""
+    counts = LexiconBuilder()
+    for name in ("exact", "phrases", "titles"):
+        counter = getattr(counts, name)
+        for key, written, n in data[name]:
+            counter[(key, written)] = n
+    return counts
+
+
+def _additions_bytes(found: dict[str, Any]) -> bytes:
+    """Return additions (``record_additions``'s contents) as gzipped JSON."""
+    data = {
+        "counts": _counts_json(found["counts"]),
+        "words": found["words"],
+        "pairs": found["pairs"],
+        "table": found["table"],
+    }
+    return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), mtime=0)
+
+
+def _decode_additions(source: dict[str, Any]) -> dict[str, Any]:
+    """Return the additions of a stored document, checking its checksum."""
+    raw = base64.b64decode(source["data"])
+    if hashlib.sha256(raw).hexdigest() != source["sha256"]:
+        raise IndexNotReady(
+            f"the lexicon additions of {source['generation']} are damaged (checksum): run `searchsvc reindex`"
+        )
+    data = json.loads(gzip.decompress(raw))
+    return {
+        "counts": _counts_from_json(data["counts"]),
+        **{name: {k: (v[0], v[1]) for k, v in data[name].items()} for name in ("words", "pairs", "table")},
+    }
+
+
+def _with_additions(client: OpenSearch, generation: str, base: Lexicon) -> Lexicon:
+    """Return ``base`` with the generation's additions layered on it (``base`` itself when none)."""
+    meta = alias_of(generation) + META_SUFFIX
+    found = client.get(index=meta, id=f"{generation}:additions", ignore=404)
+    if missing(found):
+        return base
+    additions = _decode_additions(found["_source"])
+    table = additions["table"]
+    keys = sorted(table)
+    extra = Lexicon(additions["words"], additions["pairs"], keys, [table[k] for k in keys], {})
+    return LayeredLexicon(base, extra)
+
+
+def lexicon_version(client: OpenSearch, concrete_index: str) -> str:
+    """Return a token that changes whenever the generation's lexicon does (its checksum, the additions' number).
+
+    A server compares it with the token of the lexicon it holds to know when to load again.
+    """
+    meta = alias_of(concrete_index) + META_SUFFIX
+    with backend_errors():
+        header = client.get(
+            index=meta, id=f"{concrete_index}:lexicon", ignore=404, params={"_source": "sha256"}
+        )
+        additions = client.get(
+            index=meta, id=f"{concrete_index}:additions", ignore=404, params={"_source": "false"}
+        )
+    base = "" if missing(header) else str(header["_source"]["sha256"])
+    return f"{base}:{'0' if missing(additions) else additions['_seq_no']}"
 
 
 # ---------------------------------------------------------------- stats
