@@ -16,7 +16,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -218,6 +218,48 @@ def _write_rejects(report: ReindexReport, path: str | None) -> None:
         _echo(f"  rejects written to {path}", err=True)
 
 
+@dataclass(frozen=True)
+class _Writer:
+    """The index-changing commands of one backend, with the settings already applied."""
+
+    reindex: Callable[[list[str], Callable[[int, int], None], int | None], ReindexReport]
+    add: Callable[[list[str]], ReindexReport]
+    delete: Callable[[list[str]], tuple[list[str], list[str]]]
+
+
+def _writer(settings: Settings) -> _Writer:
+    """Return reindex and index add/delete of the configured backend (``backend.kind``)."""
+    limits = IngestLimits.from_settings(settings.index)
+    if settings.backend.kind == "opensearch":
+        from searchsvc.opensearch import indexing
+
+        return _Writer(
+            # --procs is the embedded builder's: the cluster indexes in its own threads.
+            reindex=lambda sources, progress, procs: indexing.reindex(settings, sources, progress, limits),
+            add=lambda sources: indexing.add_articles(settings, sources, limits),
+            delete=lambda ids: indexing.delete_articles(settings, ids),
+        )
+    from searchsvc import indexer
+
+    return _Writer(
+        reindex=lambda sources, progress, procs: indexer.reindex(
+            sources,
+            settings.index_dir,
+            procs=procs or settings.index.procs,
+            limitmb=settings.index.limitmb,
+            keep_generations=settings.index.keep_generations,
+            limits=limits,
+            progress=progress,
+        ),
+        add=lambda sources: indexer.add_articles(
+            sources, settings.index_dir, timeout=settings.index.lock_timeout, limits=limits
+        ),
+        delete=lambda ids: indexer.delete_articles(
+            ids, settings.index_dir, timeout=settings.index.lock_timeout
+        ),
+    )
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--index-dir", help="Index directory (default: index.dir setting).")
@@ -239,19 +281,9 @@ def reindex(
     quiet: bool,
 ) -> None:
     """Build a new index generation from SOURCES and switch to it when complete."""
-    from searchsvc.indexer import reindex as build
-
     settings = _settings(ctx, index_dir)
     progress = Progress(enabled=not quiet and sys.stderr.isatty())
-    report = build(
-        list(sources),
-        settings.index_dir,
-        procs=procs or settings.index.procs,
-        limitmb=settings.index.limitmb,
-        keep_generations=settings.index.keep_generations,
-        limits=IngestLimits.from_settings(settings.index),
-        progress=progress,
-    )
+    report = _writer(settings).reindex(list(sources), progress, procs)
     progress.close()
     _print_report(report, "indexed")
     _write_rejects(report, rejects_path)
@@ -274,15 +306,7 @@ def index_add(
     ctx: click.Context, sources: tuple[str, ...], index_dir: str | None, rejects_path: str | None
 ) -> None:
     """Insert or replace the articles of SOURCES in the live index."""
-    from searchsvc.indexer import add_articles
-
-    settings = _settings(ctx, index_dir)
-    report = add_articles(
-        list(sources),
-        settings.index_dir,
-        timeout=settings.index.lock_timeout,
-        limits=IngestLimits.from_settings(settings.index),
-    )
+    report = _writer(_settings(ctx, index_dir)).add(list(sources))
     _print_report(report, "added/updated")
     _write_rejects(report, rejects_path)
 
@@ -294,10 +318,7 @@ def index_add(
 @reports_errors
 def index_delete(ctx: click.Context, ids: tuple[str, ...], index_dir: str | None) -> None:
     """Delete articles by id from the live index."""
-    from searchsvc.indexer import delete_articles
-
-    settings = _settings(ctx, index_dir)
-    deleted, missing = delete_articles(list(ids), settings.index_dir, timeout=settings.index.lock_timeout)
+    deleted, missing = _writer(_settings(ctx, index_dir)).delete(list(ids))
     _echo(f"deleted {len(deleted)} article(s)")
     if missing:
         _echo(f"not found: {', '.join(missing)}", err=True)

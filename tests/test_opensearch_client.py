@@ -143,3 +143,22 @@ def test_web_answers_backend_unavailable_with_503_json(tmp_path: Path):
         {"error": {"code": "backend_unavailable", "message": "the search cluster did not answer in time"}},
     )
     assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["reindex", "--quiet", "{demo}"], ["index", "add", "{demo}"], ["index", "delete", "x"], ["stats"]],
+)
+def test_cli_prints_one_error_line_when_the_cluster_is_down(args):
+    from click.testing import CliRunner
+
+    from searchsvc.cli import main
+    from searchsvc.demo import demo_sources
+
+    demo = str(demo_sources()[0])
+    env = {"SEARCHSVC_BACKEND_KIND": "opensearch", "SEARCHSVC_BACKEND_URL": closed_port_url()}
+    result = CliRunner().invoke(main, [a.format(demo=demo) for a in args], env=env)
+    assert (result.exit_code, result.output) == (
+        1,
+        "error: the search cluster cannot be reached (connection refused)\n",
+    )

@@ -90,12 +90,11 @@ def check_health(client: OpenSearch, index: str | None = None) -> str:
 def live_index(client: OpenSearch, alias: str) -> str:
     """Return the concrete index behind ``alias`` after checking its schema version."""
     with backend_errors():
-        try:
-            found = client.indices.get_mapping(index=alias)
-        except os_errors.NotFoundError:
-            raise IndexNotReady(
-                f"no index {alias!r} in the search cluster: run `searchsvc reindex SOURCE...` first"
-            ) from None
+        found = client.indices.get_mapping(index=alias, ignore=404)
+    if missing(found):
+        raise IndexNotReady(
+            f"no index {alias!r} in the search cluster: run `searchsvc reindex SOURCE...` first"
+        )
     if len(found) != 1:
         raise IndexNotReady(
             f"{alias!r} names {len(found)} indexes in the search cluster, not one: run `searchsvc reindex`"
@@ -103,6 +102,11 @@ def live_index(client: OpenSearch, alias: str) -> str:
     name, body = next(iter(found.items()))
     check_schema(name, body.get("mappings", {}))
     return str(name)
+
+
+def missing(answer: dict[str, Any]) -> bool:
+    """Tell whether an answer asked for with ``ignore=404`` says not found (asked so, the client logs no warning)."""
+    return answer.get("status") == 404 and "error" in answer or answer.get("found") is False
 
 
 def check_schema(index: str, mappings: dict[str, Any]) -> None:
