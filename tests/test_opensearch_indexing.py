@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from opensearchpy import OpenSearch
 from searchsvc.cli import main
 from searchsvc.config import Settings, load_settings
 from searchsvc.demo import demo_sources
-from searchsvc.errors import IndexNotReady, SchemaMismatch
+from searchsvc.errors import BuildFailed, IndexNotReady, SchemaMismatch
 from searchsvc.indexer import current_generation
 from searchsvc.lexicon import load_lexicon as load_embedded_lexicon
 from searchsvc.opensearch import indexing
@@ -208,6 +209,16 @@ def test_an_index_named_like_the_alias_is_refused(client, alias, os_settings):
     finally:
         client.indices.delete(index=alias)
     assert generations(client, alias) == []
+
+
+def test_replicas_that_cannot_be_placed_fail_the_build(client, alias, os_settings, monkeypatch):
+    live = reindex(os_settings, DEMO).generation
+    nodes = len(client.nodes.info()["nodes"])
+    monkeypatch.setattr(indexing, "REPLICA_WAIT", "1s")
+    wanting = replace(os_settings, backend=replace(os_settings.backend, replicas=nodes))
+    with pytest.raises(BuildFailed, match="could not be placed"):
+        reindex(wanting, DEMO)
+    assert generations(client, alias) == aliased(client, alias) == [live]
 
 
 def test_a_record_the_cluster_refuses_is_a_reject(client, alias, os_settings, tmp_path):

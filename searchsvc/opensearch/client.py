@@ -50,7 +50,7 @@ def unavailable_reason(exc: Exception) -> str | None:
     if isinstance(exc, os_errors.TransportError):
         status = exc.status_code
         if isinstance(status, int) and (status >= 500 or status in _UNAVAILABLE_STATUSES):
-            return f"the search cluster answered {status} ({exc.error})"
+            return f"the search cluster answered {status} ({str(exc.error)[:200]})"
     return None
 
 

@@ -55,6 +55,8 @@ Progress = Callable[[int, int], None]
 CHUNK_DOCS = 500
 CHUNK_BYTES = 20_000_000
 BULK_TIMEOUT = 120.0
+# How long a reindex with replicas waits for them to be placed before it gives up.
+REPLICA_WAIT = "90s"
 LEXICON_CHUNK_BYTES = 4_000_000
 LEXICON_FORMAT = 1
 META_SUFFIX = "-meta"
@@ -262,9 +264,18 @@ def _finish_generation(client: OpenSearch, name: str, replicas: int, expected: i
     client.indices.put_mapping(index=name, body={"_meta": dict(meta, complete=True, documents=counted)})
     if replicas:
         # Readers move to the new index only once its copies exist (yellow would lose them with one node).
-        client.cluster.health(
-            index=name, wait_for_status="green", params={"timeout": "120s"}, request_timeout=BULK_TIMEOUT
+        health = client.cluster.health(
+            index=name,
+            wait_for_status="green",
+            params={"timeout": REPLICA_WAIT},
+            request_timeout=BULK_TIMEOUT,
+            ignore=408,  # the wait timed out: the answer says so, with the status reached
         )
+        if health.get("timed_out") or health.get("status") != "green":
+            raise BuildFailed(
+                f"the {replicas} replica(s) of {name} could not be placed (status {health.get('status')}): "
+                "the cluster needs more nodes than backend.replicas; the live index is unchanged"
+            )
 
 
 def _switch_alias(client: OpenSearch, alias: str, name: str) -> None:
