@@ -187,6 +187,18 @@ class LocalOpenSearch:
         if opensearch_pid_alive(pids[name]):
             pytest.fail(f"{name} (pid {pids[name]}) still alive 30 s after SIGKILL")
 
+    def restart(self) -> None:
+        """Stop the cluster and start it again with its data on the same ports (--keep-data)."""
+        self.stop()
+        result = run_opensearch_local(
+            "start", "--keep-data", "--dir", str(self.dir), timeout=OPENSEARCH_START_TIMEOUT_S
+        )
+        if result.returncode != 0:
+            pytest.fail(
+                f"scripts/opensearch-local start --keep-data failed: {result.stderr.strip()}", pytrace=False
+            )
+        self.start_output = result.stdout
+
     def stop(self) -> None:
         """Stop every node of the cluster; fail the test if the script cannot."""
         result = run_opensearch_local("stop", "--dir", str(self.dir))

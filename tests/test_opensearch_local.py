@@ -86,6 +86,29 @@ def test_start_status_stop(tmp_path: Path, opensearch_url: str) -> None:
 
 
 @pytest.mark.opensearch
+@needs_tools
+def test_keep_data_restarts_on_the_same_port_with_the_data(tmp_path: Path) -> None:
+    first = LocalOpenSearch.start(tmp_path / "kept")
+    try:
+        client = opensearch_client(first.url, timeout=30)
+        try:
+            client.index(index="kept", id="1", body={"title": "Hà Nội"}, refresh=True)
+        finally:
+            client.close()
+    finally:
+        first.stop()
+    wrong = run_opensearch_local("start", "--keep-data", "--nodes", "2", "--dir", str(first.dir))
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip() == "error: --keep-data restarts the 1 node(s) of the last start, not 2"
+    first.restart()
+    try:
+        assert first.start_output.strip().splitlines()[-1] == first.url
+        assert get_json(f"{first.url}/kept/_doc/1")["_source"] == {"title": "Hà Nội"}
+    finally:
+        first.stop()
+
+
+@pytest.mark.opensearch
 def test_analyze_has_asciifolding_and_mapping(opensearch_url: str) -> None:
     client = opensearch_client(opensearch_url, timeout=30)
     try:
