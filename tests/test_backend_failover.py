@@ -60,7 +60,7 @@ def test_searches_survive_a_node_killed_with_sigkill(opensearch_cluster2, demo_s
     from searchsvc.web import STORE_KEY, create_app
 
     cluster = opensearch_cluster2
-    alias = f"failover-{uuid.uuid4().hex[:8]}"
+    alias = f"failover_{uuid.uuid4().hex[:8]}"
     urls = ",".join(f"http://127.0.0.1:{port}" for _, _, port in cluster.nodes())
     settings = replace(
         demo_settings,

@@ -31,7 +31,7 @@ def indexed(opensearch_url: str, demo_settings: Settings):
     from opensearchpy import OpenSearch
     from searchsvc.opensearch.indexing import reindex
 
-    alias = f"fault-{uuid.uuid4().hex[:10]}"
+    alias = f"fault_{uuid.uuid4().hex[:10]}"
     settings = replace(
         demo_settings,
         backend=replace(demo_settings.backend, kind="opensearch", url=opensearch_url, index=alias),
@@ -76,7 +76,7 @@ def test_a_lost_cluster_gives_503_json_and_healthz_says_why_then_recovers(relay,
     assert (lost.status_code, lost.get_json()["error"]["code"]) == (503, "backend_unavailable")
     health = _get(client, "/healthz")
     assert (health.status_code, health.get_json()["status"]) == (503, "degraded")
-    assert "OpenSearch" in health.get_json()["problem"]
+    assert "search cluster" in health.get_json()["problem"]
     page = _get(client, "/", q="ha noi")
     assert page.status_code == 503
     proxy.set("up")
@@ -115,7 +115,7 @@ def test_the_cli_prints_one_error_line_and_exits_1_without_a_cluster(relay) -> N
     result = CliRunner().invoke(main, ["search", "ha", "noi"], env=env)
     lines = result.output.strip().splitlines()
     assert (result.exit_code, len(lines), lines[0].startswith("error: ")) == (1, 1, True), result.output
-    assert "OpenSearch" in lines[0]
+    assert "search cluster" in lines[0]
 
 
 def test_an_index_of_another_schema_version_is_refused_with_the_reindex_message(
@@ -126,7 +126,7 @@ def test_an_index_of_another_schema_version_is_refused_with_the_reindex_message(
     from searchsvc.errors import IndexNotReady
     from searchsvc.opensearch.searching import open_cluster
 
-    alias = f"old-{uuid.uuid4().hex[:10]}"
+    alias = f"old_{uuid.uuid4().hex[:10]}"
     client = OpenSearch(opensearch_url)
     client.indices.create(
         index=f"{alias}-1", body={"mappings": {"_meta": {"schema_version": 2}}, "aliases": {alias: {}}}
@@ -136,7 +136,7 @@ def test_an_index_of_another_schema_version_is_refused_with_the_reindex_message(
         backend=replace(demo_settings.backend, kind="opensearch", url=opensearch_url, index=alias),
     )
     try:
-        with pytest.raises(IndexNotReady, match="run `searchsvc reindex`"):
+        with pytest.raises(IndexNotReady, match="run `searchsvc reindex"):
             open_cluster(settings)
     finally:
         client.indices.delete(index=f"{alias}-1")

@@ -17,7 +17,6 @@ from searchsvc.ingest import iter_sources
 from searchsvc.opensearch.mapping import _SAFE_EXACT, _SAFE_FOLDED, TEXT_FIELDS, creation_body, to_os_document
 from searchsvc.schema import to_document
 from searchsvc.text import clean
-from tests.opensearch_fixture import opensearch_url  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.opensearch
 

@@ -32,7 +32,6 @@ from searchsvc.opensearch.indexing import (
 )
 from searchsvc.opensearch.mapping import creation_body
 from searchsvc.schema import SCHEMA_VERSION
-from tests.opensearch_fixture import opensearch_url  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.opensearch
 
