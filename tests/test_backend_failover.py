@@ -56,7 +56,6 @@ def _client_loop(
 
 def test_searches_survive_a_node_killed_with_sigkill(opensearch_cluster2, demo_settings: Settings) -> None:
     from searchsvc.opensearch.indexing import reindex
-
     from searchsvc.web import STORE_KEY, create_app
 
     cluster = opensearch_cluster2

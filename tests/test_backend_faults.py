@@ -29,6 +29,7 @@ HANG_BOUND_SECONDS = 30.0
 def indexed(opensearch_url: str, demo_settings: Settings):
     """Index the demo corpus into an alias of its own; return (settings, alias)."""
     from opensearchpy import OpenSearch
+
     from searchsvc.opensearch.indexing import reindex
 
     alias = f"fault_{uuid.uuid4().hex[:10]}"
