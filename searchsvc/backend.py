@@ -10,7 +10,7 @@ the boundary from the stored text a backend returns, so both mark the same words
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -128,6 +128,10 @@ class Backend(Protocol):
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Return how many articles hold ``term`` in ``field`` (a schema field name)."""
+        ...
+
+    def prefetch_frequencies(self, terms: Iterable[str]) -> None:
+        """Look many words' frequencies up at once, ahead of their ``doc_frequency`` calls."""
         ...
 
     def match(self, attempt: Attempt) -> Matched:

@@ -8,7 +8,7 @@ and proximity is read from the candidates' positions (``matching.py``).
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,6 +91,9 @@ class EmbeddedBackend:
     def doc_frequency(self, field: str, term: str) -> int:
         """Return the documents with ``term`` in ``field`` (deleted ones included, as Whoosh)."""
         return self.store.doc_frequency(field, term)
+
+    def prefetch_frequencies(self, terms: Iterable[str]) -> None:
+        """Do nothing: the postings are in memory, a lookup costs no request."""
 
     def match(self, attempt: Attempt) -> MaskMatch:
         """Match an attempt over every document, and fall back to the best partial match."""

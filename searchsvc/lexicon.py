@@ -110,13 +110,15 @@ class Lexicon:
         after: str = "",
         count: Callable[[str], int] | None = None,
         together: Callable[[str, str], int] | None = None,
+        prefetch: Callable[[Iterable[str]], None] | None = None,
     ) -> str | None:
         """Return the known word one edit away from an unknown folded word.
 
         A candidate that forms a known word pair with its neighbours wins over a
         merely frequent one (`giao ducc` -> `duc`, not the commoner `duoc`).
         ``count`` gives a word's frequency and ``together`` a pair's (default: counts
-        in titles and summaries).
+        in titles and summaries); ``prefetch`` is told every candidate first, so a
+        remote index answers them in one request.
         """
         count = count or self.count
         together = together or self.pair_count
@@ -127,7 +129,10 @@ class Lexicon:
         if own > RARE_WORD or (own and self.count(folded)):
             return None
         best: tuple[int, int, str] | None = None
-        for candidate in set(_edits(folded)):
+        candidates = set(_edits(folded))
+        if prefetch is not None:
+            prefetch(candidates)
+        for candidate in candidates:
             frequency = count(candidate)
             if not frequency or frequency < RARE_RATIO * own:
                 continue

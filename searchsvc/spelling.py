@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import itertools
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from searchsvc.lexicon import Lexicon
@@ -31,6 +32,10 @@ class Corpus(Protocol):
 
     def doc_frequency(self, field: str, term: str) -> int:
         """Return how many articles hold ``term`` in ``field``."""
+        ...
+
+    def prefetch_frequencies(self, terms: Iterable[str]) -> None:
+        """Look many words' frequencies up at once, ahead of their ``doc_frequency`` calls."""
         ...
 
     def pair_documents(self, first: str, second: str) -> tuple[int, list[dict[str, Any]]]:
@@ -156,6 +161,7 @@ def suggest_query(parsed: ParsedQuery, store: Corpus, total: int) -> Suggestion 
             after,
             lambda word: document_frequency(store, word),
             lambda first, second: pair_frequency(store, first, second),
+            store.prefetch_frequencies,
         )
         folded.append(fixed or s.folded)
         corrected.append(fixed is not None)

@@ -202,3 +202,42 @@ def test_an_added_article_is_searchable_when_the_command_returns(
     assert delete_articles(cluster_settings, ["moi-1"]) == (["moi-1"], [])
     after = client.get("/api/search", query_string={"q": "rach mieu"}).get_json()
     assert "moi-1" not in [h["id"] for h in after["hits"]]
+
+
+def test_word_counts_from_term_statistics_match_counted_ones(cluster_settings: Settings) -> None:
+    """The corrector's batched lookup gives the counts a term query per word gives (`mp3` splits: 0)."""
+    from searchsvc.engine import open_backend
+
+    backend = open_backend(cluster_settings)
+    try:
+        words = ["bao", "ha", "noi", "thong", "tin", "zzqx", "mp3"]
+        batched = backend._term_statistics(words)
+        for word in words:
+            assert batched[word] == backend._filtered_frequencies(word), word
+        assert batched["bao"]["body"] > 0
+        assert batched["zzqx"]["body"] == 0
+    finally:
+        backend.close()
+
+
+def test_a_typo_costs_a_few_requests_not_one_per_candidate(cluster_settings: Settings) -> None:
+    """Correcting `thoong tinn` asks the cluster tens of times at most, where each of ~500 edits once cost one."""
+    from searchsvc.engine import open_backend
+    from searchsvc.messages import SearchRequest
+    from searchsvc.search import search
+
+    backend = open_backend(cluster_settings)
+    calls: list[str] = []
+    perform = backend.client.transport.perform_request
+
+    def counted(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(url)
+        return perform(method, url, *args, **kwargs)
+
+    backend.client.transport.perform_request = counted
+    try:
+        response = search(backend, SearchRequest(q="thoong tinn"), cluster_settings.search)
+    finally:
+        backend.close()
+    assert response.total > 0  # found only through the corrected words
+    assert len(calls) < 60, len(calls)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +60,7 @@ class ClusterState:
     generation: str
     created: str | None
     lexicon: Lexicon
+    shards: int
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class OpenSearchBackend:
         meta = mapping.get("_meta") or {}
         with unavailable_on_fault():
             lexicon = load_lexicon(self.client, index)
-        return ClusterState(index, str(meta.get("generation") or index), meta.get("created"), lexicon)
+            settings = self.client.indices.get_settings(index=index)[index]["settings"]["index"]
+        shards = int(settings.get("number_of_shards", 1))
+        return ClusterState(index, str(meta.get("generation") or index), meta.get("created"), lexicon, shards)
 
     def refresh(self, force: bool = False) -> None:
         """Follow the alias to a new generation; keep serving the old one while the cluster is unwell."""
@@ -175,21 +178,62 @@ class OpenSearchBackend:
     # ------------------------------------------------------------ words
 
     def doc_frequency(self, field: str, term: str) -> int:
-        """Return how many articles hold ``term`` in ``field`` (one request per term and generation)."""
-        key = (self._state.index, term)
+        """Return how many articles hold ``term`` in ``field`` (deleted ones included until merged, as Whoosh)."""
+        self.prefetch_frequencies([term])
         with self._lock:
-            found = self._frequencies.get(key)
-        if found is None:
-            aggs = {name: {"filter": {"term": {os_field(name): term}}} for name in _FREQUENCY_FIELDS}
-            answer = self._search({"size": 0, "track_total_hits": False, "aggs": aggs})
-            found = {name: int(answer["aggregations"][name]["doc_count"]) for name in _FREQUENCY_FIELDS}
-            with self._lock:
-                self._frequencies[key] = found
-                while len(self._frequencies) > FREQUENCY_CACHE:
-                    self._frequencies.popitem(last=False)
+            found = self._frequencies.get((self._state.index, term)) or {}
         if field in found:
             return found[field]
         return self._count({"term": {os_field(field): term}})
+
+    def prefetch_frequencies(self, terms: Iterable[str]) -> None:
+        """Look many words up in one request, so the corrector's hundreds of candidates cost no request each."""
+        index = self._state.index
+        with self._lock:
+            wanted = sorted({t for t in terms if t and (index, t) not in self._frequencies})
+        if not wanted:
+            return
+        found = self._term_statistics(wanted) if self._state.shards == 1 else {}
+        for term in wanted:
+            if term not in found:
+                found[term] = self._filtered_frequencies(term)
+        with self._lock:
+            for term, counts in found.items():
+                self._frequencies[(index, term)] = counts
+            while len(self._frequencies) > FREQUENCY_CACHE:
+                self._frequencies.popitem(last=False)
+
+    def _term_statistics(self, terms: list[str]) -> dict[str, dict[str, int]]:
+        """Return the words' document frequencies per field from the one shard's term statistics."""
+        fields = [os_field(name) for name in _FREQUENCY_FIELDS]
+        body = {
+            "doc": dict.fromkeys(fields, "\n".join(terms)),
+            "fields": fields,
+            "term_statistics": True,
+            "field_statistics": False,
+            "positions": False,
+            "offsets": False,
+        }
+        self._check()
+        with unavailable_on_fault():
+            answer = self.client.termvectors(index=self._state.index, body=body)
+        vectors = answer.get("term_vectors") or {}
+        per_field = {
+            name: (vectors.get(os_field(name)) or {}).get("terms") or {} for name in _FREQUENCY_FIELDS
+        }
+        # A word the field's analyzer changes (`mp3` is `mp` and `3`) is never one of its terms: it counts 0.
+        return {
+            term: {
+                name: int((per_field[name].get(term) or {}).get("doc_freq", 0)) for name in _FREQUENCY_FIELDS
+            }
+            for term in terms
+        }
+
+    def _filtered_frequencies(self, term: str) -> dict[str, int]:
+        """Return one word's live article count in every text field (one request)."""
+        aggs = {name: {"filter": {"term": {os_field(name): term}}} for name in _FREQUENCY_FIELDS}
+        answer = self._search({"size": 0, "track_total_hits": False, "aggs": aggs})
+        return {name: int(answer["aggregations"][name]["doc_count"]) for name in _FREQUENCY_FIELDS}
 
     def _exact_prefixes(self, parsed: ParsedQuery) -> frozenset[str]:
         """Return the marked prefixes that some exact form starts with."""
