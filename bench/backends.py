@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     ap = argparse.ArgumentParser(prog="python -m bench.backends", description=__doc__.splitlines()[0])
     ap.add_argument("--opensearch-url", required=True, help="the cluster the OpenSearch backend uses")
-    ap.add_argument("--index", default="bench-backends", help="the OpenSearch alias to build and serve")
+    ap.add_argument("--index", default="bench_backends", help="the OpenSearch alias to build and serve")
     ap.add_argument("--source", type=Path, default=None, help="corpus (default: the shared corpus)")
     ap.add_argument("--work", type=Path, default=None, help="where the embedded index and configs go")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers of each served instance")

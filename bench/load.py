@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     shared = args.shared or corpus.default_shared_dir()
     load_at_start = os.getloadavg()
     try:
-        ensure_index(args.index_dir, args.build, args.source or shared / corpus.CORPUS_FILE)
+        ensure_index(args.index_dir, args.build, args.source or shared / corpus.CORPUS_FILE, args.config)
         calls = load_calls(args.queries or shared / corpus.QUERIES_FILE, shared / corpus.COUNTS_FILE)
         calls = mix_calls(calls, args.filtered_share)
         results = run_matrix(args, calls)
@@ -272,7 +272,7 @@ def main_scenario(args: argparse.Namespace) -> int:
     source = args.source or shared / corpus.CORPUS_FILE
     load_at_start = os.getloadavg()
     try:
-        ensure_index(args.index_dir, args.build, source)
+        ensure_index(args.index_dir, args.build, source, args.config)
         head = load_queries(args.head_queries or shared / HEAD_QUERIES_FILE, "head")
         tail = load_queries(args.queries or shared / corpus.QUERIES_FILE, "tail")
         calls = interleave(head, tail)
@@ -335,9 +335,18 @@ def run_matrix(args: argparse.Namespace, calls: list[Call]) -> list[RunResult]:
     return results
 
 
-def ensure_index(index_dir: Path, build: bool, source: Path) -> None:
+def _served_elsewhere(config: Path | None) -> bool:
+    """Return whether the settings file points the service at a cluster rather than an index directory."""
+    if config is None:
+        return False
+    from searchsvc.config import load_settings
+
+    return load_settings(config).backend.kind != "embedded"
+
+
+def ensure_index(index_dir: Path, build: bool, source: Path, config: Path | None = None) -> None:
     """Check the index exists; build it from source first when asked to."""
-    if (index_dir / "CURRENT").exists():
+    if (index_dir / "CURRENT").exists() or _served_elsewhere(config):
         return
     if not build:
         raise LoadError(f"no index at {index_dir} (pass --build to build it from {source})")
