@@ -203,6 +203,9 @@ def test_request_line_limit_is_never_off(max_bytes, line):
     assert (options["limit_request_line"], options["limit_request_field_size"]) == (line, line)
 
 
+CHUNKED_HEAD = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
 @pytest.mark.parametrize(
     ("buffered", "state"),
     [
@@ -211,16 +214,60 @@ def test_request_line_limit_is_never_off(max_bytes, line):
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhel", None),
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 0),
         (b"POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", None),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0),
-        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", 0),
+        # 13 digits and more: refused at once, not handed to a thread that waits for the body.
+        (b"GET / HTTP/1.1\r\nContent-Length: 1000000000000\r\n\r\n", 413),
+        (b"GET / HTTP/1.1\r\nContent-Length: " + b"9" * 400 + b"\r\n\r\n", 413),
+        (b"GET / HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello", 400),
+        (b"GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400),
+        (b"GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\n", None),
+        (CHUNKED_HEAD + b"5\r\nhello\r\n", None),
+        (CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n\r\n", 0),
+        (CHUNKED_HEAD + b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n", 0),
+        # A buffer ending like a last chunk is not one: the head ends in "0\r\n\r\n", no chunk came.
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-A: 0\r\n\r\n", None),
+        (CHUNKED_HEAD + b"10\r\n0\r\n\r\n", None),
+        (CHUNKED_HEAD + b"zz\r\n", 400),
+        (CHUNKED_HEAD + b"5\r\nhello!!\r\n", 400),
+        (CHUNKED_HEAD + b"400\r\n", None),
+        (CHUNKED_HEAD + b"400\r\n" + b"a" * 1024 + b"\r\n0\r\n\r\n", 413),
+        (CHUNKED_HEAD + b"1\r\na\r\n" * 200, 413),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", None),
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", 0),
         (b"GET /" + b"a" * 2000, 413),
+        # A pipelined request behind a whole one does not hide the end of the first.
+        (CHUNKED_HEAD + b"0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 0),
     ],
 )
 def test_request_state(buffered, state):
     from searchsvc.web.server import request_state
 
-    assert request_state(buffered, 1024) == state
+    assert request_state(buffered, 1024).status == state
+
+
+@pytest.mark.parametrize(
+    ("buffered", "awaits"),
+    [
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nexpect:100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", False),
+    ],
+)
+def test_the_loop_answers_100_continue_only_when_asked(buffered, awaits):
+    from searchsvc.web.server import request_state
+
+    assert request_state(buffered, 1024).awaits_continue is awaits
+
+
+def test_the_expectation_answered_by_the_loop_is_taken_out_of_the_request():
+    from searchsvc.web.server import without_expect
+
+    buffered = b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}"
+    assert without_expect(buffered) == b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+    last = b"POST / HTTP/1.1\r\nContent-Length: 2\r\nEXPECT: 100-continue\r\n\r\n{}"
+    assert without_expect(last) == b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"
 
 
 def raw_exchange(port: int, data: bytes) -> tuple[str, dict[str, str], bytes]:
@@ -368,3 +415,54 @@ def test_a_request_that_never_completes_gets_408_in_the_json_shape(tmp_path):
     finally:
         process.kill()
         process.wait(timeout=STOP_TIMEOUT)
+
+
+# More connections than the server has threads (2 workers x 2 threads), alternating two framings
+# a thread used to wait 5 s on for a body that never came.
+PINNING_CONNECTIONS = 16
+PINNING_REQUESTS = (
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-A: 0\r\n\r\n",
+)
+HUGE_LENGTH = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n"
+# Below gunicorn's 5 s wait for a body: a pinned thread would make /healthz miss it.
+PINNED_ANSWER_TIMEOUT = 4.0
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """Read until the end of one response head (or the close) within the socket's timeout."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+def test_requests_whose_body_never_comes_pin_no_thread(server):
+    base, process, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    sockets = []
+    try:
+        for i in range(PINNING_CONNECTIONS):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(PINNING_REQUESTS[i % len(PINNING_REQUESTS)])
+            sockets.append(sock)
+        # Accepted after the sixteen (the listen queue is in order), so they fill the threads first.
+        for _ in range(3):  # every worker gets its turn
+            with urllib.request.urlopen(base + "/healthz", timeout=PINNED_ANSWER_TIMEOUT) as response:
+                assert response.status == 200
+        # The event loop answered each expectation, and waits for the body without a thread.
+        answers = {read_head(sock).split(b"\r\n", 1)[0] for sock in sockets[::2]}
+        assert answers == {b"HTTP/1.1 100 Continue"}
+        status_line, headers, body = raw_exchange(port, HUGE_LENGTH)
+        assert (status_line, headers["Content-Type"]) == (
+            "HTTP/1.1 413 Content Too Large",
+            "application/json",
+        )
+        assert json.loads(body)["error"]["code"] == "request_too_large"
+        assert process.poll() is None
+    finally:
+        for sock in sockets:
+            sock.close()
