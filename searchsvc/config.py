@@ -10,8 +10,10 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from searchsvc.errors import ConfigError
 
@@ -65,6 +67,10 @@ class ServerSettings:
     max_request_bytes: int = 16384
     header_timeout: float = 10.0
     log_format: str = "text"
+    # The site's address as readers see it; absolute links (the feed's) start with it.
+    public_url: str = ""
+    # Comma-separated addresses or networks whose X-Forwarded-* headers are believed.
+    trusted_proxies: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,29 @@ _MINIMUMS: dict[tuple[str, str], float] = {
     ("querylog", "max_rows"): 100,
     ("querylog", "flush_seconds"): 0,
 }
+
+
+def address_list(setting: str, value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Parse a comma-separated list of IP addresses or networks (``127.0.0.1, 10.0.0.0/8, ::1``)."""
+    networks = []
+    for part in value.split(","):
+        if part.strip():
+            try:
+                networks.append(ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise ConfigError(f"{setting}: {part.strip()!r} is not an IP address or network") from exc
+    return tuple(networks)
+
+
+def _check_server(server: ServerSettings) -> None:
+    """Reject server settings whose text does not parse (URLs, address lists)."""
+    if server.public_url:
+        url = urlsplit(server.public_url)
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            raise ConfigError(
+                f"server.public_url: {server.public_url!r} is not an http(s) URL without query or fragment"
+            )
+    address_list("server.trusted_proxies", server.trusted_proxies)
 
 
 def _check_minimum(section: str, key: str, value: Any) -> None:
@@ -192,4 +221,5 @@ def load_settings(
         section_obj = _apply(section_obj, f.name, _env_values(environ, f.name, names))
         section_obj = _apply(section_obj, f.name, (overrides or {}).get(f.name, {}))
         settings = replace(settings, **{f.name: section_obj})
+    _check_server(settings.server)
     return settings

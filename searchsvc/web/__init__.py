@@ -211,7 +211,7 @@ def open_early(app: Flask) -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: ``load_settings()``)."""
-    from searchsvc.web import api, errors, feed, metrics, pages
+    from searchsvc.web import api, errors, feed, metrics, origin, pages
 
     settings = settings if settings is not None else load_settings()
     from searchsvc.aliases import load_aliases
@@ -235,4 +235,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed.bp)
+    # X-Forwarded-* are believed from the configured proxies only (gunicorn is told to believe none).
+    app.wsgi_app = origin.TrustedProxies(app.wsgi_app, origin.trusted_proxies(settings.server))  # type: ignore[method-assign]
     return app

@@ -16,7 +16,8 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request
 
 from searchsvc.messages import Hit, SearchResponse
-from searchsvc.web import encodable, run_search
+from searchsvc.web import current_settings, encodable, run_search
+from searchsvc.web.origin import public_root
 
 bp = Blueprint("feed", __name__)
 
@@ -105,5 +106,6 @@ def search_feed() -> Response:
     """Answer the Atom feed of a search: the newest matching articles first."""
     response = run_search(feed_params(request.args.to_dict(flat=False)))
     query = feed_query(request.args.items(multi=True))
-    body = atom_feed(response, request.host_url.rstrip("/"), query)
+    # Never from the Host header: a cache in front would keep a feed pointing elsewhere.
+    body = atom_feed(response, public_root(current_settings().server), query)
     return Response(body, mimetype=ATOM_TYPE)

@@ -480,6 +480,10 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_request_line": line_limit,
         "limit_request_field_size": line_limit,
         "limit_request_fields": 100,
+        # The app believes X-Forwarded-* from server.trusted_proxies only (web/origin.py); gunicorn
+        # would let any local client switch the scheme.
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
         "proc_name": "searchsvc",
         # Workers open the index lazily after the fork; never load the app in the arbiter.
         "preload_app": False,
