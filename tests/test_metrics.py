@@ -65,6 +65,26 @@ def test_metrics_count_requests_by_endpoint_and_status(demo_settings, store):
     assert value(found, "searchsvc_last_reindex_duration_seconds") >= 0
 
 
+def test_clients_cannot_multiply_label_values(demo_settings, store):
+    client = create_app(demo_settings).test_client()
+    for i in range(50):
+        client.open(f"/api/search?q=ha&n={i}", method=f"FOO{i}")
+        client.get(f"/made/up/path/{i}")
+    client.get("/api/search?q=ha")
+    found = samples(client.get("/metrics").get_data(as_text=True))
+    labels = {dict(key[1]).get("method") for key in found if key[0] == "searchsvc_http_requests_total"}
+    assert labels == {"GET", "other"}
+    endpoints = {dict(key[1]).get("endpoint") for key in found if key[0] == "searchsvc_http_requests_total"}
+    assert endpoints == {"api.search_articles", "unmatched"}
+    assert (
+        value(found, "searchsvc_http_requests_total", endpoint="unmatched", method="GET", status="404") == 50
+    )
+    other = sum(
+        v for k, v in found.items() if k[0] == "searchsvc_http_requests_total" and ("method", "other") in k[1]
+    )
+    assert other == 50
+
+
 def test_metrics_without_an_index_say_not_ready(tmp_path: Path):
     from searchsvc.config import load_settings
 
