@@ -71,6 +71,8 @@ class ServerSettings:
     public_url: str = ""
     # Comma-separated addresses or networks whose X-Forwarded-* headers are believed.
     trusted_proxies: str = ""
+    # Comma-separated addresses or networks that may read /metrics ("" : nobody).
+    metrics_allow: str = "127.0.0.1, ::1"
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ def _check_server(server: ServerSettings) -> None:
                 f"server.public_url: {server.public_url!r} is not an http(s) URL without query or fragment"
             )
     address_list("server.trusted_proxies", server.trusted_proxies)
+    address_list("server.metrics_allow", server.metrics_allow)
 
 
 def _check_minimum(section: str, key: str, value: Any) -> None:

@@ -23,8 +23,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
+from searchsvc.config import address_list
 from searchsvc.errors import IndexNotReady
-from searchsvc.web import STORE_KEY
+from searchsvc.web import STORE_KEY, current_settings
+from searchsvc.web.errors import json_error
+from searchsvc.web.origin import in_networks
 
 bp = Blueprint("metrics", __name__)
 
@@ -191,7 +194,14 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Return the Prometheus text exposition."""
+    """Return the Prometheus text exposition to the addresses of ``server.metrics_allow``."""
+    allowed = address_list("server.metrics_allow", current_settings().server.metrics_allow)
+    if not in_networks(request.remote_addr or "", allowed):
+        response = json_error(
+            403, "forbidden", "/metrics is readable only from the addresses of server.metrics_allow"
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
     found: RequestMetrics = current_app.extensions[METRICS_KEY]
     body = found.exposition(IndexCollector(current_app.extensions[STORE_KEY]))
     response = Response(body, content_type=CONTENT_TYPE)

@@ -117,6 +117,7 @@ def component_schemas() -> dict[str, Any]:
                             "examples": [
                                 "invalid_parameter",
                                 "bad_request",
+                                "forbidden",
                                 "not_found",
                                 "method_not_allowed",
                                 "request_timeout",
@@ -349,6 +350,7 @@ ERROR_DESCRIPTIONS = {
     "unknown sort, a single-valued parameter repeated, `date_from` after `date_to`); `bad_request`: the "
     "path or query string is not valid UTF-8 (raw or percent-encoded), or the request line, method or "
     "a header is malformed.",
+    403: "`forbidden`: `/metrics` is readable only from the addresses of `server.metrics_allow`.",
     404: "`not_found`: unknown article, or an article id the path cannot carry (a line break in it).",
     405: "`method_not_allowed`: only GET, HEAD and OPTIONS.",
     408: "`request_timeout`: the request did not arrive whole within `server.header_timeout` seconds.",
@@ -495,10 +497,11 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "get": {
                     "operationId": "metrics",
                     "summary": "Prometheus metrics: requests and latency by endpoint and status (summed over "
-                    "every worker), the index generation, documents, last reindex time and duration.",
+                    "every worker), the index generation, documents, last reindex time and duration. "
+                    "Readable only from the addresses of `server.metrics_allow` (default: loopback).",
                     "responses": {
                         "200": ok | {"content": {"text/plain": {"schema": {"type": "string"}}}},
-                        **common_errors(),
+                        **common_errors(403),
                     },
                 },
                 "options": options_operation("metricsOptions"),
