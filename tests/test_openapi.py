@@ -158,3 +158,35 @@ def test_sort_and_reading_mode_are_enums_of_their_literal_types(document):
     assert response["sort"]["enum"] == list(get_args(Sort))
     modes = response["reading"]["properties"]["mode"]["enum"]
     assert modes == ["literal", "telex", "vni"] == list(get_args(ReadingMode))
+
+
+@pytest.mark.parametrize("path", ["/api/search", "/feed.atom"])
+def test_the_date_order_rule_is_in_the_document(document, path):
+    operation = document["paths"][path]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    for text in (
+        operation["description"],
+        params["date_from"]["description"],
+        params["date_to"]["description"],
+    ):
+        assert "`date_from <= date_to`" in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/search", "/api/suggest", "/healthz", "/api/articles/demo-001", "/feed.atom", "/metrics"]
+)
+def test_allow_is_sent_exactly_as_the_document_writes_it(client, document, path):
+    template = "/api/articles/{article_id}" if path.startswith("/api/articles/") else path
+    documented = document["paths"][template]["options"]["responses"]["204"]["headers"]["Allow"]["schema"]
+    assert client.options(path).headers["Allow"] == documented["const"] == "GET, HEAD, OPTIONS"
+    assert client.post(path).headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize(
+    "query", ["sort=bogus", "page=0", "sort=newest&sort=oldest", "date_from=2024-02-01&date_to=2024-01-01"]
+)
+def test_the_feed_refuses_what_the_search_api_refuses(client, query):
+    api = client.get("/api/search?" + query)
+    feed = client.get("/feed.atom?" + query)
+    assert (feed.status_code, feed.get_json()) == (api.status_code, api.get_json())
+    assert api.status_code == 400

@@ -166,6 +166,20 @@ def compress(response: Response) -> Response:
     return response
 
 
+# The order the OpenAPI document writes them in; methods a route adds come after, sorted.
+ALLOW_ORDER = ("GET", "HEAD", "OPTIONS")
+
+
+def ordered_allow(response: Response) -> Response:
+    """Write ``Allow`` in one fixed order (Werkzeug's follows a set, and varied between processes)."""
+    allow = response.headers.get("Allow")
+    if allow:
+        methods = {m.strip() for m in allow.split(",") if m.strip()}
+        known = [m for m in ALLOW_ORDER if m in methods]
+        response.headers["Allow"] = ", ".join(known + sorted(methods - set(ALLOW_ORDER)))
+    return response
+
+
 def current_settings() -> Settings:
     """Return the settings of the running app."""
     settings: Settings = current_app.extensions[SETTINGS_KEY]
@@ -230,6 +244,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_global(assets.url, "asset_url")
     # Registered first so it runs last, on the final body of every response, errors included.
     app.after_request(compress)
+    app.after_request(ordered_allow)
     metrics.init_app(app)  # first, so its timer starts even when an error hook answers early
     errors.init_app(app)
     app.register_blueprint(api.bp)

@@ -8,6 +8,9 @@ from searchsvc.config import Settings
 from searchsvc.messages import ACCENT_MODES, FACET_NAMES, READING_MODES, SORTS
 
 JSON = "application/json"
+# A rule between two parameters, which a parameter schema cannot say: in the text of both
+# parameters and of each operation that takes them.
+DATE_RULE = "When both are given, `date_from <= date_to`; otherwise the answer is 400 `invalid_parameter`."
 ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -77,8 +80,16 @@ def search_parameters(settings: Settings) -> list[dict[str, Any]]:
         query_param("source", "Keep articles from any of these sources.", text, repeatable=True),
         query_param("author", "Keep articles by this author.", text, repeatable=True),
         query_param("tag", "Keep articles with this tag.", text, repeatable=True),
-        query_param("date_from", "First publication day, inclusive, Vietnam time (UTC+7).", day),
-        query_param("date_to", "Last publication day, inclusive, Vietnam time (UTC+7).", day),
+        query_param(
+            "date_from",
+            f"First publication day, inclusive, Vietnam time (UTC+7). {DATE_RULE}",
+            day,
+        ),
+        query_param(
+            "date_to",
+            f"Last publication day, inclusive, Vietnam time (UTC+7). {DATE_RULE}",
+            day,
+        ),
         query_param(
             "as_typed",
             "`1`: search exactly what was typed. By default a query with no full match is replaced by its "
@@ -402,6 +413,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "get": {
                     "operationId": "search",
                     "summary": "Search articles with filters, facets, highlights and a did-you-mean suggestion.",
+                    "description": DATE_RULE,
                     "parameters": search_parameters(settings),
                     "responses": {
                         "200": ok | {"content": {JSON: {"schema": ref("SearchResponse")}}},
@@ -449,8 +461,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/feed.atom": {
                 "get": {
                     "operationId": "searchFeed",
+                    "description": DATE_RULE,
                     "summary": "An Atom feed of a search: the newest matching articles first (20 unless "
-                    "`per_page` says otherwise; `sort` and `page` are ignored).",
+                    "`per_page` says otherwise; `sort` and `page` are ignored, but checked like "
+                    "`/api/search` checks them: a bad value is 400).",
                     "parameters": search_parameters(settings),
                     "responses": {
                         "200": ok | {"content": {"application/atom+xml": {"schema": {"type": "string"}}}},
