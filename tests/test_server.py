@@ -466,3 +466,31 @@ def test_requests_whose_body_never_comes_pin_no_thread(server):
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        code = "from searchsvc.cli import main; main()"
+        command = [sys.executable, "-c", code, "serve", "--index-dir", str(index_dir), "--port", str(port)]
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use "
+        "(server.host/server.port, --host/--port)\n"
+    )
+
+
+def test_an_address_not_on_this_machine_is_a_config_error():
+    from searchsvc.config import load_settings
+    from searchsvc.errors import ConfigError
+    from searchsvc.web.server import check_address
+
+    # A documentation address (RFC 5737): binding it fails locally, nothing is sent.
+    settings = load_settings(environ={}, overrides={"server": {"host": "192.0.2.1", "port": 1}})
+    with pytest.raises(ConfigError, match="cannot listen on 192.0.2.1:1: cannot assign requested address"):
+        check_address(settings.server)

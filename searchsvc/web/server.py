@@ -21,6 +21,7 @@ import io
 import json
 import re
 import selectors
+import socket
 import time
 from collections import deque
 from dataclasses import replace
@@ -34,7 +35,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from searchsvc.config import Settings
+from searchsvc.config import ServerSettings, Settings
 from searchsvc.errors import ConfigError
 from searchsvc.web import create_app, metrics, open_early
 from searchsvc.web.errors import HTTP_CODES, SECURITY_HEADERS
@@ -492,9 +493,32 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def check_address(server: ServerSettings) -> None:
+    """Raise ``ConfigError`` when ``server.host:server.port`` cannot be listened on (a busy port ...).
+
+    gunicorn would say it in five English lines over five seconds, after the CLI said it serves.
+    """
+    where = f"{server.host}:{server.port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            server.host, server.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as sock:
+            # As gunicorn binds: a port left in TIME_WAIT by a stopped server is free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:  # socket.gaierror included: an unknown host name
+        reason = exc.strerror or str(exc)
+        reason = reason[:1].lower() + reason[1:]
+        raise ConfigError(
+            f"cannot listen on {where}: {reason} (server.host/server.port, --host/--port)"
+        ) from exc
+
+
 def run_production(settings: Settings, index_dir: str | Path | None = None) -> None:
     """Serve with gunicorn until SIGTERM/SIGINT (graceful stop), using ``settings.server``."""
     settings = with_index_dir(settings, index_dir)
+    check_address(settings.server)
     options = gunicorn_options(settings)
     folder = metrics.prepare_multiprocess()
     options |= {
