@@ -71,6 +71,10 @@ class ServerSettings:
     public_url: str = ""
     # Comma-separated addresses or networks whose X-Forwarded-* headers are believed.
     trusted_proxies: str = ""
+    # Open connections one worker holds at most (gunicorn's worker_connections), and from one
+    # client address (the peer's; trusted proxies are not capped).
+    max_connections: int = 1000
+    max_connections_per_client: int = 100
     # Comma-separated addresses or networks that may read /metrics ("" : nobody).
     metrics_allow: str = "127.0.0.1, ::1"
 
@@ -110,6 +114,8 @@ _MINIMUMS: dict[tuple[str, str], float] = {
     ("server", "timeout"): 1,
     ("server", "max_request_bytes"): 1024,
     ("server", "header_timeout"): 0.1,
+    ("server", "max_connections"): 16,
+    ("server", "max_connections_per_client"): 1,
     ("querylog", "min_count"): 1,
     ("querylog", "keep_days"): 1,
     ("querylog", "max_rows"): 100,

@@ -494,3 +494,56 @@ def test_an_address_not_on_this_machine_is_a_config_error():
     settings = load_settings(environ={}, overrides={"server": {"host": "192.0.2.1", "port": 1}})
     with pytest.raises(ConfigError, match="cannot listen on 192.0.2.1:1: cannot assign requested address"):
         check_address(settings.server)
+
+
+def test_connections_are_capped_per_client_address(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    port = free_port()
+    cap = 5
+    process = start_server(
+        index_dir, port, tmp_path / "server.log", workers=1, max_connections_per_client=cap
+    )
+    base = f"http://127.0.0.1:{port}"
+    held: list[socket.socket] = []
+    try:
+        wait_healthy(base, process)
+        held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(cap)]
+        # Each sends a partial request, so the worker has surely accepted it before the next step.
+        for sock in held:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as extra:
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = extra.recv(65536)
+            except ConnectionResetError:
+                answer = b""
+        assert answer == b""  # closed at once, unanswered
+        # Another client address (all of 127.0.0.0/8 is this machine) is served meanwhile.
+        with socket.create_connection(
+            ("127.0.0.1", port), timeout=10, source_address=("127.0.0.2", 0)
+        ) as other:
+            other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert read_head(other).startswith(b"HTTP/1.1 200 ")
+        for sock in held:
+            sock.close()
+        held = []
+        # The slots come back when the connections close.
+        wait_healthy(base, process)
+    finally:
+        for sock in held:
+            sock.close()
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def test_connection_limits_follow_the_settings():
+    from searchsvc.config import load_settings
+    from searchsvc.errors import ConfigError
+    from searchsvc.web.server import gunicorn_options
+
+    settings = load_settings(environ={}, overrides={"server": {"max_connections": 64}})
+    assert gunicorn_options(settings)["worker_connections"] == 64
+    for key in ("max_connections", "max_connections_per_client"):
+        with pytest.raises(ConfigError, match=f"server.{key}: 0 is below the minimum"):
+            load_settings(environ={}, overrides={"server": {key: 0}})

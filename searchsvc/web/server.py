@@ -16,14 +16,16 @@ The front door holds against hostile clients without a proxy in front:
 
 from __future__ import annotations
 
+import errno
 import html
 import io
 import json
 import re
 import selectors
 import socket
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -35,10 +37,11 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from searchsvc.config import ServerSettings, Settings
+from searchsvc.config import ServerSettings, Settings, address_list
 from searchsvc.errors import ConfigError
 from searchsvc.web import create_app, metrics, open_early
 from searchsvc.web.errors import HTTP_CODES, SECURITY_HEADERS
+from searchsvc.web.origin import in_networks
 from searchsvc.web.tracking import flush_query_log
 
 # Client address, request line, status, bytes, time in milliseconds, user agent.
@@ -149,6 +152,21 @@ class _Capture:
         self.data += data
 
 
+class CountedConn(TConn):
+    """A connection that gives its client's slot back when it closes, whichever path closes it."""
+
+    def __init__(self, release: Any, *args: Any) -> None:
+        super().__init__(*args)
+        self.searchsvc_release = release
+
+    def close(self, graceful: bool = False) -> None:
+        """Close the socket and free the client's slot once."""
+        release, self.searchsvc_release = self.searchsvc_release, None
+        if release is not None:
+            release()
+        super().close(graceful)
+
+
 class SearchWorker(ThreadWorker):
     """gunicorn's threaded worker that buffers each request in its event loop before a thread takes it.
 
@@ -164,6 +182,55 @@ class SearchWorker(ThreadWorker):
         self.settings: Settings | None = getattr(self.app, "settings", None)
         # Connections whose request is still arriving, oldest (first deadline) first.
         self.reading: deque[TConn] = deque()
+        # Open connections by client address; threads may close connections too.
+        self.per_client: Counter[str] = Counter()
+        self.per_client_lock = threading.Lock()
+        proxies = self.settings.server.trusted_proxies if self.settings else ""
+        self.uncapped = address_list("server.trusted_proxies", proxies)
+
+    @property
+    def max_per_client(self) -> int:
+        """Return the most connections this worker holds from one client address."""
+        return self.settings.server.max_connections_per_client if self.settings else 100
+
+    def accept(self, listener: Any) -> None:
+        """Accept a connection, or close it at once when its client already holds its share."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        client = client_addr[0] if isinstance(client_addr, tuple) else ""
+        if not self._take_slot(client):
+            # No log line: a flood would only move into the log.
+            client_sock.close()
+            return
+        self.nr_conns += 1
+        client_sock.setblocking(True)
+        conn = CountedConn(
+            partial(self._release_slot, client), self.cfg, client_sock, client_addr, listener.getsockname()
+        )
+        self.enqueue_req(conn)
+
+    def _take_slot(self, client: str) -> bool:
+        """Count a connection of ``client``; False when it already holds ``max_connections_per_client``."""
+        if not client or in_networks(client, self.uncapped):
+            return True
+        with self.per_client_lock:
+            if self.per_client[client] >= self.max_per_client:
+                return False
+            self.per_client[client] += 1
+        return True
+
+    def _release_slot(self, client: str) -> None:
+        """Give back a closed connection's slot."""
+        if not client or in_networks(client, self.uncapped):
+            return
+        with self.per_client_lock:
+            self.per_client[client] -= 1
+            if self.per_client[client] <= 0:
+                del self.per_client[client]
 
     @property
     def max_request_bytes(self) -> int:
@@ -481,6 +548,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_request_line": line_limit,
         "limit_request_field_size": line_limit,
         "limit_request_fields": 100,
+        "worker_connections": server.max_connections,
         # The app believes X-Forwarded-* from server.trusted_proxies only (web/origin.py); gunicorn
         # would let any local client switch the scheme.
         "forwarded_allow_ips": "",
