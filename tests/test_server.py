@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -547,3 +548,73 @@ def test_connection_limits_follow_the_settings():
     for key in ("max_connections", "max_connections_per_client"):
         with pytest.raises(ConfigError, match=f"server.{key}: 0 is below the minimum"):
             load_settings(environ={}, overrides={"server": {key: 0}})
+
+
+def test_searchsvc_warnings_reach_the_server_log_with_time_and_level(tmp_path):
+    import logging
+
+    from gunicorn.config import Config
+
+    cfg = Config()
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    logger = BoundedLogger(cfg)
+    app_log = logging.getLogger("searchsvc")
+    try:
+        logging.getLogger("searchsvc.store").warning("read model %s does not match: rebuilding it", "x.rm")
+        replaced = list(logger.error_log.handlers)
+        logger.setup(cfg)  # set up again (a reload): still one line per record
+        for handler in replaced:  # gunicorn drops its old handler without closing it
+            handler.close()
+        logging.getLogger("searchsvc.web").warning("index not ready: no CURRENT")
+    finally:
+        for handler in app_log.searchsvc_handlers:
+            app_log.removeHandler(handler)
+            handler.close()
+        app_log.setLevel(logging.NOTSET)
+        logger.error_log.handlers.clear()
+    lines = (tmp_path / "error.log").read_text(encoding="utf-8").splitlines()
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[WARNING\] "
+    assert len(lines) == 2
+    assert re.fullmatch(stamp + "read model x.rm does not match: rebuilding it", lines[0])
+    assert re.fullmatch(stamp + "index not ready: no CURRENT", lines[1])
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        (b"xchunked", "the only transfer coding accepted is chunked"),
+        (b"gzip, chunked", "the only transfer coding accepted is chunked"),
+    ],
+)
+def test_an_unknown_transfer_coding_is_a_client_error(server, encoding, message):
+    base, _, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    request = b"POST /api/search HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + encoding + b"\r\n\r\n"
+    status_line, headers, body = raw_exchange(port, request)
+    assert (status_line, headers["Content-Type"]) == ("HTTP/1.1 400 Bad Request", "application/json")
+    assert json.loads(body) == {"error": {"code": "bad_request", "message": message}}
+
+
+def test_a_request_pipelined_behind_a_chunked_one_is_answered_at_once(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    port = free_port()
+    # A long header timeout: the old loop held both requests until it, then answered 408 twice.
+    process = start_server(index_dir, port, tmp_path / "server.log", header_timeout=30.0)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+        pipelined = (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+            b"GET /api/search?q=ha+noi&per_page=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(pipelined)
+            received = b""
+            while chunk := sock.recv(65536):  # both answers well within the socket timeout
+                received += chunk
+        statuses = re.findall(rb"^HTTP/1\.1 (\d{3})", received, re.MULTILINE)
+        assert statuses == [b"200", b"200"]
+        assert b'"id":"demo-001"' in received
+    finally:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)

@@ -20,6 +20,7 @@ import errno
 import html
 import io
 import json
+import logging
 import re
 import selectors
 import socket
@@ -44,6 +45,8 @@ from searchsvc.web.errors import HTTP_CODES, SECURITY_HEADERS
 from searchsvc.web.origin import in_networks
 from searchsvc.web.tracking import flush_query_log
 
+# The package's logger: every module logs under it (``searchsvc.store``, Flask's ``searchsvc.web``).
+APP_LOGGER = "searchsvc"
 # Client address, request line, status, bytes, time in milliseconds, user agent.
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
 # gunicorn's largest request line and header field; 0 would mean "no limit", which we never pass.
@@ -95,7 +98,24 @@ def bounded(value: str, limit: int = LOG_FIELD_CHARS) -> str:
 
 
 class BoundedLogger(Logger):
-    """gunicorn's logger with every access-log field and warning cut to a bounded length."""
+    """gunicorn's logger with every access-log field and warning cut to a bounded length.
+
+    searchsvc's own log records (``searchsvc.*``: a read model rebuilt, an index not
+    ready ...) go to the same error log with its time, process and level; without
+    a handler Python printed them as bare messages.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        """Configure gunicorn's logs, then send searchsvc's records to the error log."""
+        super().setup(cfg)
+        app_log = logging.getLogger(APP_LOGGER)
+        for handler in getattr(app_log, "searchsvc_handlers", []):
+            app_log.removeHandler(handler)  # a reload sets up again: never two copies
+        app_log.searchsvc_handlers = list(self.error_log.handlers)  # type: ignore[attr-defined]
+        for handler in app_log.searchsvc_handlers:  # type: ignore[attr-defined]
+            app_log.addHandler(handler)
+        if app_log.level == logging.NOTSET:
+            app_log.setLevel(logging.INFO)
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         """Return the access-log fields, long text cut (a 12 MB request line was logged whole)."""
