@@ -75,6 +75,10 @@ class ServerSettings:
     # client address (the peer's; trusted proxies are not capped).
     max_connections: int = 1000
     max_connections_per_client: int = 100
+    # Origins of partner sites whose browsers may call the JSON API (comma-separated, "*" any; "": none).
+    cors_origins: str = ""
+    # Seconds a search response may be reused by browsers and caches (0: revalidate each time).
+    cache_max_age: int = 30
     # Comma-separated addresses or networks that may read /metrics ("" : nobody).
     metrics_allow: str = "127.0.0.1, ::1"
 
@@ -116,6 +120,7 @@ _MINIMUMS: dict[tuple[str, str], float] = {
     ("server", "header_timeout"): 0.1,
     ("server", "max_connections"): 16,
     ("server", "max_connections_per_client"): 1,
+    ("server", "cache_max_age"): 0,
     ("querylog", "min_count"): 1,
     ("querylog", "keep_days"): 1,
     ("querylog", "max_rows"): 100,
@@ -145,6 +150,19 @@ def _check_server(server: ServerSettings) -> None:
             )
     address_list("server.trusted_proxies", server.trusted_proxies)
     address_list("server.metrics_allow", server.metrics_allow)
+    origin_list(server.cors_origins)
+
+
+def origin_list(value: str) -> tuple[str, ...]:
+    """Parse ``server.cors_origins``: ``*`` or origins (``https://tin.example``), comma-separated."""
+    origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+    for origin in origins:
+        url = urlsplit(origin)
+        if origin != "*" and (url.scheme not in ("http", "https") or not url.netloc or url.path or url.query):
+            raise ConfigError(
+                f"server.cors_origins: {origin!r} is not an origin like https://tin.example or *"
+            )
+    return origins
 
 
 def _check_minimum(section: str, key: str, value: Any) -> None:

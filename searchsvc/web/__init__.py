@@ -225,7 +225,7 @@ def open_early(app: Flask) -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: ``load_settings()``)."""
-    from searchsvc.web import api, errors, feed, metrics, origin, pages
+    from searchsvc.web import api, cors, errors, feed, metrics, origin, pages
 
     settings = settings if settings is not None else load_settings()
     from searchsvc.aliases import load_aliases
@@ -247,6 +247,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(ordered_allow)
     metrics.init_app(app)  # first, so its timer starts even when an error hook answers early
     errors.init_app(app)
+    cors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed.bp)

@@ -11,6 +11,21 @@ JSON = "application/json"
 # A rule between two parameters, which a parameter schema cannot say: in the text of both
 # parameters and of each operation that takes them.
 DATE_RULE = "When both are given, `date_from <= date_to`; otherwise the answer is 400 `invalid_parameter`."
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The `ETag` of an earlier answer: 304 without a body while it still holds.",
+    "schema": {"type": "string"},
+}
+CACHE_CONTROL = {
+    "description": "`public, max-age=N` (N = `server.cache_max_age`), or `no-cache` when it is 0.",
+    "schema": {"type": "string"},
+}
+ETAG = {
+    "description": "A weak tag of the answer: the same index state and query string.",
+    "schema": {"type": "string"},
+}
 ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -173,6 +188,17 @@ def component_schemas() -> dict[str, Any]:
                 "page": integer,
                 "per_page": integer,
                 "took_ms": number,
+                "total_pages": {
+                    "type": "integer",
+                    "description": "Pages of `per_page` results, at most the `page` maximum.",
+                },
+                "next": nullable(
+                    {
+                        "type": "string",
+                        "description": "Relative URL of the next page (the same parameters, `page` + 1); "
+                        "null on the last page.",
+                    }
+                ),
                 "hits": {"type": "array", "items": ref("Hit")},
                 "facets": {
                     "type": "object",
@@ -277,6 +303,8 @@ def component_schemas() -> dict[str, Any]:
                 "page",
                 "per_page",
                 "took_ms",
+                "total_pages",
+                "next",
                 "hits",
                 "facets",
                 "suggestion",
@@ -406,7 +434,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "title": "searchsvc",
             "version": "1",
             "description": "Accent-insensitive search over Vietnamese news articles. Errors are "
-            '`{"error": {"code", "message"}}`.',
+            '`{"error": {"code", "message"}}`. Pages of other sites may call it from a browser when '
+            "their origin is in `server.cors_origins` (none by default).",
         },
         "paths": {
             "/api/search": {
@@ -414,9 +443,17 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     "operationId": "search",
                     "summary": "Search articles with filters, facets, highlights and a did-you-mean suggestion.",
                     "description": DATE_RULE,
-                    "parameters": search_parameters(settings),
+                    "parameters": [*search_parameters(settings), IF_NONE_MATCH],
                     "responses": {
-                        "200": ok | {"content": {JSON: {"schema": ref("SearchResponse")}}},
+                        "200": ok
+                        | {
+                            "headers": {"Cache-Control": CACHE_CONTROL, "ETag": ETAG},
+                            "content": {JSON: {"schema": ref("SearchResponse")}},
+                        },
+                        "304": {
+                            "description": "Not modified: `If-None-Match` names the tag of this answer.",
+                            "headers": {"Cache-Control": CACHE_CONTROL, "ETag": ETAG},
+                        },
                         **common_errors(503),
                     },
                 },
@@ -519,6 +556,17 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                     },
                 },
                 "options": options_operation("metricsOptions"),
+            },
+            "/api/docs": {
+                "get": {
+                    "operationId": "apiDocs",
+                    "summary": "This document as a page to read (HTML, no script).",
+                    "responses": {
+                        "200": ok | {"content": {"text/html": {"schema": {"type": "string"}}}},
+                        **common_errors(),
+                    },
+                },
+                "options": options_operation("apiDocsOptions"),
             },
             "/api/openapi.json": {
                 "get": {
