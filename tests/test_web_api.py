@@ -476,15 +476,20 @@ def test_search_answers_carry_cache_control_and_an_etag_that_gives_304(client):
     assert client.get("/api/search?q=ha+noi", headers={"If-None-Match": '"stale"'}).status_code == 200
 
 
-def test_an_index_change_changes_the_etag(tmp_path):
+def test_the_etag_follows_the_results_not_the_index_files(tmp_path):
+    from searchsvc.web import STORE_KEY
+
     index_dir = tmp_path / "index"
     reindex([str(p) for p in demo_sources()], index_dir)
     app = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}}))
     client = app.test_client()
     tag = client.get("/api/search?q=ha").headers["ETag"]
+    # The same articles again: a new generation, the same answer, the same tag.
     reindex([str(p) for p in demo_sources()], index_dir)
-    from searchsvc.web import STORE_KEY
-
+    app.extensions[STORE_KEY].get().refresh(force=True)
+    assert client.get("/api/search?q=ha", headers={"If-None-Match": tag}).status_code == 304
+    # Fewer articles: another answer, another tag.
+    reindex([str(ARTICLES_PATH)], index_dir)
     app.extensions[STORE_KEY].get().refresh(force=True)
     answer = client.get("/api/search?q=ha", headers={"If-None-Match": tag})
     assert answer.status_code == 200

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from searchsvc.errors import QueryError
-from searchsvc.web import TextResponse, current_settings, current_store, run_search
+from searchsvc.web import TextResponse, current_settings, current_store, encodable, run_search
 from searchsvc.web.openapi import openapi_document
 from searchsvc.web.tracking import note_search
 
@@ -41,11 +42,15 @@ def suggest_limit() -> int:
     return int(raw)
 
 
-def search_etag() -> str:
-    """Return the tag of a search: the same index state and query string give the same results."""
-    state = current_store().state
-    key = f"{state.generation.name}\n{state.toc}\n".encode() + request.query_string
-    return hashlib.sha256(key).hexdigest()[:24]
+def search_etag(body: dict[str, Any]) -> str:
+    """Return the tag of a search answer: a hash of its body without the time it took.
+
+    Built from what is answered, so any index change that changes the results changes
+    it, and one that does not (a reindex of the same articles) keeps it.
+    """
+    stable = {k: v for k, v in body.items() if k != "took_ms"}
+    text = json.dumps(stable, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(encodable(text).encode("utf-8")).hexdigest()[:24]
 
 
 def cacheable(response: Response, tag: str) -> Response:
@@ -71,14 +76,14 @@ def pagination(page: int, per_page: int, total: int) -> dict[str, Any]:
 @bp.get("/api/search")
 def search_articles() -> Response:
     """Search the index; the body is ``SearchResponse.to_dict()`` with ``total_pages`` and ``next``."""
-    tag = search_etag()
+    response = run_search(request.args.to_dict(flat=False))
+    note_search(response)
+    body = response.to_dict() | pagination(response.page, response.per_page, response.total)
+    tag = search_etag(body)
     if request.if_none_match.contains_weak(tag):
         not_modified = Response(status=304)
         del not_modified.headers["Content-Type"]
         return cacheable(not_modified, tag)
-    response = run_search(request.args.to_dict(flat=False))
-    note_search(response)
-    body = response.to_dict() | pagination(response.page, response.per_page, response.total)
     return cacheable(jsonify(body), tag)
 
 

@@ -23,7 +23,7 @@ CACHE_CONTROL = {
     "schema": {"type": "string"},
 }
 ETAG = {
-    "description": "A weak tag of the answer: the same index state and query string.",
+    "description": "A weak tag of the answer: a hash of its body without `took_ms`.",
     "schema": {"type": "string"},
 }
 ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
