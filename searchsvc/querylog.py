@@ -11,6 +11,9 @@ in memory and writes its counters in one short transaction at most every
 ``flush_seconds`` (WAL mode, a 50 ms busy timeout); a locked, full, read-only or
 damaged database costs one warning, and the counters wait for the next flush
 (at most ``MAX_PENDING`` queries are held).
+A process that stops has no next flush: ``close`` waits for the lock (up to
+``CLOSE_WAIT_SECONDS``, retrying while another process holds it, as two workers
+stopping together do), and a count that arrives after it is written at once.
 The table is bounded: days older than ``keep_days`` and, past ``max_rows``, the
 least searched rows are deleted.
 """
@@ -43,6 +46,11 @@ FEW_RESULTS = 5
 # Counters a process holds between flushes at most; past it, new queries wait for the next flush.
 MAX_PENDING = 5000
 BUSY_TIMEOUT_MS = 50
+# How long a stopping process waits for another one's write: its counters have no later flush.
+CLOSE_WAIT_SECONDS = 10.0
+CLOSE_RETRY_SECONDS = 0.05
+# SQLite's primary result codes for "another connection holds the lock": worth waiting for.
+_BUSY_CODES = {5, 6}
 PRUNE_EVERY_SECONDS = 3600.0
 # Personal data a reader may paste into a search box: never recorded.
 _PERSONAL = re.compile(r"@|\d[\d .-]{7,}\d")
@@ -120,6 +128,9 @@ class QueryLog:
         self._flushed = time.monotonic()
         self._pruned = 0.0
         self._warned = False
+        # Held while counters are out of ``_pending``: a closing flush waits for a failing one to keep them.
+        self._writing = threading.Lock()
+        self._closed = False
 
     def record_search(self, text: str, total: int) -> None:
         """Count one search of ``text`` that found ``total`` articles."""
@@ -143,35 +154,64 @@ class QueryLog:
                 counts = self._pending[key] = Counts()
             for name, value in added.items():
                 setattr(counts, name, getattr(counts, name) + value)
-        if time.monotonic() - self._flushed >= self.settings.flush_seconds:
+        if self._closed:
+            self.close()  # a request still running when the process began to stop: no later flush
+        elif time.monotonic() - self._flushed >= self.settings.flush_seconds:
             self.flush()
+
+    def close(self, wait_seconds: float = CLOSE_WAIT_SECONDS) -> bool:
+        """Write every pending counter before the process stops, waiting while another process writes."""
+        self._closed = True
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            error = self._write(max(1, int(remaining * 1000)))
+            if error is None:
+                self._warned = False
+                return True
+            if not _is_busy(error) or remaining <= CLOSE_RETRY_SECONDS:
+                self._warn(error)
+                return False
+            time.sleep(CLOSE_RETRY_SECONDS)
 
     def flush(self) -> bool:
         """Write the pending counters in one transaction; on database trouble keep them and warn once."""
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            self._flushed = time.monotonic()
-        if not pending:
-            return True
-        rows = [(day, query, c.searches, c.zero, c.few, c.clicks) for (day, query), c in pending.items()]
-        try:
-            with connect(self.path) as db:
-                db.execute("BEGIN IMMEDIATE")
-                db.executemany(UPSERT, rows)
-                if time.monotonic() - self._pruned >= PRUNE_EVERY_SECONDS:
-                    prune(db, self.settings, today())
-                    self._pruned = time.monotonic()
-                db.execute("COMMIT")
-        except (sqlite3.Error, OSError) as exc:
-            self._keep(pending)
-            if not self._warned:
-                log.warning(
-                    "query log %s not written (%s: %s); searches go on", self.path, type(exc).__name__, exc
-                )
-                self._warned = True
+        error = self._write(BUSY_TIMEOUT_MS)
+        if error is not None:
+            self._warn(error)
             return False
         self._warned = False
         return True
+
+    def _write(self, timeout_ms: int) -> sqlite3.Error | OSError | None:
+        """Write the pending counters in one transaction, keeping them on failure; return the failure."""
+        with self._writing:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                self._flushed = time.monotonic()
+            if not pending:
+                return None
+            rows = [(day, query, c.searches, c.zero, c.few, c.clicks) for (day, query), c in pending.items()]
+            try:
+                with connect(self.path, timeout_ms) as db:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany(UPSERT, rows)
+                    if time.monotonic() - self._pruned >= PRUNE_EVERY_SECONDS:
+                        prune(db, self.settings, today())
+                        self._pruned = time.monotonic()
+                    db.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                self._keep(pending)
+                return exc
+        return None
+
+    def _warn(self, exc: sqlite3.Error | OSError) -> None:
+        """Warn once per run of failures that the counters were not written."""
+        if not self._warned:
+            log.warning(
+                "query log %s not written (%s: %s); searches go on", self.path, type(exc).__name__, exc
+            )
+            self._warned = True
 
     def _keep(self, pending: dict[tuple[str, str], Counts]) -> None:
         """Put unwritten counters back for the next flush, as far as ``MAX_PENDING`` allows."""
@@ -185,6 +225,12 @@ class QueryLog:
                     continue
                 for name in ("searches", "zero", "few", "clicks"):
                     setattr(held, name, getattr(held, name) + getattr(counts, name))
+
+
+def _is_busy(exc: sqlite3.Error | OSError) -> bool:
+    """Tell whether a failed write met another connection's lock (waiting helps) rather than damage."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _BUSY_CODES
 
 
 def prune(db: sqlite3.Connection, settings: QueryLogSettings, day: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -120,6 +122,90 @@ def test_several_processes_write_safely(tmp_path: Path):
         p.join(60)
     assert [p.exitcode for p in workers] == [0, 0, 0, 0]
     assert {r[1]: r[2] for r in rows(path)} == {f"tin {i}": 160 for i in range(5)}
+
+
+def _hold_the_write_lock(path: Path, taken: threading.Event, release: threading.Event) -> None:
+    """Hold the log's write lock from another connection until told to let go (another worker's flush)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    taken.set()
+    release.wait(30)
+    other.execute("COMMIT")
+    other.close()
+
+
+def test_closing_waits_for_another_writer_instead_of_losing_the_counts(tmp_path: Path):
+    path = tmp_path / "q.sqlite3"
+    with connect(path):
+        pass
+    log = QueryLog(replace(EAGER, flush_seconds=3600.0), path)
+    for _ in range(3):
+        log.record_search("bão", 10)
+    taken, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_the_write_lock, args=(path, taken, release))
+    holder.start()
+    assert taken.wait(30)
+    assert not log.flush()  # a search's flush gives up after 50 ms: the counts wait in memory
+    closed: list[bool] = []
+    closing = threading.Thread(target=lambda: closed.append(log.close()))
+    closing.start()
+    closing.join(0.5)  # the lock is held far longer than the 50 ms a search would wait
+    release.set()
+    holder.join(30)
+    closing.join(30)
+    assert closed == [True]
+    assert [r[1:3] for r in rows(path)] == [("bão", 3)]
+
+
+def test_a_count_after_closing_is_written_at_once(tmp_path: Path):
+    path = tmp_path / "q.sqlite3"
+    log = QueryLog(replace(EAGER, flush_seconds=3600.0), path)
+    log.record_search("bão", 10)
+    assert log.close()
+    log.record_search("lũ", 10)  # a request still running while its worker stops
+    assert [r[1:3] for r in rows(path)] == [("bão", 1), ("lũ", 1)]
+
+
+def test_closing_a_damaged_log_gives_up_at_once(tmp_path: Path, caplog):
+    path = tmp_path / "q.sqlite3"
+    path.write_bytes(b"not a database" * 100)
+    log = QueryLog(EAGER, path)
+    log.record_search("bão", 1)
+    assert not log.close(wait_seconds=3600.0)  # damage is not a lock: waiting would not help
+    assert len([r for r in caplog.records if "query log" in r.getMessage()]) == 1
+
+
+def _close_when_released(path: str, worker: int, ready: Any, go: Any) -> None:
+    """Count one worker's searches, then close its log when told (a worker stopping)."""
+    log = QueryLog(replace(EAGER, flush_seconds=3600.0), Path(path))
+    for _ in range(10 + worker):
+        log.record_search("hà nội", 10)
+    ready.wait(30)
+    go.wait(30)
+    if not log.close():
+        raise SystemExit(3)
+
+
+def test_two_workers_stopping_together_keep_every_count(tmp_path: Path):
+    # Both close while a third connection holds the write lock on a log no one has created yet.
+    path = tmp_path / "q.sqlite3"
+    context = multiprocessing.get_context("fork")
+    ready, go = context.Barrier(3), context.Event()
+    workers = [context.Process(target=_close_when_released, args=(str(path), w, ready, go)) for w in range(2)]
+    for p in workers:
+        p.start()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ready.wait(30)
+    go.set()
+    for p in workers:
+        p.join(0.5)  # both are waiting for the lock now, far past a search's 50 ms
+    other.execute("COMMIT")
+    other.close()
+    for p in workers:
+        p.join(60)
+    assert [p.exitcode for p in workers] == [0, 0]
+    assert [r[1:3] for r in rows(path)] == [("hà nội", 21)]
 
 
 def test_prune_keeps_the_table_bounded(tmp_path: Path):

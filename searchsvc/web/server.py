@@ -412,6 +412,14 @@ def run_dev(settings: Settings, index_dir: str | Path | None = None, debug: bool
     """Serve with Flask's development server (one process, threaded)."""
     settings = with_index_dir(settings, index_dir)
     app = create_app(settings)
-    app.run(
-        host=settings.server.host, port=settings.server.port, debug=debug, use_reloader=debug, threaded=True
-    )
+    try:
+        app.run(
+            host=settings.server.host,
+            port=settings.server.port,
+            debug=debug,
+            use_reloader=debug,
+            threaded=True,
+        )
+    finally:
+        with app.app_context():
+            flush_query_log()

@@ -52,7 +52,7 @@ def note_click(q: str) -> None:
 
 
 def flush_query_log() -> None:
-    """Write this process's pending counters (a worker about to exit)."""
+    """Write this process's pending counters, waiting for other workers' writes (a worker about to exit)."""
     found: tuple[int, QueryLog] | None = current_app.extensions.get(QUERYLOG_KEY)
     if found is not None and found[0] == os.getpid():
-        found[1].flush()
+        found[1].close()
