@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from searchsvc.errors import QueryError
 from searchsvc.web import current_settings, current_store, run_search
 from searchsvc.web.openapi import openapi_document
-from searchsvc.web.tracking import note_search
+from searchsvc.web.tracking import note_search, query_log_problem
 
 bp = Blueprint("api", __name__)
 
@@ -78,7 +78,10 @@ def suggest() -> Response:
 @bp.get("/healthz")
 def health() -> Response:
     """Report the generation this process serves: ok, or degraded with why (503 while there is no index)."""
-    response = jsonify(current_store().health())
+    report = current_store().health()
+    if (querylog := query_log_problem()) is not None:
+        report["querylog"] = querylog  # searching is unaffected: the status stays as it is
+    response = jsonify(report)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -25,6 +25,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from searchsvc.errors import IndexNotReady
 from searchsvc.web import STORE_KEY
+from searchsvc.web.tracking import QueryLogCollector
 
 bp = Blueprint("metrics", __name__)
 
@@ -75,6 +76,7 @@ class RequestMetrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         figures = CollectorRegistry()
         figures.register(index)
+        figures.register(QueryLogCollector())
         return generate_latest(registry) + generate_latest(figures)
 
 

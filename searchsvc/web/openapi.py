@@ -338,6 +338,11 @@ def component_schemas() -> dict[str, Any]:
                 "documents": integer,
                 "segments": integer,
                 "problem": {"type": "string", "description": "Why it is degraded (no server paths)."},
+                "querylog": {
+                    "type": "string",
+                    "description": "Why this worker's query log is not written or lost counts (searching is "
+                    "unaffected, the status stays).",
+                },
             },
             required=["status", "generation", "documents"],
         ),
