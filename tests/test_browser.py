@@ -399,3 +399,17 @@ def test_accent_aware_count_and_one_click_to_ignore_accents(browser, base_url, p
     page.wait_for_url(base_url + "/?q=b%C3%A3o")
     wait_until(lambda: page.locator(".hit").count() == 2)
     assert page_errors == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_phone_a_correction_heads_the_page_above_the_accent_notice(browser, base_url, page_errors):
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=chinh+phuu")
+    assert page.locator("#results-heading").inner_text() == "Kết quả cho “chính phủ”"
+    correction = page.locator(".notice.correction").bounding_box()
+    accents = page.locator(".notice.accent-extra").bounding_box()
+    assert correction is not None and accents is not None
+    assert correction["y"] + correction["height"] <= accents["y"]
+    assert page_errors == []

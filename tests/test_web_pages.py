@@ -494,3 +494,12 @@ def test_a_corrected_query_links_its_articles_with_the_corrected_words(client):
     html = client.get("/?q=chinh+phuu").get_data(as_text=True)
     assert "Đang hiển thị kết quả cho" in html
     assert "q=ch%C3%ADnh+ph%E1%BB%A7" in html and "q=chinh+phuu" in html
+
+
+def test_a_corrected_query_heads_the_page_and_its_notice_comes_first(client):
+    html = client.get("/?q=chinh+phuu").get_data(as_text=True)
+    heading = re.search(r'<h1 id="results-heading"[^>]*>\s*(.*?)\s*</h1>', html, re.DOTALL)
+    assert heading is not None and heading.group(1) == "Kết quả cho “chính phủ”"
+    notices = re.findall(r'<p class="notice ([a-z-]+)"', html)
+    assert notices[0] == "correction"
+    assert "accent-extra" in notices[1:]
