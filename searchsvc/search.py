@@ -261,6 +261,9 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
             parsed, match, suggestion = corrected, again, None
             total = int(match.final.sum())
     facets = facet_counts(store.columns, match.base, masks) if request.facets else {}
+    # A date sort lists only on-topic matches (_on_topic): the page says so, with the relevance count.
+    dated = request.sort != "relevance" and not match.partial
+    wider = int(_apply(match.evaluation.required, masks).sum()) if dated else total
     ranked = _order(store, request, match.parsed, match.evaluation, match.final, settings)
     start = (request.page - 1) * request.per_page
     page = ranked[start : start + request.per_page]
@@ -287,6 +290,8 @@ def _search(store: Store, request: SearchRequest, settings: SearchSettings, star
         accents=request.accents,
         folded_total=folded_total,
         loosened=tuple(Loosened(r.word, r.level, r.terms) for r in loosened(match.resolutions)),
+        topic_narrowed=wider > total,
+        relevance_total=wider if wider > total else None,
     )
 
 

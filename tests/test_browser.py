@@ -413,3 +413,19 @@ def test_phone_a_correction_heads_the_page_above_the_accent_notice(browser, base
     assert correction is not None and accents is not None
     assert correction["y"] + correction["height"] <= accents["y"]
     assert page_errors == []
+
+
+def test_phone_choosing_newest_explains_the_smaller_count(browser, base_url, page_errors):
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=mien+trung")
+    assert page.locator("#result-count").inner_text().startswith("Tìm thấy 5 bài viết")
+    page.locator("#sort").select_option("newest")
+    page.wait_for_url("**sort=newest**")
+    notice = page.locator(".notice.topic-narrowed")
+    assert notice.inner_text().startswith(
+        "Khi xếp theo ngày, chỉ hiện bài có các từ đứng liền nhau (2 trong 5 bài)."
+    )
+    page.get_by_role("link", name="Xem cả 5 bài, xếp theo mức độ liên quan").click()
+    page.wait_for_url(base_url + "/?q=mien+trung")
+    assert page.locator("#result-count").inner_text().startswith("Tìm thấy 5 bài viết")
+    assert page_errors == []

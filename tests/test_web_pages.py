@@ -503,3 +503,23 @@ def test_a_corrected_query_heads_the_page_and_its_notice_comes_first(client):
     notices = re.findall(r'<p class="notice ([a-z-]+)"', html)
     assert notices[0] == "correction"
     assert "accent-extra" in notices[1:]
+
+
+def test_a_date_sort_says_it_lists_only_the_words_standing_together(client):
+    html = client.get("/?q=mien+trung&sort=newest").get_data(as_text=True)
+    notice = re.search(r'<p class="notice topic-narrowed">(.*?)</p>', html, re.DOTALL)
+    assert notice is not None
+    assert re.sub(r"<[^>]+>", "", notice.group(1)) == (
+        "Khi xếp theo ngày, chỉ hiện bài có các từ đứng liền nhau (2 trong 5 bài). "
+        "Xem cả 5 bài, xếp theo mức độ liên quan"
+    )
+    assert 'href="/?q=mien+trung"' in notice.group(1)
+    assert "topic-narrowed" not in client.get("/?q=mien+trung").get_data(as_text=True)
+    assert "topic-narrowed" not in client.get("/?q=ha+noi&sort=newest").get_data(as_text=True)
+
+
+def test_the_api_tells_a_narrowed_date_sort_from_the_relevance_set(client):
+    narrowed = client.get("/api/search?q=mien+trung&sort=oldest").get_json()
+    assert (narrowed["total"], narrowed["topic_narrowed"], narrowed["relevance_total"]) == (2, True, 5)
+    wider = client.get("/api/search?q=mien+trung").get_json()
+    assert (wider["total"], wider["topic_narrowed"], wider["relevance_total"]) == (5, False, None)

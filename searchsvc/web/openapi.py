@@ -217,6 +217,17 @@ def component_schemas() -> dict[str, Any]:
                     ),
                 },
                 "sort": {"type": "string", "enum": list(SORTS)},
+                "topic_narrowed": {
+                    "type": "boolean",
+                    "description": "A date sort lists only the articles where neighbouring query words "
+                    "stand together; `relevance_total` articles match the words anywhere.",
+                },
+                "relevance_total": nullable(
+                    {
+                        "type": "integer",
+                        "description": "With `topic_narrowed`: how many `sort=relevance` lists.",
+                    }
+                ),
                 "truncated": {
                     "type": "boolean",
                     "description": "The query was cut to the configured length.",

@@ -309,6 +309,8 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
         # A marked word matches only its marks; the reader can widen to every accent form in one click.
         "accent_extra_url": url_with(args, accents="ignore") if response.accent_extra else None,
         "accent_match_url": url_with(args, accents=None) if response.accents == "ignore" else None,
+        # A date sort keeps only the articles with the words together: the wider set is the relevance sort.
+        "relevance_url": url_with(args, sort=None) if response.topic_narrowed else None,
         "first_number": (response.page - 1) * response.per_page + 1,
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
         "past_end": response.total > 0 and not response.hits,
