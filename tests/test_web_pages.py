@@ -145,8 +145,8 @@ def test_selected_facet_value_without_results_stays_visible(client):
 
 def test_facets_have_counts_and_date_histograms(client):
     html = page(client, "/")
-    assert re.search(r">Thời sự <span class=\"count\">10</span>", html)
-    assert re.search(r">VnExpress <span class=\"count\">12</span>", html)
+    assert re.search(r">Thời sự</span> <span class=\"count\">10</span>", html)
+    assert re.search(r">VnExpress</span> <span class=\"count\">12</span>", html)
     # The bar's accessible name is its visible text with hidden words: "Năm 2024 có 7 bài viết".
     assert (
         '<span class="bar-label"><span class="visually-hidden">Năm </span>2024</span>'
@@ -523,3 +523,19 @@ def test_the_api_tells_a_narrowed_date_sort_from_the_relevance_set(client):
     assert (narrowed["total"], narrowed["topic_narrowed"], narrowed["relevance_total"]) == (2, True, 5)
     wider = client.get("/api/search?q=mien+trung").get_json()
     assert (wider["total"], wider["topic_narrowed"], wider["relevance_total"]) == (5, False, None)
+
+
+def test_a_long_facet_list_keeps_the_rest_behind_xem_them(client, monkeypatch):
+    from searchsvc.web import pages
+
+    monkeypatch.setattr(pages, "FACET_SHOWN", 2)
+    html = client.get("/?q=&category=Giáo+dục").get_data(as_text=True)
+    facet = re.search(r'data-facet="category">(.*?)</fieldset>', html, re.DOTALL)
+    assert facet is not None
+    shown, _, more = facet.group(1).partition('<details class="facet-more">')
+    shown_values = re.findall(r'name="category" value="([^"]+)"', shown)
+    more_values = re.findall(r'name="category" value="([^"]+)"', more)
+    # The first two and the ticked one at once, the rest one click away (no script needed).
+    assert len(shown_values) == 3 and "Giáo dục" in shown_values
+    assert more_values and not set(more_values) & set(shown_values)
+    assert f"<summary>Xem thêm {len(more_values)} mục</summary>" in more

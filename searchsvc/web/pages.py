@@ -46,6 +46,8 @@ MARK_TAGS = re.compile(r"(</?mark>|</?em>)")
 BAR_STEPS = 20
 RECENT_MONTHS = 12
 PAGE_WINDOW = 2
+# Facet rows shown before "Xem thêm": the category list runs to about 40 with event tags.
+FACET_SHOWN = 8
 RELATED_ON_PAGE = 5
 
 
@@ -238,6 +240,13 @@ def facet_rows(name: str, values: Iterable[Any], selected: Sequence[str]) -> lis
     return rows
 
 
+def split_rows(rows: list[FacetRow]) -> tuple[list[FacetRow], list[FacetRow]]:
+    """Return the rows shown at once (the ``FACET_SHOWN`` first and every ticked one) and those behind "Xem thêm"."""
+    shown = FACET_SHOWN
+    first = [row for i, row in enumerate(rows) if i < shown or row.checked]
+    return first, [row for i, row in enumerate(rows) if i >= shown and not row.checked]
+
+
 def month_range(month: str) -> tuple[str, str]:
     """Return the first and last day of a ``YYYY-MM`` month."""
     year, number = int(month[:4]), int(month[5:7])
@@ -291,8 +300,10 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
     previous = min(response.page - 1, last)
     return {
         "response": response,
-        "categories": facet_rows("category", facets.get("category", ()), args.getlist("category")),
-        "sources": facet_rows("source", facets.get("source", ()), args.getlist("source")),
+        "categories": split_rows(
+            facet_rows("category", facets.get("category", ()), args.getlist("category"))
+        ),
+        "sources": split_rows(facet_rows("source", facets.get("source", ()), args.getlist("source"))),
         "years": date_bars("year", facets.get("year", ()), args),
         "recent_months": months[-RECENT_MONTHS:],
         "older_months": months[:-RECENT_MONTHS],
