@@ -310,7 +310,7 @@ def test_blank_query_sort_and_a_page_past_the_end(browser, base_url, page_errors
 def test_article_page_lists_related_articles_and_the_search_links_its_feed(browser, base_url, page_errors):
     page = open_page(browser, page_errors)
     page.goto(base_url + "/?q=bao")
-    feed = page.get_by_role("link", name="Theo dõi tìm kiếm này (Atom)")
+    feed = page.get_by_role("link", name="Theo dõi (Atom)")
     assert feed.is_visible()
     assert feed.get_attribute("href") == "/feed.atom?q=bao"
     assert page.locator('head link[rel=alternate][type="application/atom+xml"]').get_attribute("href") == (
@@ -517,4 +517,20 @@ def test_phone_long_facet_lists_show_the_top_rows_and_more_without_script(
         page.locator(".filters-summary").click()
     # A ticked row is never hidden behind "Xem thêm".
     assert page.locator(f"[data-facet=category] > ul input[value='{value}']").is_checked()
+    assert page_errors == []
+
+
+def test_phone_result_count_has_no_timing_and_the_feed_link_stays_on_one_line(browser, base_url, page_errors):
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=ha+noi")
+    count = page.locator("#result-count").inner_text()
+    assert "ms" not in count and count.startswith("Tìm thấy 10 bài viết")
+    feed = page.get_by_role("link", name="Theo dõi (Atom)")
+    assert feed.evaluate("link => link.getClientRects().length") == 1  # not wrapped onto two lines
+    assert (
+        page.locator("footer").inner_text()
+        == "Tìm kiếm không phân biệt dấu: gõ ha noi vẫn tìm thấy “Hà Nội”."
+    )
+    page.goto(base_url + "/?q=xyzzyqwv")
+    assert page.locator("#feed-link").count() == 0
     assert page_errors == []

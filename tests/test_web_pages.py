@@ -539,3 +539,49 @@ def test_a_long_facet_list_keeps_the_rest_behind_xem_them(client, monkeypatch):
     assert len(shown_values) == 3 and "Giáo dục" in shown_values
     assert more_values and not set(more_values) & set(shown_values)
     assert f"<summary>Xem thêm {len(more_values)} mục</summary>" in more
+
+
+def test_readers_see_no_developer_text(client):
+    html = page(client, "/?q=ha+noi")
+    assert " ms)" not in html
+    assert "API JSON" not in html
+    assert '<link rel="service-desc" href="/api/openapi.json" type="application/openapi+json">' in html
+    assert ">Theo dõi (Atom)</a>" in html
+    nothing = page(client, "/?q=xyzzyqwv")
+    assert 'id="feed-link"' not in nothing  # no feed to follow for a search that finds nothing
+
+
+@pytest.mark.parametrize(
+    ("url", "description"),
+    [
+        (
+            "/",
+            "Tìm tin tức tiếng Việt theo từ khoá, có dấu hay không dấu, lọc theo chuyên mục, nguồn và thời gian.",
+        ),
+        ("/?q=chinh+phuu", "Kết quả tìm kiếm “chinh phuu”: 4 bài viết (đã sửa thành “chính phủ”)."),
+    ],
+)
+def test_pages_have_a_meta_description(client, url, description):
+    found = re.search(r'<meta name="description" content="([^"]*)">', page(client, url))
+    assert found is not None and found.group(1) == description
+
+
+def test_an_article_is_described_by_its_summary(client):
+    found = re.search(r'<meta name="description" content="([^"]*)">', page(client, "/articles/demo-001"))
+    assert found is not None and 20 < len(found.group(1)) <= 160
+
+
+def test_the_pager_says_it_shows_only_the_first_pages(demo_settings):
+    from dataclasses import replace
+
+    from searchsvc.web import create_app
+
+    settings = replace(demo_settings, search=replace(demo_settings.search, max_page=3))
+    client = create_app(settings).test_client()
+    html = page(client, "/?q=&per_page=5")
+    assert re.findall(r'aria-label="Trang (\d+)"', html) == ["2", "3"]
+    capped = re.search(r'<p class="muted pages-capped" id="pages-capped">(.*?)</p>', html)
+    assert capped is not None and capped.group(1) == (
+        "Chỉ hiện 3 trang đầu trong 10 trang. Hãy thêm từ khoá hoặc bộ lọc để tìm các bài khác."
+    )
+    assert "pages-capped" not in page(client, "/?q=ha+noi")

@@ -326,6 +326,8 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
         "past_end": response.total > 0 and not response.hits,
         "last_page": last,
+        # Deep pages cost the server and help no reader: the page says why the pager stops.
+        "pages_capped": response.pages > max_page,
         "last_page_url": url_with(args, page=str(last) if last > 1 else None),
         "chips": filter_chips(args),
         "feed_url": "/feed.atom" + (f"?{query}" if (query := feed_query(args.items(multi=True))) else ""),
