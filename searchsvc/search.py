@@ -37,7 +37,7 @@ from searchsvc.messages import (
     is_sort,
 )
 from searchsvc.query import ParsedQuery, parse_query
-from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
+from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, is_topical, rerank
 from searchsvc.readings import reading_candidates
 from searchsvc.spelling import FEW_RESULTS, document_frequency, suggest_query
 from searchsvc.store import Store
@@ -372,7 +372,9 @@ def _order(
         )
         for i, (docnum, score) in enumerate(head)
     ]
-    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1)
+    phrase = store.lexicon.entry(" ".join(sequence))  # a topic prefers recent coverage
+    topical = is_topical(phrase[1] if phrase else 0, len(head), settings)
+    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1, topical)
     return reranked + top[settings.rerank_depth :]
 
 
