@@ -26,6 +26,8 @@ SEARCH_KEYS = {
     "accents",
     "folded_total",
     "loosened",
+    "topic_narrowed",
+    "relevance_total",
     "query",
     "total",
     "page",

@@ -14,7 +14,7 @@ from searchsvc.params import integer, one
 from searchsvc.text import encodable
 from searchsvc.web import TextResponse, current_settings, current_store, run_search
 from searchsvc.web.openapi import openapi_document
-from searchsvc.web.tracking import note_search
+from searchsvc.web.tracking import note_search, query_log_problem
 
 bp = Blueprint("api", __name__)
 
@@ -103,6 +103,8 @@ def health() -> Response:
     """Report the generation this process serves: ok, or degraded with why (503 while nothing can be served)."""
     report = current_store().health()
     serving = report.pop("serving", True)
+    if (querylog := query_log_problem()) is not None:
+        report["querylog"] = querylog  # searching is unaffected: the status stays as it is
     response = jsonify(report)
     response.headers["Cache-Control"] = "no-store"
     if not serving:

@@ -28,6 +28,7 @@ from searchsvc.errors import IndexNotReady
 from searchsvc.web import STORE_KEY, current_settings
 from searchsvc.web.errors import json_error
 from searchsvc.web.origin import in_networks
+from searchsvc.web.tracking import QueryLogCollector
 
 bp = Blueprint("metrics", __name__)
 
@@ -97,6 +98,7 @@ class RequestMetrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         figures = CollectorRegistry()
         figures.register(index)
+        figures.register(QueryLogCollector())
         return generate_latest(registry) + generate_latest(figures)
 
 

@@ -255,6 +255,17 @@ def component_schemas() -> dict[str, Any]:
                     ),
                 },
                 "sort": {"type": "string", "enum": list(SORTS)},
+                "topic_narrowed": {
+                    "type": "boolean",
+                    "description": "A date sort lists only the articles where neighbouring query words "
+                    "stand together; `relevance_total` articles match the words anywhere.",
+                },
+                "relevance_total": nullable(
+                    {
+                        "type": "integer",
+                        "description": "With `topic_narrowed`: how many `sort=relevance` lists.",
+                    }
+                ),
                 "truncated": {
                     "type": "boolean",
                     "description": "The query was cut to the configured length.",
@@ -378,6 +389,11 @@ def component_schemas() -> dict[str, Any]:
                 "documents": integer,
                 "segments": integer,
                 "problem": {"type": "string", "description": "Why it is degraded (no server paths)."},
+                "querylog": {
+                    "type": "string",
+                    "description": "Why this worker's query log is not written or lost counts (searching is "
+                    "unaffected, the status stays).",
+                },
             },
             required=["status", "generation", "documents"],
         ),
