@@ -1,13 +1,19 @@
 """The hostile run of issue 10: schema-driven and hand-made hostile requests against `searchsvc serve`.
 
 python -m bench.hostile --index-dir DIR [--requests 10000] [--clients 8] [--max-seconds 1200]
-                        [--slow-clients 50] [--big-line-mb 12] [--seed 10] [--out bench/out/hostile]
+                        [--slow-clients 50] [--pinning 16] [--connection-flood 400]
+                        [--label-flood 500] [--big-line-mb 12] [--seed 10] [--out bench/out/hostile]
 
 Starts `searchsvc serve` (2 workers, the repository's default config) on a free
 loopback port over an existing index, then:
 
 1. holds `--slow-clients` connections that send a header byte every 2 s and asks
-   `/healthz` and a search meanwhile;
+   `/healthz` and a search meanwhile; then `--pinning` connections that announce a
+   body they never send (`Expect: 100-continue`, chunked without a chunk, a 13-digit
+   `Content-Length`), asking the same; then opens `--connection-flood` silent
+   connections from 127.0.0.1 and asks from 127.0.0.2 (another client) meanwhile;
+   then sends `--label-flood` requests with made-up methods and paths and compares
+   `/metrics` before and after (its method labels must stay the known ones);
 2. sends two request lines of `--big-line-mb` MB and one of 32 MB at once, asking
    `/healthz` meanwhile;
 3. sends at least `--requests` requests generated from `/api/openapi.json` (every
@@ -158,6 +164,9 @@ class Report:
     contract_violations: int
     contract_examples: list[dict]
     slow_clients: dict
+    pinning: dict
+    connection_flood: dict
+    label_flood: dict
     big_lines: dict
     warmup_ms: list[float]
     workers: dict
@@ -639,16 +648,21 @@ def all_probes(document: dict, pools: Pools, count: int, seed: int) -> list[Prob
 
 
 def exchange(
-    port: int, data: bytes, timeout: float = SOCKET_TIMEOUT_S, half_close: bool = False
+    port: int,
+    data: bytes,
+    timeout: float = SOCKET_TIMEOUT_S,
+    half_close: bool = False,
+    source: str | None = None,
 ) -> tuple[int, bytes, str]:
-    """Send ``data`` on a new connection and read the answer until the server closes it.
+    """Send ``data`` on a new connection (from the loopback address ``source``) and read the answer.
 
     Returns (status, body, error); status 0 when no HTTP answer came.
     """
     received = bytearray()
     error = ""
+    bind = (source, 0) if source else None
     try:
-        with socket.create_connection((HOST, port), timeout=timeout) as sock:
+        with socket.create_connection((HOST, port), timeout=timeout, source_address=bind) as sock:
             try:
                 sock.sendall(data)
                 if half_close:
@@ -779,11 +793,124 @@ def send_all(
     return [o for o in outcomes if o is not None]
 
 
-def ask(port: int, target: bytes) -> tuple[int, float]:
-    """GET ``target`` and return (status, ms)."""
+def ask(port: int, target: bytes, source: str | None = None) -> tuple[int, float]:
+    """GET ``target`` (from the loopback address ``source``) and return (status, ms)."""
     started = time.perf_counter()
-    status, _, _ = exchange(port, Probe("ask", "GET", target).request_bytes(port), timeout=10.0)
+    request = Probe("ask", "GET", target).request_bytes(port)
+    status, _, _ = exchange(port, request, timeout=10.0, source=source)
     return status, round((time.perf_counter() - started) * 1000, 2)
+
+
+# Requests whose announced body never comes: a worker thread used to wait 5 s for each (issue 21).
+PINNING_REQUESTS = (
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-A: 0\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n",
+)
+# Another client address for the flood phase: all of 127.0.0.0/8 is this machine on Linux.
+OTHER_CLIENT = "127.0.0.2"
+KNOWN_METHODS = {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "TRACE", "other"}
+_METHOD_LABEL = re.compile(rb'method="([^"]*)"')
+
+
+def healthz_and_search(port: int, rounds: int, source: str | None = None) -> list[dict]:
+    """Ask /healthz and a search ``rounds`` times; return each answer's target, status and ms."""
+    answers = []
+    for _ in range(rounds):
+        for target in (b"/healthz", b"/api/search?q=ha+noi&per_page=1"):
+            status, ms = ask(port, target, source)
+            answers.append({"target": target.decode(), "status": status, "ms": ms})
+    return answers
+
+
+def answered_well(answers: list[dict]) -> dict:
+    """Summarize answers: slowest, all 200, all within the 1 s bar."""
+    worst = max((a["ms"] for a in answers), default=0.0)
+    return {
+        "answers": answers,
+        "max_ms": worst,
+        "all_200": all(a["status"] == 200 for a in answers),
+        "within_1s": worst <= ANSWER_S * 1000,
+    }
+
+
+def pinning_phase(port: int, count: int) -> dict:
+    """Hold ``count`` connections whose announced body never comes; ask /healthz and a search meanwhile."""
+    connections: list[socket.socket] = []
+    try:
+        for i in range(count):
+            sock = socket.create_connection((HOST, port), timeout=5)
+            sock.sendall(PINNING_REQUESTS[i % len(PINNING_REQUESTS)])
+            connections.append(sock)
+        answers = healthz_and_search(port, 3)
+    finally:
+        for sock in connections:
+            sock.close()
+    return {"connections": count, **answered_well(answers)}
+
+
+def still_open(sock: socket.socket) -> bool:
+    """Tell whether the server still holds a connection we sent nothing on."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) != b""  # data would be odd, but the connection is open
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def connection_flood_phase(port: int, count: int) -> dict:
+    """Open ``count`` silent connections from one address; another address and the same one ask meanwhile."""
+    connections: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            try:
+                connections.append(socket.create_connection((HOST, port), timeout=5))
+            except OSError:
+                break  # the listen queue is full: the flood has done what it can
+        time.sleep(0.5)  # the workers accept (and close the excess)
+        held = sum(still_open(sock) for sock in connections)
+        try:
+            other = healthz_and_search(port, 3, OTHER_CLIENT)
+        except OSError:  # no such loopback address here (not Linux): ask from the flooding one
+            other = []
+        same_status, same_ms = ask(port, b"/healthz")
+    finally:
+        for sock in connections:
+            sock.close()
+    return {
+        "connections": len(connections),
+        "held_by_server": held,
+        "other_client": OTHER_CLIENT if other else None,
+        **answered_well(other),
+        "same_client": {"status": same_status, "ms": same_ms},
+    }
+
+
+def metrics_text(port: int) -> bytes:
+    """Scrape /metrics (allowed from loopback)."""
+    return exchange(port, Probe("ask", "GET", b"/metrics").request_bytes(port), timeout=30)[1]
+
+
+def label_flood_phase(port: int, count: int) -> dict:
+    """Send ``count`` requests with made-up methods and paths; see whether /metrics grows with them."""
+    before = metrics_text(port)
+    statuses: Counter = Counter()
+    for i in range(count):
+        method = "FLOOD" + "".join(chr(65 + int(d)) for d in f"{i:05d}")  # letters only: a valid token
+        raw = f"{method} /made/up/{i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        statuses[str(exchange(port, raw, timeout=10)[0])] += 1
+    after = metrics_text(port)
+    labels = {m.decode("latin-1") for m in _METHOD_LABEL.findall(after)}
+    return {
+        "requests": count,
+        "statuses": dict(sorted(statuses.items())),
+        "metrics_bytes_before": len(before),
+        "metrics_bytes_after": len(after),
+        "method_labels": sorted(labels),
+        "bounded": labels <= KNOWN_METHODS and b"FLOOD" not in after and b"/made/up" not in after,
+    }
 
 
 def slow_clients_phase(port: int, count: int) -> dict:
@@ -995,6 +1122,9 @@ def run(args: argparse.Namespace) -> Report:
         workers_before = sorted(server_processes(server.pid))
         deadline = time.monotonic() + args.max_seconds
         slow = slow_clients_phase(port, args.slow_clients) if args.slow_clients else {}
+        pinning = pinning_phase(port, args.pinning) if args.pinning else {}
+        flood = connection_flood_phase(port, args.connection_flood) if args.connection_flood else {}
+        labels = label_flood_phase(port, args.label_flood) if args.label_flood else {}
         big = big_lines_phase(port, args.big_line_mb) if args.big_line_mb else {}
         probes = all_probes(document, pools, args.requests, args.seed)
         phase_started = time.perf_counter()
@@ -1025,7 +1155,10 @@ def run(args: argparse.Namespace) -> Report:
         "server_exit_code": exit_code,
         "final_healthz": {"status": final_status, "ms": final_ms},
     }
-    return summarize(meta, outcomes, slow, big, warmup, workers_before, workers_after, problems, tracebacks)
+    attacks = {"pinning": pinning, "connection_flood": flood, "label_flood": labels}
+    return summarize(
+        meta, outcomes, slow, big, warmup, workers_before, workers_after, problems, tracebacks, attacks
+    )
 
 
 def summarize(
@@ -1038,8 +1171,11 @@ def summarize(
     workers_after: list[int],
     problems: list[str],
     tracebacks: list[str],
+    attacks: dict | None = None,
 ) -> Report:
     """Turn the outcomes and phases into the report."""
+    attacks = attacks or {}
+    pinning, flood, labels = (attacks.get(k) or {} for k in ("pinning", "connection_flood", "label_flood"))
     by_status = Counter(str(o.status) for o in outcomes)
     for line in big.get("lines", []):
         by_status[str(line["status"])] += 1
@@ -1069,6 +1205,14 @@ def summarize(
         verdict.append("a worker restarted")
     if slow and not (slow["within_1s"] and slow["all_200"]):
         verdict.append(f"beside slow clients /healthz or a search took {slow['max_ms']:.0f} ms or failed")
+    if pinning and not (pinning["within_1s"] and pinning["all_200"]):
+        verdict.append(
+            f"beside bodies that never come /healthz or a search took {pinning['max_ms']:.0f} ms or failed"
+        )
+    if flood and flood["other_client"] and not (flood["within_1s"] and flood["all_200"]):
+        verdict.append(f"beside a connection flood another client waited {flood['max_ms']:.0f} ms or failed")
+    if labels and not labels["bounded"]:
+        verdict.append("made-up methods or paths became /metrics label values")
     if meta["final_healthz"]["status"] != 200:
         verdict.append("the server did not answer /healthz at the end")
     return Report(
@@ -1086,6 +1230,9 @@ def summarize(
         contract_violations=len(violations),
         contract_examples=[asdict(o) for o in violations[:20]],
         slow_clients=slow,
+        pinning=pinning,
+        connection_flood=flood,
+        label_flood=labels,
         big_lines=big,
         warmup_ms=warmup,
         workers={"before": workers_before, "after": workers_after, "restarted": restarted},
@@ -1168,6 +1315,50 @@ def markdown(report: Report) -> str:
             ),
             "",
         ]
+    if report.pinning:
+        pin = report.pinning
+        lines += [
+            "## Bodies that never come",
+            "",
+            (
+                f"{pin['connections']} connections announcing a body they never send (`Expect: 100-continue`, "
+                f"chunked with no chunk, a 13-digit `Content-Length`); meanwhile /healthz and a search answered "
+                f"{sum(a['status'] == 200 for a in pin['answers'])} of {len(pin['answers'])} times with 200, "
+                f"slowest {pin['max_ms']:.0f} ms (target under 1 s)."
+            ),
+            "",
+        ]
+    if report.connection_flood:
+        flood = report.connection_flood
+        other = (
+            f"{flood['other_client']} answered {sum(a['status'] == 200 for a in flood['answers'])} of "
+            f"{len(flood['answers'])} times with 200, slowest {flood['max_ms']:.0f} ms"
+            if flood["other_client"]
+            else "no second loopback address to ask from"
+        )
+        lines += [
+            "## Connection flood",
+            "",
+            (
+                f"{flood['connections']} silent connections from {HOST}, {flood['held_by_server']} held by the "
+                f"server (the rest closed at once); meanwhile {other}; {HOST} itself got "
+                f"{flood['same_client']['status'] or 'no answer'}."
+            ),
+            "",
+        ]
+    if report.label_flood:
+        flood = report.label_flood
+        lines += [
+            "## Label flood",
+            "",
+            (
+                f"{flood['requests']} requests with made-up methods and paths "
+                f"({', '.join(f'{s}: {c}' for s, c in flood['statuses'].items())}); /metrics went from "
+                f"{flood['metrics_bytes_before']:,} to {flood['metrics_bytes_after']:,} bytes; method labels "
+                f"{', '.join(flood['method_labels'])}; bounded: {flood['bounded']}."
+            ),
+            "",
+        ]
     if report.big_lines:
         big = report.big_lines
         shown = ", ".join(
@@ -1241,6 +1432,23 @@ def terminal(report: Report) -> str:
             f"beside {report.slow_clients['connections']} slow clients: slowest answer "
             f"{report.slow_clients['max_ms']:.0f} ms"
         )
+    if report.pinning:
+        lines.append(
+            f"beside {report.pinning['connections']} bodies that never come: slowest answer "
+            f"{report.pinning['max_ms']:.0f} ms"
+        )
+    if report.connection_flood:
+        flood = report.connection_flood
+        lines.append(
+            f"connection flood: {flood['connections']} opened, {flood['held_by_server']} held; "
+            f"another client's slowest answer {flood['max_ms']:.0f} ms"
+        )
+    if report.label_flood:
+        flood = report.label_flood
+        lines.append(
+            f"label flood: /metrics {flood['metrics_bytes_before']:,} -> {flood['metrics_bytes_after']:,} bytes, "
+            f"bounded: {flood['bounded']}"
+        )
     lines += [f"slowest: {o['ms']:.0f} ms {o['status']} {o['request'][:100]}" for o in report.slowest[:5]]
     lines.append("PASSED" if report.passed else "FAILED: " + "; ".join(report.verdict))
     return "\n".join(lines)
@@ -1254,6 +1462,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--clients", type=int, default=8, help="concurrent connections (1-64)")
     ap.add_argument("--max-seconds", type=float, default=1200.0, help="stop sending after this long")
     ap.add_argument("--slow-clients", type=int, default=50, help="slow connections held in phase 1 (0: skip)")
+    ap.add_argument(
+        "--pinning", type=int, default=16, help="connections whose announced body never comes (0: skip)"
+    )
+    ap.add_argument(
+        "--connection-flood", type=int, default=400, help="silent connections from one address (0: skip)"
+    )
+    ap.add_argument(
+        "--label-flood", type=int, default=500, help="requests with made-up methods and paths (0: skip)"
+    )
     ap.add_argument("--big-line-mb", type=int, default=12, help="MB of the two huge request lines (0: skip)")
     ap.add_argument("--seed", type=int, default=10, help="random seed of the generated requests")
     ap.add_argument(
@@ -1265,6 +1482,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if not 1 <= args.clients <= 64:
         ap.error("--clients must be between 1 and 64")
+    for name, most in (("pinning", 256), ("connection_flood", 2000), ("label_flood", 20_000)):
+        if not 0 <= getattr(args, name) <= most:
+            ap.error(f"--{name.replace('_', '-')} must be between 0 and {most}")
     args.argv = None if argv is None else "python -m bench.hostile " + " ".join(argv)
     return args
 

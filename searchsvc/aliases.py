@@ -1,7 +1,8 @@
 """Abbreviations and aliases: `UBND` finds `Ủy ban nhân dân` and back.
 
-The list is a plain text file (``config/aliases.txt``; the format is in the
-README). Each line is a group of written forms that mean the same thing; a
+The list is a plain text file shipped with the package
+(``searchsvc/data/aliases.txt``; a ``config/aliases.txt`` in the working
+directory replaces it; the format is in the README). Each line is a group of written forms that mean the same thing; a
 query word or run of words equal to one form (accents and case ignored,
 syllable by syllable, so `TP.HCM`, `TP HCM` and `tp.hcm` are one form) becomes
 an OR of every form of its group, each searched as a phrase. Quoted, negated,
@@ -26,9 +27,10 @@ from searchsvc.messages import AliasUse
 from searchsvc.query import Clause, ParsedQuery, Syllable, to_syllables
 from searchsvc.schema import SEARCH_FIELDS
 
-# The list shipped with searchsvc, used when the configured default path is not in the working directory.
+# The setting's default: a newsroom's own list there replaces the shipped one; without it, the
+# list shipped inside the package is used (an installed wheel has no config/ directory).
 DEFAULT_ALIASES = "config/aliases.txt"
-_SHIPPED = Path(__file__).resolve().parent.parent / DEFAULT_ALIASES
+SHIPPED_ALIASES = Path(__file__).resolve().parent / "data" / "aliases.txt"
 # Longest form, in syllables, that a query is searched for.
 MAX_FORM_SYLLABLES = 8
 
@@ -113,8 +115,8 @@ def load_aliases(paths: str) -> AliasTable:
 def _resolve(path: str) -> Path:
     """Return an alias file's path; the default falls back to the list shipped beside the code."""
     found = Path(path)
-    if not found.is_file() and path == DEFAULT_ALIASES and _SHIPPED.is_file():
-        found = _SHIPPED
+    if not found.is_file() and path == DEFAULT_ALIASES and SHIPPED_ALIASES.is_file():
+        found = SHIPPED_ALIASES
     if not found.is_file():
         raise ConfigError(f"alias file not found: {path}")
     return found

@@ -95,6 +95,7 @@ class Results:
     page: tuple[tuple[dict[str, Any], float], ...]  # stored fields and score, in result order
     folded_total: int
     topic_narrowed: bool = False  # a date sort kept only the articles with the words together
+    relevance_total: int | None = None  # with topic_narrowed: how many the relevance sort lists
 
 
 class Backend(Protocol):

@@ -580,9 +580,10 @@ def serve(
     dev: bool,
 ) -> None:
     """Serve the search page and JSON API (gunicorn; --dev for Flask's server)."""
-    from searchsvc.web.server import run_dev, run_production
+    from searchsvc.web.server import check_address, run_dev, run_production
 
     settings = _settings(ctx, index_dir, host=host, port=port, workers=workers, log_format=log_format)
+    check_address(settings.server)  # before saying it serves
     _echo(f"serving {settings.index_dir} on http://{settings.server.host}:{settings.server.port}/", err=True)
     (run_dev if dev else run_production)(settings)
 

@@ -11,8 +11,10 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from searchsvc.errors import ConfigError
 
@@ -66,6 +68,20 @@ class ServerSettings:
     max_request_bytes: int = 16384
     header_timeout: float = 10.0
     log_format: str = "text"
+    # The site's address as readers see it; absolute links (the feed's) start with it.
+    public_url: str = ""
+    # Comma-separated addresses or networks whose X-Forwarded-* headers are believed.
+    trusted_proxies: str = ""
+    # Open connections one worker holds at most (gunicorn's worker_connections), and from one
+    # client address (the peer's; trusted proxies are not capped).
+    max_connections: int = 1000
+    max_connections_per_client: int = 100
+    # Origins of partner sites whose browsers may call the JSON API (comma-separated, "*" any; "": none).
+    cors_origins: str = ""
+    # Seconds a search response may be reused by browsers and caches (0: revalidate each time).
+    cache_max_age: int = 30
+    # Comma-separated addresses or networks that may read /metrics ("" : nobody).
+    metrics_allow: str = "127.0.0.1, ::1"
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,9 @@ _MINIMUMS: dict[tuple[str, str], float] = {
     ("server", "timeout"): 1,
     ("server", "max_request_bytes"): 1024,
     ("server", "header_timeout"): 0.1,
+    ("server", "max_connections"): 16,
+    ("server", "max_connections_per_client"): 1,
+    ("server", "cache_max_age"): 0,
     ("querylog", "min_count"): 1,
     ("querylog", "keep_days"): 1,
     ("querylog", "max_rows"): 100,
@@ -138,6 +157,43 @@ _PATTERNS: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
         "lower-case letters, digits, '_' or '.'",
     ),
 }
+
+
+def address_list(setting: str, value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Parse a comma-separated list of IP addresses or networks (``127.0.0.1, 10.0.0.0/8, ::1``)."""
+    networks = []
+    for part in value.split(","):
+        if part.strip():
+            try:
+                networks.append(ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise ConfigError(f"{setting}: {part.strip()!r} is not an IP address or network") from exc
+    return tuple(networks)
+
+
+def _check_server(server: ServerSettings) -> None:
+    """Reject server settings whose text does not parse (URLs, address lists)."""
+    if server.public_url:
+        url = urlsplit(server.public_url)
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            raise ConfigError(
+                f"server.public_url: {server.public_url!r} is not an http(s) URL without query or fragment"
+            )
+    address_list("server.trusted_proxies", server.trusted_proxies)
+    address_list("server.metrics_allow", server.metrics_allow)
+    origin_list(server.cors_origins)
+
+
+def origin_list(value: str) -> tuple[str, ...]:
+    """Parse ``server.cors_origins``: ``*`` or origins (``https://tin.example``), comma-separated."""
+    origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+    for origin in origins:
+        url = urlsplit(origin)
+        if origin != "*" and (url.scheme not in ("http", "https") or not url.netloc or url.path or url.query):
+            raise ConfigError(
+                f"server.cors_origins: {origin!r} is not an origin like https://tin.example or *"
+            )
+    return origins
 
 
 def _check_minimum(section: str, key: str, value: Any) -> None:
@@ -226,4 +282,5 @@ def load_settings(
         section_obj = _apply(section_obj, f.name, _env_values(environ, f.name, names))
         section_obj = _apply(section_obj, f.name, (overrides or {}).get(f.name, {}))
         settings = replace(settings, **{f.name: section_obj})
+    _check_server(settings.server)
     return settings

@@ -32,7 +32,7 @@ from searchsvc.matching import (
     word_slots,
 )
 from searchsvc.query import ParsedQuery
-from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank
+from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, is_topical, rerank
 from searchsvc.related import RelatedResponse, related
 from searchsvc.schema import PROSE_FIELDS
 from searchsvc.store import Store
@@ -53,6 +53,7 @@ class MaskMatch(Matched):
     final: np.ndarray  # matches that pass the filters
     masks: FilterMasks
     topic_narrowed: bool
+    relevance_total: int | None  # with topic_narrowed: how many the relevance sort lists
 
 
 class EmbeddedBackend:
@@ -103,9 +104,9 @@ class EmbeddedBackend:
         if attempt.expand and attempt.expansion.spans:
             evaluation = widen(store, parsed, evaluation, attempt.expansion.spans)
         base = evaluation.required
-        narrowed = False
+        wider: int | None = None
         if request.sort != "relevance":
-            base, narrowed = _on_topic(store, parsed, attempt.resolutions, base, masks)
+            base, wider = _on_topic(store, parsed, attempt.resolutions, base, masks)
         final = _apply(base, masks)
         partial = False
         if not final.any() and len(evaluation.clause_masks) > 1:
@@ -122,7 +123,8 @@ class EmbeddedBackend:
             base=base,
             final=final,
             masks=masks,
-            topic_narrowed=narrowed,
+            topic_narrowed=wider is not None,
+            relevance_total=wider,
         )
 
     def results(self, matched: Matched) -> Results:
@@ -135,7 +137,7 @@ class EmbeddedBackend:
         start = (request.page - 1) * request.per_page
         page = tuple((store.stored(d), s) for d, s in ranked[start : start + request.per_page])
         folded_total = _folded_total(store, attempt, matched.masks, matched.total)
-        return Results(facets, page, folded_total, matched.topic_narrowed)
+        return Results(facets, page, folded_total, matched.topic_narrowed, matched.relevance_total)
 
     def pair_documents(self, first: str, second: str) -> tuple[int, list[dict[str, Any]]]:
         """Return the articles (at most PAIR_CHECK_LIMIT checked) with two folded words adjacent in the body."""
@@ -215,15 +217,21 @@ def _apply(base: np.ndarray, masks: FilterMasks) -> np.ndarray:
 
 def _on_topic(
     store: Store, parsed: ParsedQuery, resolutions: Plan, base: np.ndarray, masks: FilterMasks
-) -> tuple[np.ndarray, bool]:
-    """Return the matches a date sort lists (those with the query's word pairs together, if any pass the filters)."""
+) -> tuple[np.ndarray, int | None]:
+    """Return the matches a date sort lists (those with the query's word pairs together, if any pass the filters).
+
+    The second value is how many the relevance sort lists (the same filters) when the
+    narrowing leaves some of them out, else None; OpenSearch's backend counts it the same way.
+    """
     together = on_topic(store, parsed, resolutions)
     if together is None:
-        return base, False
+        return base, None
     narrowed = base & together
-    if not _apply(narrowed, masks).any():
-        return base, False
-    return narrowed, bool((base & ~together).any())
+    kept = int(_apply(narrowed, masks).sum())
+    if not kept:
+        return base, None
+    wider = int(_apply(base, masks).sum())
+    return narrowed, (wider if kept < wider else None)
 
 
 def _folded_total(store: Store, attempt: Attempt, masks: FilterMasks, total: int) -> int:
@@ -264,7 +272,9 @@ def _order(
         )
         for i, (docnum, score) in enumerate(head)
     ]
-    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1)
+    phrase = store.lexicon.entry(" ".join(sequence))  # a topic prefers recent coverage
+    topical = is_topical(phrase[1] if phrase else 0, len(head), settings)
+    reranked = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1, topical)
     return reranked + top[settings.rerank_depth :]
 
 

@@ -31,6 +31,24 @@ ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 # when a far commoner word (RARE_RATIO times) one edit away forms a known pair with its neighbour.
 RARE_WORD = 3
 RARE_RATIO = 100
+# Autocomplete offers what a reader would pick: a phrase that does not stop inside a longer one
+# ("Thủ tướng Phạm" when nearly every title goes on "Minh Chính"), nor on a word that needs a
+# continuation, plus whole titles. A phrase is a fragment when one longer phrase has at least
+# this share of its count.
+FRAGMENT_SHARE = 0.6
+# A word this often followed by one same word ends no phrase: "Minh" in "Phạm Minh Chính".
+CONTINUATION_SHARE = 0.8
+NAME_EXTRA_WORDS = 2
+# Longer phrases of a candidate looked at to decide (they sort together, after it).
+FRAGMENT_LOOKAHEAD = 64
+# Whole titles offered beside the phrases, at most.
+TITLE_SLOTS = 2
+# Vietnamese function words a phrase never ends on (lower case, with marks: "lá" is no "là").
+FUNCTION_WORDS = frozenset(
+    "và của cho với là được bị các những một trong tại ở khi đã sẽ đang không về từ đến tới theo để vì "
+    "do này đó thì mà nhưng hay hoặc lại ra vào lên xuống cũng rất nên sau trước trên dưới giữa như "
+    "nếu còn chỉ mới vẫn từng nhiều ít có gì ai sao".split()
+)
 # Words joined by nothing but spaces stay in one phrase; punctuation breaks it.
 _PHRASE_BREAK = re.compile(r"\S")
 
@@ -154,17 +172,84 @@ class Lexicon:
         return found[1] if found else 0
 
     def complete(self, prefix: str, limit: int = 8) -> list[Completion]:
-        """Return the most frequent titles and phrases starting with ``prefix``, accents ignored."""
+        """Return the most frequent whole phrases starting with ``prefix``, accents ignored, and titles."""
         key = prefix_key(prefix)
         if not key:
             return []
+        found: dict[str, Completion] = {}
+        for i in self._picked(key, limit):
+            display, count = self.entries[i]
+            display = self._finish_name(display, self.keys[i])
+            found.setdefault(display.lower(), _marked_completion(display, count, key))
+        return list(found.values())
+
+    def _picked(self, key: str, limit: int) -> list[int]:
+        """Return the entries completing ``key``: whole phrases by count, then titles."""
         if len(key) <= SHORT_PREFIX and self.short:
-            picked = self.short.get(key, [])[:limit]
+            picked = [i for i in self.short.get(key, []) if self._whole(i)][:limit]
         else:
             lo = bisect.bisect_left(self.keys, key)
             hi = bisect.bisect_left(self.keys, key + "\uffff", lo)
-            picked = heapq.nsmallest(limit, range(lo, hi), key=lambda i: (-self.entries[i][1], self.keys[i]))
-        return [self._completion(i, key) for i in picked]
+            order = self._by_count
+            titles = heapq.nsmallest(limit, (i for i in range(lo, hi) if _is_title(self.keys[i])), key=order)
+            room = limit - min(len(titles), TITLE_SLOTS)  # titles keep their slots and fill the rest
+            # Fragments and titles are skipped here; a few times the room is enough to fill it.
+            ranked = heapq.nsmallest(4 * limit, range(lo, hi), key=order)
+            phrases = [i for i in ranked if not _is_title(self.keys[i]) and self._whole(i)][:room]
+            picked = phrases + titles[: limit - len(phrases)]
+        return picked
+
+    def _by_count(self, index: int) -> tuple[int, str]:
+        """Return the sort key of an entry: most frequent first, then by key."""
+        return -self.entries[index][1], self.keys[index]
+
+    def _whole(self, index: int) -> bool:
+        """Tell whether entry ``index`` is a phrase a reader would pick (not a fragment of a longer one)."""
+        words = self.entries[index][0].lower().split()
+        if len(words) > 1 and words[-1] in FUNCTION_WORDS:
+            return False
+        return self._dominant_child(index, FRAGMENT_SHARE) is None
+
+    def _whole_key(self, key: str) -> bool:
+        """Tell whether ``key`` is no fragment here (True for a key this lexicon lacks)."""
+        at = bisect.bisect_left(self.keys, key)
+        return at >= len(self.keys) or self.keys[at] != key or self._whole(at)
+
+    def _finish_name(self, display: str, key: str) -> str:
+        """Return a longest-counted phrase carried on to the end of the name it stops in."""
+        if key.count(" ") + 1 != MAX_NGRAM:
+            return display  # a shorter phrase has counted longer ones; a title is whole
+        last = key.rsplit(" ", 1)[-1]
+        for _ in range(NAME_EXTRA_WORDS):
+            after = self._continuation(last)
+            if after is None:
+                break
+            last = after[0]
+            display += " " + after[1]
+        return display
+
+    def _continuation(self, folded: str) -> tuple[str, str] | None:
+        """Return the (folded, written) word that nearly always follows ``folded`` in titles, if one does."""
+        at = bisect.bisect_left(self.keys, folded)
+        if at >= len(self.keys) or self.keys[at] != folded:
+            return None
+        child = self._dominant_child(at, CONTINUATION_SHARE)
+        if child is None:
+            return None
+        return self.keys[child].rsplit(" ", 1)[1], self.entries[child][0].rsplit(" ", 1)[1]
+
+    def _dominant_child(self, index: int, share: float) -> int | None:
+        """Return the entry one word longer than entry ``index`` holding ``share`` of its count, if any."""
+        count = self.entries[index][1]
+        longer = self.keys[index] + " "
+        words = longer.count(" ")
+        for j in range(index + 1, min(index + 1 + FRAGMENT_LOOKAHEAD, len(self.keys))):
+            if not self.keys[j].startswith(longer):
+                break
+            # One sighting proves nothing (the additions of `index add` count every phrase once).
+            if self.keys[j].count(" ") == words and self.entries[j][1] >= max(share * count, MIN_NGRAM_COUNT):
+                return j
+        return None
 
     def _completion(self, index: int, key: str) -> Completion:
         """Build the completion for entry ``index`` with the typed part marked."""
@@ -177,6 +262,11 @@ class Lexicon:
         if at < len(self.keys) and self.keys[at] == key:
             return self.entries[at]
         return None
+
+
+def _is_title(key: str) -> bool:
+    """Tell whether an autocomplete key is a whole title (longer than any counted phrase)."""
+    return key.count(" ") >= MAX_NGRAM
 
 
 def _marked_completion(display: str, count: int, key: str) -> Completion:
@@ -519,8 +609,10 @@ class LayeredLexicon(Lexicon):
         if not key:
             return []
         candidates = {
-            prefix_key(c.text) for layer in (self.base, self.extra) for c in layer.complete(prefix, 2 * limit)
+            layer.keys[i] for layer in (self.base, self.extra) for i in layer._picked(key, 2 * limit)
         }
+        # The additions count each phrase a few times at most: the base says what is a fragment.
+        candidates = {c for c in candidates if self.base._whole_key(c)}
         merged: list[tuple[int, str, str]] = []
         for candidate in candidates:
             old, new = self.base.entry(candidate), self.extra.entry(candidate)
@@ -530,7 +622,10 @@ class LayeredLexicon(Lexicon):
             display = new[0] if new and (old is None or new[1] > old[1]) else old[0] if old else ""
             merged.append((-count, candidate, display))
         merged.sort()
-        return [_marked_completion(display, -count, key) for count, _, display in merged[:limit]]
+        return [
+            _marked_completion(self.base._finish_name(display, candidate), -count, key)
+            for count, candidate, display in merged[:limit]
+        ]
 
     def entry(self, key: str) -> tuple[str, int] | None:
         """Return the entry of ``key`` with both layers' counts summed."""

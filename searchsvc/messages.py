@@ -161,6 +161,10 @@ class SearchResponse:
     # the query has no marked word or accents are ignored already.
     folded_total: int = 0
     loosened: tuple[Loosened, ...] = ()
+    # Set when a date sort lists only the articles with the query's words standing together
+    # (``topical.py``); ``relevance_total`` is then how many the relevance sort lists.
+    topic_narrowed: bool = False
+    relevance_total: int | None = None
 
     @property
     def accent_extra(self) -> int:
@@ -202,6 +206,8 @@ class SearchResponse:
             "accents": self.accents,
             "folded_total": self.folded_total,
             "loosened": [{"word": x.word, "level": x.level, "forms": list(x.forms)} for x in self.loosened],
+            "topic_narrowed": self.topic_narrowed,
+            "relevance_total": self.relevance_total,
         }
 
 

@@ -2,15 +2,18 @@
 
 Privacy: no IP address, cookie, user agent or time of day is kept, only the
 normalised query text, the day and counters (searches, searches with no or few
-results, result clicks). A query that looks like personal data (an e-mail
-address, a phone number) is never recorded, and a query searched fewer than
-``min_count`` times on a day is deleted once that day is over.
+results, result clicks). A query that looks like a secret or a way to reach
+someone (``looks_private``: a URL, an e-mail address however written, a phone
+number, a password, token or one-time code, a street address) is never
+recorded, and a query searched fewer than ``min_count`` times on a day is
+deleted once that day is over.
 
 A search must never wait for the log or fail because of it: each process counts
 in memory and writes its counters in one short transaction at most every
 ``flush_seconds`` (WAL mode, a 50 ms busy timeout); a locked, full, read-only or
 damaged database costs one warning, and the counters wait for the next flush
-(at most ``MAX_PENDING`` queries are held).
+(at most ``MAX_PENDING`` queries are held). ``QueryLog.problem`` says when the
+log is not being written or counts were dropped (``/healthz`` and ``/metrics``).
 A process that stops has no next flush: ``close`` waits for the lock (up to
 ``CLOSE_WAIT_SECONDS``, retrying while another process holds it, as two workers
 stopping together do), and a count that arrives after it is written at once.
@@ -35,7 +38,7 @@ from typing import Any
 from searchsvc.config import QueryLogSettings
 from searchsvc.dates import VIETNAM_TZ
 from searchsvc.errors import SearchsvcError
-from searchsvc.text import normalize
+from searchsvc.text import fold, normalize
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,32 @@ CLOSE_RETRY_SECONDS = 0.05
 # SQLite's primary result codes for "another connection holds the lock": worth waiting for.
 _BUSY_CODES = {5, 6}
 PRUNE_EVERY_SECONDS = 3600.0
-# Personal data a reader may paste into a search box: never recorded.
-_PERSONAL = re.compile(r"@|\d[\d .-]{7,}\d")
+# What a reader may paste into a search box that must never be stored, matched on the folded
+# query (no marks, lower case, "đ" as "d"): privacy outweighs counting a few real searches.
+_URL = re.compile(
+    r"[a-z][a-z0-9+.-]*://|\bwww\.|\b[a-z0-9-]+\.(?:com|net|org|info|io|vn|edu|gov|me|ly|co)\b"
+    r"|[?&][a-z_]\w*=|\b[a-z_]\w*=\S"
+)
+_MAIL_HOSTS = r"(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|icloud|proton(?:mail)?|aol|zoho)"
+_AT = r"(?:[(\[{<]\s*(?:at|a cong|a moc)\s*[)\]}>]|\bat\b|\ba cong\b|\ba moc\b)"
+_DOT = r"(?:\.|[(\[{<]\s*(?:dot|cham)\s*[)\]}>]|\bdot\b|\bcham\b)"
+_EMAIL = re.compile(
+    rf"@|[(\[{{<]\s*(?:at|a cong|a moc)\s*[)\]}}>]|{_AT}\s*{_MAIL_HOSTS}\b"
+    rf"|\b{_MAIL_HOSTS}\s*{_DOT}?\s*(?:com|vn|net)\b|\b\w+\s*{_AT}\s*\w+\s*{_DOT}\s*(?:com|vn|net|org)\b"
+)
+_SECRET = re.compile(
+    r"\b(?:token|password|passwd|pwd|passcode|mat khau|mat ma|mk|otp|ma xac (?:nhan|thuc|minh)"
+    r"|ma (?:pin|bao mat)|cvv|cvc|api ?key|secret|private key|seed phrase)\b"
+)
+# A house number or alley with its number: "số 12 đường ...", "12 phố ...", "ngõ 5", "hẻm 34/2".
+# "bão số 3 đường ..." is a storm, not a house.
+_ADDRESS = re.compile(
+    r"\b(?:so nha|nha so|ngo|ngach|hem|kiet|to dan pho)\s+\d"
+    r"|(?<!bao so )(?<!bao )\b\d+[a-z]?(?:/\d+[a-z]?)*\s+(?:duong|pho(?! phuong)|ngo|ngach|hem|kiet)\b"
+)
+_DIGIT_RUN = re.compile(r"\+?\d[\d ().-]*\d")
+# A Vietnamese phone number has 10 digits (9 after +84); a date, a year or a count has fewer.
+PHONE_DIGITS = 9
 _SPACES = re.compile(r"\s+")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS queries (
@@ -81,9 +108,17 @@ class QueryLogUnreadable(SearchsvcError):
 def normalize_query(text: str) -> str | None:
     """Return the form a query is counted under (NFC, lower case, single spaces), or None to skip it."""
     query = _SPACES.sub(" ", normalize(text or "")).strip().lower()
-    if not query or _PERSONAL.search(query):
+    if not query or looks_private(query):
         return None
     return query[:MAX_QUERY_CHARS]
+
+
+def looks_private(text: str) -> bool:
+    """Tell whether a query looks like a secret or contact details (a URL, e-mail, phone, password, address)."""
+    folded = fold(_SPACES.sub(" ", normalize(text)).lower())
+    if any(p.search(folded) for p in (_URL, _EMAIL, _SECRET, _ADDRESS)):
+        return True
+    return any(sum(c.isdigit() for c in m.group()) >= PHONE_DIGITS for m in _DIGIT_RUN.finditer(folded))
 
 
 def today() -> str:
@@ -131,6 +166,8 @@ class QueryLog:
         # Held while counters are out of ``_pending``: a closing flush waits for a failing one to keep them.
         self._writing = threading.Lock()
         self._closed = False
+        self._failure: str | None = None
+        self._dropped = 0
 
     def record_search(self, text: str, total: int) -> None:
         """Count one search of ``text`` that found ``total`` articles."""
@@ -150,6 +187,7 @@ class QueryLog:
             counts = self._pending.get(key)
             if counts is None:
                 if len(self._pending) >= MAX_PENDING:
+                    self._dropped += 1
                     return
                 counts = self._pending[key] = Counts()
             for name, value in added.items():
@@ -167,7 +205,7 @@ class QueryLog:
             remaining = deadline - time.monotonic()
             error = self._write(max(1, int(remaining * 1000)))
             if error is None:
-                self._warned = False
+                self._warned, self._failure = False, None
                 return True
             if not _is_busy(error) or remaining <= CLOSE_RETRY_SECONDS:
                 self._warn(error)
@@ -180,8 +218,23 @@ class QueryLog:
         if error is not None:
             self._warn(error)
             return False
-        self._warned = False
+        self._warned, self._failure = False, None
         return True
+
+    @property
+    def problem(self) -> str | None:
+        """Say why counts are not being written or were lost, or None while all is well."""
+        parts = []
+        if self._failure is not None:
+            parts.append(f"not written ({self._failure}); queries waiting: {len(self._pending)}")
+        if self._dropped:
+            parts.append(f"{self._dropped} counts dropped (more than {MAX_PENDING} queries waiting)")
+        return "; ".join(parts) or None
+
+    @property
+    def dropped(self) -> int:
+        """Return how many counts this process could not hold and lost."""
+        return self._dropped
 
     def _write(self, timeout_ms: int) -> sqlite3.Error | OSError | None:
         """Write the pending counters in one transaction, keeping them on failure; return the failure."""
@@ -206,7 +259,8 @@ class QueryLog:
         return None
 
     def _warn(self, exc: sqlite3.Error | OSError) -> None:
-        """Warn once per run of failures that the counters were not written."""
+        """Warn once per run of failures that the counters were not written; remember why."""
+        self._failure = f"{type(exc).__name__}: {exc}"
         if not self._warned:
             log.warning(
                 "query log %s not written (%s: %s); searches go on", self.path, type(exc).__name__, exc
@@ -220,6 +274,7 @@ class QueryLog:
                 held = self._pending.get(key)
                 if held is None:
                     if len(self._pending) >= MAX_PENDING:
+                        self._dropped += 1
                         continue
                     self._pending[key] = counts
                     continue
@@ -305,6 +360,16 @@ class QueryReport:
         }
 
 
+def _read_totals(path: Path, since: str, min_count: int, mode: str) -> list[tuple[Any, ...]]:
+    """Return each query's totals since ``since``, opening the file read-only with URI ``mode``."""
+    with closing(sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=1.0)) as db:
+        return db.execute(
+            "SELECT query, SUM(searches), SUM(zero), SUM(few), SUM(clicks) FROM queries WHERE day >= ? "
+            "GROUP BY query HAVING SUM(searches) >= ?",
+            (since, min_count),
+        ).fetchall()
+
+
 def report(path: Path, days: int, min_count: int, limit: int = 20, day: str | None = None) -> QueryReport:
     """Read the log's last ``days`` days (today included): top, no-result and few-result queries.
 
@@ -315,12 +380,13 @@ def report(path: Path, days: int, min_count: int, limit: int = 20, day: str | No
         raise QueryLogUnreadable(f"no query log at {path} (set querylog.enabled = true and serve)")
     since = (date.fromisoformat(day or today()) - timedelta(days=days - 1)).isoformat()
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)) as db:
-            found = db.execute(
-                "SELECT query, SUM(searches), SUM(zero), SUM(few), SUM(clicks) FROM queries WHERE day >= ? "
-                "GROUP BY query HAVING SUM(searches) >= ?",
-                (since, min_count),
-            ).fetchall()
+        found = _read_totals(path, since, min_count, "mode=ro")
+    except sqlite3.OperationalError:
+        # A full disk cannot take the 32 KB shared-memory file a WAL reader needs: read the file alone.
+        try:
+            found = _read_totals(path, since, min_count, "mode=ro&immutable=1")
+        except sqlite3.Error as exc:
+            raise QueryLogUnreadable(f"the query log {path} cannot be read: {exc}") from exc
     except sqlite3.Error as exc:
         raise QueryLogUnreadable(f"the query log {path} cannot be read: {exc}") from exc
     rows = [QueryRow(*r) for r in found]

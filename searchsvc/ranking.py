@@ -27,6 +27,8 @@ BODY_DEPTH = 20
 MAX_PAIR_EVIDENCE = 3
 WHOLE_RUN = 0.9
 WHOLE_RUN_EVIDENCE = 1.0
+# A query the titles write this often as one phrase is a topic (``is_topical``).
+TOPIC_PHRASE_COUNT = 3
 
 
 def field_weights(settings: SearchSettings, names: Sequence[str] = SEARCH_FIELDS) -> dict[str, float]:
@@ -116,6 +118,17 @@ def freshness(published_ts: int, now_ts: float, half_life_days: float) -> float:
     return math.pow(0.5, age_days / half_life_days)
 
 
+def is_topical(phrase_count: int, matches: int, settings: SearchSettings) -> bool:
+    """Tell whether a query names a topic, not one remembered article.
+
+    A topic is a phrase the corpus's titles use (seen ``TOPIC_PHRASE_COUNT`` times:
+    ``giá vàng``, ``bóng đá``) with a full re-ranked head of matches; a reader
+    searching it wants recent coverage first. The rare words of a remembered
+    article form no such phrase, and its date says nothing.
+    """
+    return phrase_count >= TOPIC_PHRASE_COUNT and matches >= settings.rerank_depth
+
+
 def rerank(
     candidates: Sequence[Candidate],
     exact_words: Sequence[str],
@@ -123,14 +136,18 @@ def rerank(
     now_ts: float,
     body_depth: int = BODY_DEPTH,
     pairs: int = 1,
+    topical: bool = False,
 ) -> list[tuple[int, float]]:
     """Return (docnum, adjusted score) pairs, best first; ties go to the newer article.
 
     ``pairs`` is the number of adjacent word pairs in the query: each pair found
     together is evidence of its own, so longer runs weigh more (up to three pairs).
+    Freshness counts for topical queries only (``is_topical``); an undated article
+    gets none, so it ranks as an old one and never above a dated equal.
     """
     evidence = min(max(pairs, 1), MAX_PAIR_EVIDENCE)
     weights = field_weights(settings, PROXIMITY_FIELDS)
+    fresh = settings.freshness_boost if topical else 0.0
     adjusted: list[tuple[float, int, int]] = []
     for rank, cand in enumerate(candidates):
         factor = 1.0 + settings.proximity_boost * evidence * proximity(cand.adjacency, weights)
@@ -140,10 +157,9 @@ def rerank(
         factor += settings.title_coverage_boost * cand.title_coverage**2
         if exact_words and rank < body_depth and cand.body:
             factor += settings.exact_boost * 0.5 * exact_body_share(exact_words, cand.body)
-        if settings.freshness_boost > 0:
-            factor += settings.freshness_boost * freshness(
-                cand.published_ts, now_ts, settings.freshness_half_life_days
-            )
+        if fresh > 0:
+            # A multiplier: recency weighs on the evidence, not beside it (a strong match stays strong).
+            factor *= 1.0 + fresh * freshness(cand.published_ts, now_ts, settings.freshness_half_life_days)
         adjusted.append((cand.score * factor, cand.published_ts, cand.docnum))
     adjusted.sort(key=lambda t: (-t[0], -t[1], t[2]))
     return [(docnum, score) for score, _, docnum in adjusted]

@@ -209,6 +209,8 @@ def _search(
         accents=request.accents,
         folded_total=results.folded_total,
         loosened=tuple(Loosened(r.word, r.level, r.terms) for r in loosened(attempt.resolutions)),
+        topic_narrowed=results.topic_narrowed,
+        relevance_total=results.relevance_total,
     )
 
 

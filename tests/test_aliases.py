@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from searchsvc.aliases import DEFAULT_ALIASES, expand_aliases, form_key, load_aliases, parse_aliases
+from searchsvc.aliases import SHIPPED_ALIASES, expand_aliases, form_key, load_aliases, parse_aliases
 from searchsvc.errors import ConfigError
 from searchsvc.messages import AliasUse
 from searchsvc.query import parse_query
 
-REPO = Path(__file__).resolve().parents[1]
 TABLE = parse_aliases(
     """
 # comment line
@@ -107,7 +104,7 @@ def test_malformed_lines_name_file_and_line(text, message):
 def test_later_files_add_groups_and_a_missing_file_is_an_error(tmp_path):
     own = tmp_path / "newsroom.txt"
     own.write_text("VTV = Đài Truyền hình Việt Nam\n", encoding="utf-8")
-    table = load_aliases(f"{REPO / DEFAULT_ALIASES}, {own}")
+    table = load_aliases(f"{SHIPPED_ALIASES}, {own}")
     assert table.groups_of(("vtv",)) and table.groups_of(("ubnd",))
     assert load_aliases("").groups == ()
     with pytest.raises(ConfigError, match="alias file not found"):
@@ -115,7 +112,7 @@ def test_later_files_add_groups_and_a_missing_file_is_an_error(tmp_path):
 
 
 def test_the_shipped_list_loads_and_covers_the_newsroom_abbreviations():
-    table = load_aliases(str(REPO / DEFAULT_ALIASES))
+    table = load_aliases(str(SHIPPED_ALIASES))
     for form in (
         "UBND",
         "TP.HCM",

@@ -73,6 +73,10 @@ COMPARED = (
     "sort",
     "page",
     "per_page",
+    "topic_narrowed",
+    "relevance_total",
+    "total_pages",
+    "next",
 )
 
 

@@ -310,7 +310,7 @@ def test_blank_query_sort_and_a_page_past_the_end(browser, base_url, page_errors
 def test_article_page_lists_related_articles_and_the_search_links_its_feed(browser, base_url, page_errors):
     page = open_page(browser, page_errors)
     page.goto(base_url + "/?q=bao")
-    feed = page.get_by_role("link", name="Theo dõi tìm kiếm này (Atom)")
+    feed = page.get_by_role("link", name="Theo dõi (Atom)")
     assert feed.is_visible()
     assert feed.get_attribute("href") == "/feed.atom?q=bao"
     assert page.locator('head link[rel=alternate][type="application/atom+xml"]').get_attribute("href") == (
@@ -398,4 +398,139 @@ def test_accent_aware_count_and_one_click_to_ignore_accents(browser, base_url, p
     page.get_by_role("link", name="Chỉ tìm đúng dấu đã gõ").click()
     page.wait_for_url(base_url + "/?q=b%C3%A3o")
     wait_until(lambda: page.locator(".hit").count() == 2)
+    assert page_errors == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_phone_a_correction_heads_the_page_above_the_accent_notice(browser, base_url, page_errors):
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=chinh+phuu")
+    assert page.locator("#results-heading").inner_text() == "Kết quả cho “chính phủ”"
+    correction = page.locator(".notice.correction").bounding_box()
+    accents = page.locator(".notice.accent-extra").bounding_box()
+    assert correction is not None and accents is not None
+    assert correction["y"] + correction["height"] <= accents["y"]
+    assert page_errors == []
+
+
+def test_phone_choosing_newest_explains_the_smaller_count(browser, base_url, page_errors):
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=mien+trung")
+    assert page.locator("#result-count").inner_text().startswith("Tìm thấy 5 bài viết")
+    page.locator("#sort").select_option("newest")
+    page.wait_for_url("**sort=newest**")
+    notice = page.locator(".notice.topic-narrowed")
+    assert notice.inner_text().startswith(
+        "Khi xếp theo ngày, chỉ hiện bài có các từ đứng liền nhau (2 trong 5 bài)."
+    )
+    page.get_by_role("link", name="Xem cả 5 bài, xếp theo mức độ liên quan").click()
+    page.wait_for_url(base_url + "/?q=mien+trung")
+    assert page.locator("#result-count").inner_text().startswith("Tìm thấy 5 bài viết")
+    assert page_errors == []
+
+
+TAP = 44  # px: the smallest tap target on a phone
+
+
+def box_of(locator) -> dict[str, float]:
+    """Return an element's box, asserting it is rendered."""
+    box = locator.bounding_box()
+    assert box is not None
+    return box
+
+
+def assert_tappable(locator, width: bool = True) -> None:
+    """Assert every element matched is at least 44 px high (and wide, unless ``width`` is False)."""
+    assert locator.count() > 0
+    for element in locator.all():
+        box = box_of(element)
+        assert box["height"] >= TAP - 0.5, (element.inner_text(), box)
+        if width:
+            assert box["width"] >= TAP - 0.5, (element.inner_text(), box)
+
+
+def test_phone_tap_targets_are_at_least_44_px(browser, base_url, page_errors):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=&per_page=5")
+    assert_tappable(page.locator(".filters-summary"), width=False)
+    page.locator(".filters-summary").click()  # closed on phones until asked for
+    assert_tappable(page.locator(".facet[data-facet] label"), width=False)
+    for label in page.locator(".facet[data-facet] label").all():
+        outer, inner = box_of(label), box_of(label.locator("input"))
+        # The box sits inside its label, so a tap anywhere on the 44 px row ticks it.
+        assert outer["y"] <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"]
+        assert outer["width"] >= TAP
+    assert_tappable(page.locator(".pagination a, .pagination span.disabled"))
+    assert_tappable(page.locator("#sort"))
+    assert_tappable(page.locator("#feed-link"))
+    page.screenshot(path=str(ARTIFACTS / "phone-tap-targets.png"), full_page=True)
+    box = page.locator("#q")
+    box.click()
+    box.press_sequentially("ha", delay=30)
+    page.locator("#q-suggestions [role=option]").first.wait_for()
+    assert_tappable(page.locator("#q-suggestions [role=option]"))
+    assert page_errors == []
+
+
+def test_phone_placeholder_fits_the_search_box(browser, base_url, page_errors):
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/")
+    room, text = page.locator("#q").evaluate(
+        """input => {
+            const style = getComputedStyle(input);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            return [input.clientWidth - padding, context.measureText(input.placeholder).width];
+        }"""
+    )
+    assert text <= room
+
+
+def test_phone_long_facet_lists_show_the_top_rows_and_more_without_script(
+    browser, base_url, page_errors, monkeypatch
+):
+    from searchsvc.web import pages
+
+    monkeypatch.setattr(pages, "FACET_SHOWN", 3)
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=")
+    page.locator(".filters-summary").click()
+    categories = page.locator("[data-facet=category]")
+    more = categories.locator("details.facet-more")
+    hidden = more.locator("input")
+    assert categories.locator("input:visible").count() == 3
+    assert hidden.count() > 0 and not hidden.first.is_visible()
+    summary = more.locator("summary")
+    assert summary.inner_text() == f"Xem thêm {hidden.count()} mục"
+    assert_tappable(summary, width=False)
+    summary.click()
+    assert hidden.first.is_visible()
+    value = hidden.first.get_attribute("value")
+    hidden.first.check()
+    page.get_by_role("button", name="Áp dụng bộ lọc").click()
+    page.wait_for_url("**category=**")
+    if not page.locator("#filters").get_attribute("open"):
+        page.locator(".filters-summary").click()
+    # A ticked row is never hidden behind "Xem thêm".
+    assert page.locator(f"[data-facet=category] > ul input[value='{value}']").is_checked()
+    assert page_errors == []
+
+
+def test_phone_result_count_has_no_timing_and_the_feed_link_stays_on_one_line(browser, base_url, page_errors):
+    page = open_page(browser, page_errors, **PHONE)
+    page.goto(base_url + "/?q=ha+noi")
+    count = page.locator("#result-count").inner_text()
+    assert "ms" not in count and count.startswith("Tìm thấy 10 bài viết")
+    feed = page.get_by_role("link", name="Theo dõi (Atom)")
+    assert feed.evaluate("link => link.getClientRects().length") == 1  # not wrapped onto two lines
+    assert (
+        page.locator("footer").inner_text()
+        == "Tìm kiếm không phân biệt dấu: gõ ha noi vẫn tìm thấy “Hà Nội”."
+    )
+    page.goto(base_url + "/?q=xyzzyqwv")
+    assert page.locator("#feed-link").count() == 0
     assert page_errors == []

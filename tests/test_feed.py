@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from searchsvc.messages import Highlights, Hit, SearchResponse
+from searchsvc.web import STORE_KEY, create_app
 from searchsvc.web.feed import atom_feed, feed_params, feed_query
 
 feedparser = pytest.importorskip("feedparser", reason="pip install feedparser (a test dependency)")
@@ -29,7 +32,8 @@ def test_feed_of_a_search_is_valid_atom_newest_first(client):
     assert len(dated) >= 3
     assert dated == sorted(dated, reverse=True)
     first = feed.entries[0]
-    assert first.link.startswith("http://localhost/articles/demo-")
+    # No server.public_url: the bound address of the settings, not the client's Host.
+    assert first.link.startswith("http://127.0.0.1:8000/articles/demo-")
     assert first.id == first.link
     assert "<mark>" not in first.summary
 
@@ -43,7 +47,7 @@ def test_feed_takes_the_search_filters(client):
 def test_blank_search_feeds_the_newest_articles(client):
     feed = parse(client.get("/feed.atom").data)
     assert feed.feed.title == "Bài viết mới nhất"
-    assert feed.entries[0].link == "http://localhost/articles/demo-041"  # 2026-06-02, the newest
+    assert feed.entries[0].link == "http://127.0.0.1:8000/articles/demo-041"  # 2026-06-02, the newest
 
 
 def test_bad_parameter_is_a_json_error(client):
@@ -86,4 +90,60 @@ def test_search_page_links_its_feed(client):
     page = client.get("/?q=ha+noi&page=2").get_data(as_text=True)
     assert '<link rel="alternate" type="application/atom+xml"' in page
     assert 'href="/feed.atom?q=ha+noi"' in page
-    assert "Theo dõi tìm kiếm này (Atom)" in page
+    assert ">Theo dõi (Atom)</a>" in page
+
+
+@pytest.fixture()
+def app_with(demo_settings):
+    """Return a factory of apps on the demo index with some ``server`` settings changed."""
+    made = []
+
+    def make(**server):
+        app = create_app(replace(demo_settings, server=replace(demo_settings.server, **server)))
+        made.append(app)
+        return app.test_client()
+
+    yield make
+    for app in made:
+        app.extensions[STORE_KEY].close()
+
+
+def feed_urls(response) -> list[str]:
+    """Return every URL of a feed: its id and links, and its entries' ids and links."""
+    feed = parse(response.data)
+    urls = [feed.feed.id, *(link.href for link in feed.feed.links)]
+    for entry in feed.entries:
+        urls += [entry.id, *(link.href for link in entry.links if link.rel != "via")]
+    return urls
+
+
+FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+
+
+def test_feed_links_never_come_from_the_client_host(client):
+    urls = feed_urls(client.get("/feed.atom?q=ha", headers=FORGED))
+    assert urls[0] == "http://127.0.0.1:8000/feed.atom?q=ha"
+    assert all(url.startswith("http://127.0.0.1:8000/") for url in urls)
+
+
+def test_feed_links_start_with_the_public_url(app_with):
+    client = app_with(public_url="https://tin.example/tim/")
+    urls = feed_urls(client.get("/feed.atom?q=ha", headers=FORGED))
+    assert urls[:3] == [
+        "https://tin.example/tim/feed.atom?q=ha",
+        "https://tin.example/tim/feed.atom?q=ha",
+        "https://tin.example/tim/?q=ha",
+    ]
+    assert all(url.startswith("https://tin.example/tim/") for url in urls)
+
+
+def test_proxy_headers_count_only_from_a_trusted_proxy(app_with):
+    # The test client's peer is 127.0.0.1.
+    trusted = app_with(trusted_proxies="10.0.0.0/8, 127.0.0.1")
+    headers = {"X-Forwarded-Host": "tin.example", "X-Forwarded-Proto": "https"}
+    assert (
+        feed_urls(trusted.get("/feed.atom?q=ha", headers=headers))[0] == "https://tin.example/feed.atom?q=ha"
+    )
+    untrusted = app_with(trusted_proxies="10.0.0.0/8")
+    urls = feed_urls(untrusted.get("/feed.atom?q=ha", headers=headers))
+    assert urls[0] == "http://127.0.0.1:8000/feed.atom?q=ha"

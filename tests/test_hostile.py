@@ -26,6 +26,9 @@ REPORT_KEYS = {
     "contract_violations",
     "contract_examples",
     "slow_clients",
+    "pinning",
+    "connection_flood",
+    "label_flood",
     "big_lines",
     "warmup_ms",
     "workers",
@@ -108,6 +111,7 @@ def test_a_short_hostile_run_writes_its_reports(demo_index_dir: Path, tmp_path: 
     code = hostile.main(
         ["--index-dir", str(demo_index_dir), "--requests", "300", "--clients", "4"]
         + ["--slow-clients", "5", "--big-line-mb", "1", "--out", str(out)]
+        + ["--pinning", "8", "--connection-flood", "30", "--label-flood", "30"]
     )
     report = json.loads((tmp_path / "hostile.json").read_text(encoding="utf-8"))
     assert set(report) == REPORT_KEYS
@@ -117,10 +121,18 @@ def test_a_short_hostile_run_writes_its_reports(demo_index_dir: Path, tmp_path: 
     assert set(report["workers"]) == {"before", "after", "restarted"}
     assert {"connections", "answers", "max_ms", "all_200", "within_1s"} <= set(report["slow_clients"])
     assert [line["mb"] for line in report["big_lines"]["lines"]] == [1, 1, 32]
+    assert (report["pinning"]["connections"], report["pinning"]["all_200"]) == (8, True)
+    assert report["connection_flood"]["connections"] == 30
+    assert report["connection_flood"]["all_200"] is True
+    flood = report["label_flood"]
+    assert (flood["requests"], flood["bounded"], flood["statuses"]) == (30, True, {"404": 30})
+    assert set(flood["method_labels"]) <= {"GET", "other"}
     assert report["server_errors"] == []
     markdown = (tmp_path / "hostile.md").read_text(encoding="utf-8")
     assert markdown.startswith("# Hostile run, ")
     assert "## By status" in markdown and "## Slowest" in markdown
+    for section in ("## Bodies that never come", "## Connection flood", "## Label flood"):
+        assert section in markdown
     assert (tmp_path / "hostile-server.log").read_text(encoding="utf-8").count("Booting worker") >= 2
 
 

@@ -65,6 +65,58 @@ def test_metrics_count_requests_by_endpoint_and_status(demo_settings, store):
     assert value(found, "searchsvc_last_reindex_duration_seconds") >= 0
 
 
+def test_clients_cannot_multiply_label_values(demo_settings, store):
+    client = create_app(demo_settings).test_client()
+    for i in range(50):
+        client.open(f"/api/search?q=ha&n={i}", method=f"FOO{i}")
+        client.get(f"/made/up/path/{i}")
+    client.get("/api/search?q=ha")
+    found = samples(client.get("/metrics").get_data(as_text=True))
+    labels = {dict(key[1]).get("method") for key in found if key[0] == "searchsvc_http_requests_total"}
+    assert labels == {"GET", "other"}
+    endpoints = {dict(key[1]).get("endpoint") for key in found if key[0] == "searchsvc_http_requests_total"}
+    assert endpoints == {"api.search_articles", "unmatched"}
+    assert (
+        value(found, "searchsvc_http_requests_total", endpoint="unmatched", method="GET", status="404") == 50
+    )
+    other = sum(
+        v for k, v in found.items() if k[0] == "searchsvc_http_requests_total" and ("method", "other") in k[1]
+    )
+    assert other == 50
+
+
+@pytest.mark.parametrize(
+    ("allow", "peer", "forwarded", "status"),
+    [
+        ("127.0.0.1, ::1", "127.0.0.1", None, 200),
+        ("127.0.0.1, ::1", "::1", None, 200),
+        ("127.0.0.1, ::1", "192.0.2.5", None, 403),
+        ("192.0.2.0/24", "192.0.2.5", None, 200),
+        ("", "127.0.0.1", None, 403),
+        # Behind a trusted proxy on loopback, the forwarded client is the one checked.
+        ("127.0.0.1, ::1", "127.0.0.1", "203.0.113.9", 403),
+        ("203.0.113.0/24", "127.0.0.1", "203.0.113.9", 200),
+    ],
+)
+def test_metrics_are_readable_only_from_allowed_addresses(
+    demo_settings, store, allow, peer, forwarded, status
+):
+    from dataclasses import replace
+
+    server = replace(demo_settings.server, metrics_allow=allow, trusted_proxies="127.0.0.1")
+    client = create_app(replace(demo_settings, server=server)).test_client()
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    response = client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": peer})
+    assert response.status_code == status
+    if status == 403:
+        assert response.get_json() == {
+            "error": {
+                "code": "forbidden",
+                "message": "/metrics is readable only from the addresses of server.metrics_allow",
+            }
+        }
+
+
 def test_metrics_without_an_index_say_not_ready(tmp_path: Path):
     from searchsvc.config import load_settings
 

@@ -50,7 +50,8 @@ def test_every_route_is_documented(app, document):
 
 
 def test_search_parameters_are_the_api_contract(document):
-    names = [p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]]
+    params = document["paths"]["/api/search"]["get"]["parameters"]
+    names = [p["name"] for p in params if p["in"] == "query"]
     assert names == list(SEARCH_PARAMETERS)
     assert set(SEARCH_PARAMETERS) == set(SINGLE_PARAMETERS) | set(REPEATABLE_PARAMETERS)
 
@@ -158,3 +159,53 @@ def test_sort_and_reading_mode_are_enums_of_their_literal_types(document):
     assert response["sort"]["enum"] == list(get_args(Sort))
     modes = response["reading"]["properties"]["mode"]["enum"]
     assert modes == ["literal", "telex", "vni"] == list(get_args(ReadingMode))
+
+
+@pytest.mark.parametrize("path", ["/api/search", "/feed.atom"])
+def test_the_date_order_rule_is_in_the_document(document, path):
+    operation = document["paths"][path]["get"]
+    params = {p["name"]: p for p in operation["parameters"]}
+    for text in (
+        operation["description"],
+        params["date_from"]["description"],
+        params["date_to"]["description"],
+    ):
+        assert "`date_from <= date_to`" in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/search", "/api/suggest", "/healthz", "/api/articles/demo-001", "/feed.atom", "/metrics"]
+)
+def test_allow_is_sent_exactly_as_the_document_writes_it(client, document, path):
+    template = "/api/articles/{article_id}" if path.startswith("/api/articles/") else path
+    documented = document["paths"][template]["options"]["responses"]["204"]["headers"]["Allow"]["schema"]
+    assert client.options(path).headers["Allow"] == documented["const"] == "GET, HEAD, OPTIONS"
+    assert client.post(path).headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize(
+    "query", ["sort=bogus", "page=0", "sort=newest&sort=oldest", "date_from=2024-02-01&date_to=2024-01-01"]
+)
+def test_the_feed_refuses_what_the_search_api_refuses(client, query):
+    api = client.get("/api/search?" + query)
+    feed = client.get("/feed.atom?" + query)
+    assert (feed.status_code, feed.get_json()) == (api.status_code, api.get_json())
+    assert api.status_code == 400
+
+
+def test_the_api_docs_page_shows_every_operation_and_parameter(client, document):
+    response = client.get("/api/docs")
+    assert (response.status_code, response.mimetype) == (200, "text/html")
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'; script-src 'self'")
+    page = response.get_data(as_text=True)
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    for path, item in document["paths"].items():
+        for method in ("get", "options"):
+            assert f"<code>{method.upper()} {path}</code>" in page
+            assert f'id="{item[method]["operationId"]}"' in page
+    for param in document["paths"]["/api/search"]["get"]["parameters"]:
+        assert f"<code>{param['name']}</code>" in page
+    for name in document["components"]["schemas"]:
+        assert f'id="schema-{name}"' in page
+    # The document's `code` spans are code on the page, and its text is escaped.
+    assert "<code>date_from &lt;= date_to</code>" in page

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +41,7 @@ def rows(path: Path) -> list[tuple]:
         ("   ", None),
         ("ai đó@example.com", None),
         ("0912 345 678", None),
+        ("mật khẩu hunter2", None),
         ("bão số 3", "bão số 3"),
         ("x" * 300, "x" * 100),
     ],
@@ -330,3 +333,118 @@ def test_page_and_api_searches_and_result_clicks_are_logged(demo_settings, tmp_p
 def test_nothing_is_logged_unless_enabled(client, demo_settings):
     client.get("/?q=ha+noi")
     assert not (demo_settings.index_dir / "querylog.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "https://nganhang.vn/dat-lai?token=9f3a2c",
+        "nganhang.vn/reset",
+        "www.example",
+        "reset token=abc123",
+        "?code=77",
+        "mật khẩu hunter2",
+        "MẬT KHẨU Hunter2",
+        "mat khau 123456",
+        "mã OTP 123456",
+        "ma otp",
+        "mã xác nhận 8812",
+        "password abc",
+        "api key sk-123",
+        "nguyenvana (at) gmail com",
+        "nguyenvana [at] yahoo [dot] com",
+        "nguyen van a at gmail dot com",
+        "nguyenvana a còng gmail chấm com",
+        "lan.anh@báo.vn",
+        "gmail.com",
+        "0912 345 678",
+        "0912.345.678",
+        "+84 912 345 678",
+        "(028) 3823 4567",
+        "Nguyễn Văn An số 12 đường Lê Lợi",
+        "Trần Thị Bích 34 phố Huế",
+        "số nhà 7 Hàng Bạc",
+        "ngõ 5 Láng Hạ",
+        "Ngách 12/3 ngõ 41 Thái Hà",
+        "hẻm 34/2 Nguyễn Trãi",
+        "kiệt 8 Lê Lợi Huế",
+        "12b Đường Trần Phú",
+    ],
+)
+def test_secrets_and_contacts_are_never_recorded(typed):
+    assert querylog.looks_private(typed) is True
+    assert normalize_query(typed) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "bão số 3",
+        "bão số 3 đường phố ngập",
+        "giá vàng 2024",
+        "ngày 30/11/2024",
+        "đường sắt cao tốc",
+        "phố cổ Hà Nội",
+        "Hà Nội 36 phố phường",
+        "Đường 3/2",
+        "gmail bị lỗi",
+        "U23 Việt Nam",
+        "covid-19 năm 2021",
+        "pin xe điện",
+        "quốc lộ 1A",
+        "TP.HCM",
+        "Thủ tướng Phạm Minh Chính",
+    ],
+)
+def test_ordinary_news_searches_are_still_counted(typed):
+    assert querylog.looks_private(typed) is False
+    assert normalize_query(typed) is not None
+
+
+def test_report_reads_a_log_on_a_full_disk(generated_log: Path, tmp_path: Path):
+    # A file-size limit of one byte stands in for a full disk: no -shm file can be written.
+    code = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from searchsvc.querylog import report\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))\n"
+        "print(report(Path(sys.argv[1]), days=7, min_count=2, day='2026-11-30').searches)\n"
+    )
+    expected = report(generated_log, days=7, min_count=2, day="2026-11-30").searches
+    for leftover in generated_log.parent.glob("*.sqlite3-*"):
+        leftover.unlink()  # as the last writer's close leaves it: no -wal or -shm file
+    done = subprocess.run([sys.executable, "-c", code, str(generated_log)], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert int(done.stdout) == expected > 0
+
+
+def test_a_damaged_log_is_reported_in_healthz_and_metrics(demo_settings, tmp_path: Path):
+    path = tmp_path / "web.sqlite3"
+    path.write_bytes(b"not a database" * 100)
+    settings = replace(demo_settings, querylog=replace(EAGER, path=str(path)))
+    client = create_app(settings).test_client()
+    healthy = client.get("/healthz").get_json()
+    assert "querylog" not in healthy
+    assert "searchsvc_querylog_problem 0.0" in client.get("/metrics").get_data(as_text=True)
+    assert client.get("/api/search?q=ha+noi").status_code == 200  # searching goes on
+    health = client.get("/healthz")
+    body = health.get_json()
+    assert (health.status_code, body["status"]) == (200, healthy["status"])
+    assert body["querylog"] == "not written (DatabaseError: file is not a database); queries waiting: 1"
+    assert "searchsvc_querylog_problem 1.0" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_counts_past_the_pending_limit_are_reported_as_dropped(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(querylog, "MAX_PENDING", 2)
+    log = QueryLog(replace(EAGER, flush_seconds=3600.0), tmp_path / "q.sqlite3")
+    assert log.problem is None
+    for word in ("bão", "lũ", "mưa", "gió"):
+        log.record_search(word, 3)
+    assert (log.dropped, log.problem) == (2, "2 counts dropped (more than 2 queries waiting)")
+    assert log.flush()
+    assert log.problem == "2 counts dropped (more than 2 queries waiting)"  # lost counts stay reported
+
+
+def test_metrics_say_nothing_of_a_log_switched_off(client):
+    assert "searchsvc_querylog" not in client.get("/metrics").get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -203,6 +204,9 @@ def test_request_line_limit_is_never_off(max_bytes, line):
     assert (options["limit_request_line"], options["limit_request_field_size"]) == (line, line)
 
 
+CHUNKED_HEAD = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
 @pytest.mark.parametrize(
     ("buffered", "state"),
     [
@@ -211,16 +215,60 @@ def test_request_line_limit_is_never_off(max_bytes, line):
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhel", None),
         (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 0),
         (b"POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", None),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0),
-        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", 0),
+        # 13 digits and more: refused at once, not handed to a thread that waits for the body.
+        (b"GET / HTTP/1.1\r\nContent-Length: 1000000000000\r\n\r\n", 413),
+        (b"GET / HTTP/1.1\r\nContent-Length: " + b"9" * 400 + b"\r\n\r\n", 413),
+        (b"GET / HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello", 400),
+        (b"GET / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400),
+        (b"GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\n", None),
+        (CHUNKED_HEAD + b"5\r\nhello\r\n", None),
+        (CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n\r\n", 0),
+        (CHUNKED_HEAD + b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n", 0),
+        # A buffer ending like a last chunk is not one: the head ends in "0\r\n\r\n", no chunk came.
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-A: 0\r\n\r\n", None),
+        (CHUNKED_HEAD + b"10\r\n0\r\n\r\n", None),
+        (CHUNKED_HEAD + b"zz\r\n", 400),
+        (CHUNKED_HEAD + b"5\r\nhello!!\r\n", 400),
+        (CHUNKED_HEAD + b"400\r\n", None),
+        (CHUNKED_HEAD + b"400\r\n" + b"a" * 1024 + b"\r\n0\r\n\r\n", 413),
+        (CHUNKED_HEAD + b"1\r\na\r\n" * 200, 413),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", None),
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", 0),
         (b"GET /" + b"a" * 2000, 413),
+        # A pipelined request behind a whole one does not hide the end of the first.
+        (CHUNKED_HEAD + b"0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 0),
     ],
 )
 def test_request_state(buffered, state):
     from searchsvc.web.server import request_state
 
-    assert request_state(buffered, 1024) == state
+    assert request_state(buffered, 1024).status == state
+
+
+@pytest.mark.parametrize(
+    ("buffered", "awaits"),
+    [
+        (b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nexpect:100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n", True),
+        (b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", False),
+    ],
+)
+def test_the_loop_answers_100_continue_only_when_asked(buffered, awaits):
+    from searchsvc.web.server import request_state
+
+    assert request_state(buffered, 1024).awaits_continue is awaits
+
+
+def test_the_expectation_answered_by_the_loop_is_taken_out_of_the_request():
+    from searchsvc.web.server import without_expect
+
+    buffered = b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}"
+    assert without_expect(buffered) == b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+    last = b"POST / HTTP/1.1\r\nContent-Length: 2\r\nEXPECT: 100-continue\r\n\r\n{}"
+    assert without_expect(last) == b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}"
 
 
 def raw_exchange(port: int, data: bytes) -> tuple[str, dict[str, str], bytes]:
@@ -365,6 +413,208 @@ def test_a_request_that_never_completes_gets_408_in_the_json_shape(tmp_path):
         }
         # An idle connection is closed without a word.
         assert raw_exchange(port, b"")[0] == ""
+    finally:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+# More connections than the server has threads (2 workers x 2 threads), alternating two framings
+# a thread used to wait 5 s on for a body that never came.
+PINNING_CONNECTIONS = 16
+PINNING_REQUESTS = (
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-A: 0\r\n\r\n",
+)
+HUGE_LENGTH = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n"
+# Below gunicorn's 5 s wait for a body: a pinned thread would make /healthz miss it.
+PINNED_ANSWER_TIMEOUT = 4.0
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """Read until the end of one response head (or the close) within the socket's timeout."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+def test_requests_whose_body_never_comes_pin_no_thread(server):
+    base, process, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    sockets = []
+    try:
+        for i in range(PINNING_CONNECTIONS):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(PINNING_REQUESTS[i % len(PINNING_REQUESTS)])
+            sockets.append(sock)
+        # Accepted after the sixteen (the listen queue is in order), so they fill the threads first.
+        for _ in range(3):  # every worker gets its turn
+            with urllib.request.urlopen(base + "/healthz", timeout=PINNED_ANSWER_TIMEOUT) as response:
+                assert response.status == 200
+        # The event loop answered each expectation, and waits for the body without a thread.
+        answers = {read_head(sock).split(b"\r\n", 1)[0] for sock in sockets[::2]}
+        assert answers == {b"HTTP/1.1 100 Continue"}
+        status_line, headers, body = raw_exchange(port, HUGE_LENGTH)
+        assert (status_line, headers["Content-Type"]) == (
+            "HTTP/1.1 413 Content Too Large",
+            "application/json",
+        )
+        assert json.loads(body)["error"]["code"] == "request_too_large"
+        assert process.poll() is None
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        code = "from searchsvc.cli import main; main()"
+        command = [sys.executable, "-c", code, "serve", "--index-dir", str(index_dir), "--port", str(port)]
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use "
+        "(server.host/server.port, --host/--port)\n"
+    )
+
+
+def test_an_address_not_on_this_machine_is_a_config_error():
+    from searchsvc.config import load_settings
+    from searchsvc.errors import ConfigError
+    from searchsvc.web.server import check_address
+
+    # A documentation address (RFC 5737): binding it fails locally, nothing is sent.
+    settings = load_settings(environ={}, overrides={"server": {"host": "192.0.2.1", "port": 1}})
+    with pytest.raises(ConfigError, match="cannot listen on 192.0.2.1:1: cannot assign requested address"):
+        check_address(settings.server)
+
+
+def test_connections_are_capped_per_client_address(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    port = free_port()
+    cap = 5
+    process = start_server(
+        index_dir, port, tmp_path / "server.log", workers=1, max_connections_per_client=cap
+    )
+    base = f"http://127.0.0.1:{port}"
+    held: list[socket.socket] = []
+    try:
+        wait_healthy(base, process)
+        held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(cap)]
+        # Each sends a partial request, so the worker has surely accepted it before the next step.
+        for sock in held:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as extra:
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = extra.recv(65536)
+            except ConnectionResetError:
+                answer = b""
+        assert answer == b""  # closed at once, unanswered
+        # Another client address (all of 127.0.0.0/8 is this machine) is served meanwhile.
+        with socket.create_connection(
+            ("127.0.0.1", port), timeout=10, source_address=("127.0.0.2", 0)
+        ) as other:
+            other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert read_head(other).startswith(b"HTTP/1.1 200 ")
+        for sock in held:
+            sock.close()
+        held = []
+        # The slots come back when the connections close.
+        wait_healthy(base, process)
+    finally:
+        for sock in held:
+            sock.close()
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def test_connection_limits_follow_the_settings():
+    from searchsvc.config import load_settings
+    from searchsvc.errors import ConfigError
+    from searchsvc.web.server import gunicorn_options
+
+    settings = load_settings(environ={}, overrides={"server": {"max_connections": 64}})
+    assert gunicorn_options(settings)["worker_connections"] == 64
+    for key in ("max_connections", "max_connections_per_client"):
+        with pytest.raises(ConfigError, match=f"server.{key}: 0 is below the minimum"):
+            load_settings(environ={}, overrides={"server": {key: 0}})
+
+
+def test_searchsvc_warnings_reach_the_server_log_with_time_and_level(tmp_path):
+    import logging
+
+    from gunicorn.config import Config
+
+    cfg = Config()
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    logger = BoundedLogger(cfg)
+    app_log = logging.getLogger("searchsvc")
+    try:
+        logging.getLogger("searchsvc.store").warning("read model %s does not match: rebuilding it", "x.rm")
+        replaced = list(logger.error_log.handlers)
+        logger.setup(cfg)  # set up again (a reload): still one line per record
+        for handler in replaced:  # gunicorn drops its old handler without closing it
+            handler.close()
+        logging.getLogger("searchsvc.web").warning("index not ready: no CURRENT")
+    finally:
+        for handler in app_log.searchsvc_handlers:
+            app_log.removeHandler(handler)
+            handler.close()
+        app_log.setLevel(logging.NOTSET)
+        logger.error_log.handlers.clear()
+    lines = (tmp_path / "error.log").read_text(encoding="utf-8").splitlines()
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[WARNING\] "
+    assert len(lines) == 2
+    assert re.fullmatch(stamp + "read model x.rm does not match: rebuilding it", lines[0])
+    assert re.fullmatch(stamp + "index not ready: no CURRENT", lines[1])
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        (b"xchunked", "the only transfer coding accepted is chunked"),
+        (b"gzip, chunked", "the only transfer coding accepted is chunked"),
+    ],
+)
+def test_an_unknown_transfer_coding_is_a_client_error(server, encoding, message):
+    base, _, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    request = b"POST /api/search HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + encoding + b"\r\n\r\n"
+    status_line, headers, body = raw_exchange(port, request)
+    assert (status_line, headers["Content-Type"]) == ("HTTP/1.1 400 Bad Request", "application/json")
+    assert json.loads(body) == {"error": {"code": "bad_request", "message": message}}
+
+
+def test_a_request_pipelined_behind_a_chunked_one_is_answered_at_once(tmp_path):
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    port = free_port()
+    # A long header timeout: the old loop held both requests until it, then answered 408 twice.
+    process = start_server(index_dir, port, tmp_path / "server.log", header_timeout=30.0)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+        pipelined = (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+            b"GET /api/search?q=ha+noi&per_page=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(pipelined)
+            received = b""
+            while chunk := sock.recv(65536):  # both answers well within the socket timeout
+                received += chunk
+        statuses = re.findall(rb"^HTTP/1\.1 (\d{3})", received, re.MULTILINE)
+        assert statuses == [b"200", b"200"]
+        assert b'"id":"demo-001"' in received
     finally:
         process.kill()
         process.wait(timeout=STOP_TIMEOUT)

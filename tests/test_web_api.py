@@ -26,6 +26,8 @@ SEARCH_KEYS = {
     "accents",
     "folded_total",
     "loosened",
+    "topic_narrowed",
+    "relevance_total",
     "query",
     "total",
     "page",
@@ -42,6 +44,8 @@ SEARCH_KEYS = {
     "correction",
     "aliases",
     "alias_offers",
+    "total_pages",
+    "next",
 }
 HIT_KEYS = {"id", "title", "url", "published", "category", "source", "author", "score", "highlights", "tags"}
 ALLOWED_STATUSES = {200, 400, 404, 405, 413}
@@ -186,6 +190,12 @@ def test_search_filters_and_paging(client):
     ).get_json()
     assert body["total"] == 14
     assert (body["page"], body["per_page"], len(body["hits"])) == (2, 5, 5)
+    assert (body["total_pages"], body["next"]) == (
+        3,
+        "/api/search?category=Th%E1%BB%9Di+s%E1%BB%B1&category=V%C4%83n+h%C3%B3a&per_page=5&page=3",
+    )
+    last = client.get(body["next"]).get_json()
+    assert (last["page"], len(last["hits"]), last["total_pages"], last["next"]) == (3, 4, 3, None)
     assert {hit["category"] for hit in body["hits"]} <= {"Thời sự", "Văn hóa"}
 
 
@@ -440,3 +450,115 @@ def test_a_new_worker_opens_the_index_before_its_first_request(demo_settings, tm
     open_early(empty)
     assert empty.extensions[STORE_KEY]._store is None
     assert empty.test_client().get("/api/search?q=tin").status_code == 503
+
+
+def test_pagination_of_an_empty_result_and_the_page_limit(client, demo_settings):
+    empty = client.get("/api/search?q=zzzzqqqq&as_typed=1").get_json()
+    assert (empty["total"], empty["total_pages"], empty["next"]) == (0, 0, None)
+    deep = client.get("/api/search?per_page=1").get_json()
+    assert (deep["total"], deep["total_pages"], deep["next"]) == (49, 49, "/api/search?per_page=1&page=2")
+    limited = create_app(
+        replace(demo_settings, search=replace(demo_settings.search, max_page=10))
+    ).test_client()
+    body = limited.get("/api/search?per_page=1&page=10").get_json()
+    assert (body["total"], body["total_pages"], body["next"]) == (49, 10, None)
+
+
+def test_search_answers_carry_cache_control_and_an_etag_that_gives_304(client):
+    first = client.get("/api/search?q=ha+noi")
+    assert first.headers["Cache-Control"] == "public, max-age=30"
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"')
+    again = client.get("/api/search?q=ha+noi", headers={"If-None-Match": tag})
+    assert (again.status_code, again.data, again.headers["ETag"]) == (304, b"", tag)
+    assert again.headers["Cache-Control"] == "public, max-age=30"
+    other = client.get("/api/search?q=ha+noi&page=2", headers={"If-None-Match": tag})
+    assert other.status_code == 200
+    assert other.headers["ETag"] != tag
+    assert client.get("/api/search?q=ha+noi", headers={"If-None-Match": '"stale"'}).status_code == 200
+
+
+def test_the_etag_follows_the_results_not_the_index_files(tmp_path):
+    from searchsvc.web import STORE_KEY
+
+    index_dir = tmp_path / "index"
+    reindex([str(p) for p in demo_sources()], index_dir)
+    app = create_app(load_settings(environ={}, overrides={"index": {"dir": str(index_dir)}}))
+    client = app.test_client()
+    tag = client.get("/api/search?q=ha").headers["ETag"]
+    # The same articles again: a new generation, the same answer, the same tag.
+    reindex([str(p) for p in demo_sources()], index_dir)
+    app.extensions[STORE_KEY].get().refresh(force=True)
+    assert client.get("/api/search?q=ha", headers={"If-None-Match": tag}).status_code == 304
+    # Fewer articles: another answer, another tag.
+    reindex([str(ARTICLES_PATH)], index_dir)
+    app.extensions[STORE_KEY].get().refresh(force=True)
+    answer = client.get("/api/search?q=ha", headers={"If-None-Match": tag})
+    assert answer.status_code == 200
+    assert answer.headers["ETag"] != tag
+    app.extensions[STORE_KEY].close()
+
+
+def test_cache_max_age_zero_means_revalidate(demo_settings):
+    settings = replace(demo_settings, server=replace(demo_settings.server, cache_max_age=0))
+    assert create_app(settings).test_client().get("/api/search?q=ha").headers["Cache-Control"] == "no-cache"
+
+
+def cors_client(demo_settings, origins: str):
+    """Return a test client of an app with ``server.cors_origins`` set."""
+    return create_app(
+        replace(demo_settings, server=replace(demo_settings.server, cors_origins=origins))
+    ).test_client()
+
+
+def test_cors_is_off_by_default(client):
+    response = client.get("/api/search?q=ha", headers={"Origin": "https://partner.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+    preflight = client.options(
+        "/api/search", headers={"Origin": "https://partner.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert not [h for h in preflight.headers.keys() if h.startswith("Access-Control-")]
+
+
+def test_cors_lets_configured_origins_call_the_api(demo_settings):
+    client = cors_client(demo_settings, "https://partner.example, https://other.example")
+    response = client.get("/api/search?q=ha", headers={"Origin": "https://partner.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://partner.example"
+    assert response.headers["Access-Control-Expose-Headers"] == "ETag"
+    assert "Origin" in response.headers["Vary"]
+    refused = client.get("/api/search?q=ha", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    assert "Origin" in refused.headers["Vary"]
+    preflight = client.options(
+        "/api/suggest",
+        headers={
+            "Origin": "https://other.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-anything",
+        },
+    )
+    assert preflight.status_code == 204
+    assert {k: v for k, v in preflight.headers.items() if k.startswith("Access-Control-")} == {
+        "Access-Control-Allow-Origin": "https://other.example",
+        "Access-Control-Expose-Headers": "ETag",
+        "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+        "Access-Control-Max-Age": "600",
+        "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since, Cache-Control",
+    }
+    # The search page and /metrics never answer other origins.
+    for path in ("/?q=ha", "/metrics"):
+        assert (
+            "Access-Control-Allow-Origin"
+            not in client.get(path, headers={"Origin": "https://partner.example"}).headers
+        )
+
+
+def test_cors_any_origin_and_bad_origins(demo_settings):
+    from searchsvc.errors import ConfigError
+
+    client = cors_client(demo_settings, "*")
+    response = client.get("/feed.atom?q=ha", headers={"Origin": "https://anyone.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    for bad in ("partner.example", "https://partner.example/path", "ftp://x.example"):
+        with pytest.raises(ConfigError, match="server.cors_origins"):
+            load_settings(environ={}, overrides={"server": {"cors_origins": bad}})

@@ -145,8 +145,8 @@ def test_selected_facet_value_without_results_stays_visible(client):
 
 def test_facets_have_counts_and_date_histograms(client):
     html = page(client, "/")
-    assert re.search(r">Thời sự <span class=\"count\">10</span>", html)
-    assert re.search(r">VnExpress <span class=\"count\">12</span>", html)
+    assert re.search(r">Thời sự</span> <span class=\"count\">10</span>", html)
+    assert re.search(r">VnExpress</span> <span class=\"count\">12</span>", html)
     # The bar's accessible name is its visible text with hidden words: "Năm 2024 có 7 bài viết".
     assert (
         '<span class="bar-label"><span class="visually-hidden">Năm </span>2024</span>'
@@ -494,3 +494,94 @@ def test_a_corrected_query_links_its_articles_with_the_corrected_words(client):
     html = client.get("/?q=chinh+phuu").get_data(as_text=True)
     assert "Đang hiển thị kết quả cho" in html
     assert "q=ch%C3%ADnh+ph%E1%BB%A7" in html and "q=chinh+phuu" in html
+
+
+def test_a_corrected_query_heads_the_page_and_its_notice_comes_first(client):
+    html = client.get("/?q=chinh+phuu").get_data(as_text=True)
+    heading = re.search(r'<h1 id="results-heading"[^>]*>\s*(.*?)\s*</h1>', html, re.DOTALL)
+    assert heading is not None and heading.group(1) == "Kết quả cho “chính phủ”"
+    notices = re.findall(r'<p class="notice ([a-z-]+)"', html)
+    assert notices[0] == "correction"
+    assert "accent-extra" in notices[1:]
+
+
+def test_a_date_sort_says_it_lists_only_the_words_standing_together(client):
+    html = client.get("/?q=mien+trung&sort=newest").get_data(as_text=True)
+    notice = re.search(r'<p class="notice topic-narrowed">(.*?)</p>', html, re.DOTALL)
+    assert notice is not None
+    assert re.sub(r"<[^>]+>", "", notice.group(1)) == (
+        "Khi xếp theo ngày, chỉ hiện bài có các từ đứng liền nhau (2 trong 5 bài). "
+        "Xem cả 5 bài, xếp theo mức độ liên quan"
+    )
+    assert 'href="/?q=mien+trung"' in notice.group(1)
+    assert "topic-narrowed" not in client.get("/?q=mien+trung").get_data(as_text=True)
+    assert "topic-narrowed" not in client.get("/?q=ha+noi&sort=newest").get_data(as_text=True)
+
+
+def test_the_api_tells_a_narrowed_date_sort_from_the_relevance_set(client):
+    narrowed = client.get("/api/search?q=mien+trung&sort=oldest").get_json()
+    assert (narrowed["total"], narrowed["topic_narrowed"], narrowed["relevance_total"]) == (2, True, 5)
+    wider = client.get("/api/search?q=mien+trung").get_json()
+    assert (wider["total"], wider["topic_narrowed"], wider["relevance_total"]) == (5, False, None)
+
+
+def test_a_long_facet_list_keeps_the_rest_behind_xem_them(client, monkeypatch):
+    from searchsvc.web import pages
+
+    monkeypatch.setattr(pages, "FACET_SHOWN", 2)
+    html = client.get("/?q=&category=Giáo+dục").get_data(as_text=True)
+    facet = re.search(r'data-facet="category">(.*?)</fieldset>', html, re.DOTALL)
+    assert facet is not None
+    shown, _, more = facet.group(1).partition('<details class="facet-more">')
+    shown_values = re.findall(r'name="category" value="([^"]+)"', shown)
+    more_values = re.findall(r'name="category" value="([^"]+)"', more)
+    # The first two and the ticked one at once, the rest one click away (no script needed).
+    assert len(shown_values) == 3 and "Giáo dục" in shown_values
+    assert more_values and not set(more_values) & set(shown_values)
+    assert f"<summary>Xem thêm {len(more_values)} mục</summary>" in more
+
+
+def test_readers_see_no_developer_text(client):
+    html = page(client, "/?q=ha+noi")
+    assert " ms)" not in html
+    assert "API JSON" not in html
+    assert '<link rel="service-desc" href="/api/openapi.json" type="application/openapi+json">' in html
+    assert ">Theo dõi (Atom)</a>" in html
+    nothing = page(client, "/?q=xyzzyqwv")
+    assert 'id="feed-link"' not in nothing  # no feed to follow for a search that finds nothing
+
+
+@pytest.mark.parametrize(
+    ("url", "description"),
+    [
+        (
+            "/",
+            "Tìm tin tức tiếng Việt theo từ khoá, có dấu hay không dấu, lọc theo chuyên mục, nguồn và thời gian.",
+        ),
+        ("/?q=chinh+phuu", "Kết quả tìm kiếm “chinh phuu”: 4 bài viết (đã sửa thành “chính phủ”)."),
+    ],
+)
+def test_pages_have_a_meta_description(client, url, description):
+    found = re.search(r'<meta name="description" content="([^"]*)">', page(client, url))
+    assert found is not None and found.group(1) == description
+
+
+def test_an_article_is_described_by_its_summary(client):
+    found = re.search(r'<meta name="description" content="([^"]*)">', page(client, "/articles/demo-001"))
+    assert found is not None and 20 < len(found.group(1)) <= 160
+
+
+def test_the_pager_says_it_shows_only_the_first_pages(demo_settings):
+    from dataclasses import replace
+
+    from searchsvc.web import create_app
+
+    settings = replace(demo_settings, search=replace(demo_settings.search, max_page=3))
+    client = create_app(settings).test_client()
+    html = page(client, "/?q=&per_page=5")
+    assert re.findall(r'aria-label="Trang (\d+)"', html) == ["2", "3"]
+    capped = re.search(r'<p class="muted pages-capped" id="pages-capped">(.*?)</p>', html)
+    assert capped is not None and capped.group(1) == (
+        "Chỉ hiện 3 trang đầu trong 10 trang. Hãy thêm từ khoá hoặc bộ lọc để tìm các bài khác."
+    )
+    assert "pages-capped" not in page(client, "/?q=ha+noi")

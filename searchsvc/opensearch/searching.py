@@ -37,7 +37,7 @@ from searchsvc.opensearch.client import backend_errors, connect, live_index
 from searchsvc.opensearch.indexing import load_lexicon
 from searchsvc.opensearch.mapping import os_field, stored_fields
 from searchsvc.query import ParsedQuery
-from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, rerank, text_nearness
+from searchsvc.ranking import BODY_DEPTH, PROXIMITY_FIELDS, Candidate, is_topical, rerank, text_nearness
 from searchsvc.related import RelatedArticle, RelatedResponse
 from searchsvc.schema import EXACT_FIELDS, SCHEMA_VERSION, SEARCH_FIELDS
 from searchsvc.text import forms, syllables
@@ -70,6 +70,7 @@ class QueryMatch(Matched):
     query: dsl.Query
     filters: dict[str, dsl.Query]
     topic_narrowed: bool
+    relevance_total: int | None  # with topic_narrowed: how many the relevance sort lists
 
 
 @contextmanager
@@ -280,6 +281,7 @@ class OpenSearchBackend:
         filters = dsl.scope_filters(attempt.scope)
         found, total = self._found_and_total(query, filters)
         narrowed = False
+        wider = total
         if attempt.request.sort != "relevance" and found:
             query, narrowed, total = self._on_topic(query, parsed, resolutions, filters, total)
         partial = False
@@ -298,6 +300,7 @@ class OpenSearchBackend:
             query=query,
             filters=filters,
             topic_narrowed=narrowed,
+            relevance_total=wider if narrowed else None,
         )
 
     def _found_and_total(self, query: dsl.Query, filters: Mapping[str, dsl.Query]) -> tuple[bool, int]:
@@ -366,9 +369,10 @@ class OpenSearchBackend:
         answer = self._search(body)
         hits = [(_stored(h), float(h.get("_score") or 0.0)) for h in answer["hits"]["hits"]]
         if depth:
-            hits = _reranked(hits, parsed, settings)[start : start + request.per_page]
+            hits = _reranked(hits, parsed, settings, self.lexicon)[start : start + request.per_page]
         facets = _facets(answer.get("aggregations") or {}) if request.facets else {}
-        return Results(facets, tuple(hits), self._folded_total(attempt, matched), matched.topic_narrowed)
+        folded_total = self._folded_total(attempt, matched)
+        return Results(facets, tuple(hits), folded_total, matched.topic_narrowed, matched.relevance_total)
 
     def _folded_total(self, attempt: Attempt, matched: QueryMatch) -> int:
         """Return how many articles the query matches with accents ignored (the same filters)."""
@@ -543,9 +547,9 @@ def _looked_for(parsed: ParsedQuery, resolutions: Plan) -> tuple[str, ...]:
 
 
 def _reranked(
-    hits: list[tuple[dict[str, Any], float]], parsed: ParsedQuery, settings: SearchSettings
+    hits: list[tuple[dict[str, Any], float]], parsed: ParsedQuery, settings: SearchSettings, lexicon: Lexicon
 ) -> list[tuple[dict[str, Any], float]]:
-    """Re-rank the head of a relevance order by proximity, as the embedded backend does."""
+    """Re-rank the head of a relevance order by proximity (and freshness for a topic), as the embedded backend does."""
     head = hits[: settings.rerank_depth]
     sequence = [
         s.folded
@@ -569,7 +573,9 @@ def _reranked(
                 near["title"][1],
             )
         )
-    order = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1)
+    phrase = lexicon.entry(" ".join(sequence))  # a topic prefers recent coverage
+    topical = is_topical(phrase[1] if phrase else 0, len(head), settings)
+    order = rerank(candidates, exact_words, settings, time.time(), BODY_DEPTH, len(sequence) - 1, topical)
     return [(head[rank][0], score) for rank, score in order] + hits[settings.rerank_depth :]
 
 

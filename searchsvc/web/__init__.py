@@ -159,6 +159,20 @@ def compress(response: Response) -> Response:
     return response
 
 
+# The order the OpenAPI document writes them in; methods a route adds come after, sorted.
+ALLOW_ORDER = ("GET", "HEAD", "OPTIONS")
+
+
+def ordered_allow(response: Response) -> Response:
+    """Write ``Allow`` in one fixed order (Werkzeug's follows a set, and varied between processes)."""
+    allow = response.headers.get("Allow")
+    if allow:
+        methods = {m.strip() for m in allow.split(",") if m.strip()}
+        known = [m for m in ALLOW_ORDER if m in methods]
+        response.headers["Allow"] = ", ".join(known + sorted(methods - set(ALLOW_ORDER)))
+    return response
+
+
 def current_settings() -> Settings:
     """Return the settings of the running app."""
     settings: Settings = current_app.extensions[SETTINGS_KEY]
@@ -204,7 +218,7 @@ def open_early(app: Flask) -> None:
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app for ``settings`` (default: ``load_settings()``)."""
-    from searchsvc.web import api, errors, feed, metrics, pages
+    from searchsvc.web import api, cors, errors, feed, metrics, origin, pages
 
     settings = settings if settings is not None else load_settings()
     from searchsvc.aliases import load_aliases
@@ -223,9 +237,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_global(assets.url, "asset_url")
     # Registered first so it runs last, on the final body of every response, errors included.
     app.after_request(compress)
+    app.after_request(ordered_allow)
     metrics.init_app(app)  # first, so its timer starts even when an error hook answers early
     errors.init_app(app)
+    cors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(feed.bp)
+    # X-Forwarded-* are believed from the configured proxies only (gunicorn is told to believe none).
+    app.wsgi_app = origin.TrustedProxies(app.wsgi_app, origin.trusted_proxies(settings.server))  # type: ignore[method-assign]
     return app

@@ -16,8 +16,10 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, request
 
 from searchsvc.messages import Hit, SearchResponse
+from searchsvc.params import request_from_params
 from searchsvc.text import encodable
-from searchsvc.web import run_search
+from searchsvc.web import current_settings, run_search
+from searchsvc.web.origin import public_root
 
 bp = Blueprint("feed", __name__)
 
@@ -104,7 +106,11 @@ def atom_feed(response: SearchResponse, root: str, query: str) -> bytes:
 @bp.get("/feed.atom")
 def search_feed() -> Response:
     """Answer the Atom feed of a search: the newest matching articles first."""
-    response = run_search(feed_params(request.args.to_dict(flat=False)))
+    params = request.args.to_dict(flat=False)
+    # A feed ignores sort and page, but a bad one is the same 400 as on /api/search.
+    request_from_params(params, current_settings().search)
+    response = run_search(feed_params(params))
     query = feed_query(request.args.items(multi=True))
-    body = atom_feed(response, request.host_url.rstrip("/"), query)
+    # Never from the Host header: a cache in front would keep a feed pointing elsewhere.
+    body = atom_feed(response, public_root(current_settings().server), query)
     return Response(body, mimetype=ATOM_TYPE)

@@ -23,8 +23,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
+from searchsvc.config import address_list
 from searchsvc.errors import IndexNotReady
-from searchsvc.web import STORE_KEY
+from searchsvc.web import STORE_KEY, current_settings
+from searchsvc.web.errors import json_error
+from searchsvc.web.origin import in_networks
+from searchsvc.web.tracking import QueryLogCollector
 
 bp = Blueprint("metrics", __name__)
 
@@ -34,6 +38,24 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds: a search answers in milliseconds, a cold article page or a big feed in tenths.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 GENERATION_TIME = "gen-%Y%m%dT%H%M%S%fZ"
+# Label values a client cannot multiply: the methods HTTP defines (anything else is "other"),
+# the app's own endpoints ("unmatched" for any unknown path) and real status codes.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "TRACE"})
+OTHER = "other"
+
+
+def method_label(method: str) -> str:
+    """Return a request method as a label: one of the known methods, else ``other``.
+
+    >>> method_label("GET"), method_label("get"), method_label("FOO1")
+    ('GET', 'other', 'other')
+    """
+    return method if method in KNOWN_METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    """Return a status code as a label; anything outside 100-599 is ``other``."""
+    return str(status) if 100 <= status <= 599 else OTHER
 
 
 class RequestMetrics:
@@ -61,8 +83,9 @@ class RequestMetrics:
 
     def observe(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        self.requests.labels(endpoint, method, str(status)).inc()
-        self.latency.labels(endpoint, str(status)).observe(seconds)
+        status_text = status_label(status)
+        self.requests.labels(endpoint, method_label(method), status_text).inc()
+        self.latency.labels(endpoint, status_text).observe(seconds)
 
     def exposition(self, index: Any) -> bytes:
         """Return the text exposition of every worker's request metrics and this worker's index figures."""
@@ -75,6 +98,7 @@ class RequestMetrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         figures = CollectorRegistry()
         figures.register(index)
+        figures.register(QueryLogCollector())
         return generate_latest(registry) + generate_latest(figures)
 
 
@@ -150,7 +174,10 @@ def _start_timer() -> None:
 
 
 def _count(response: Response) -> Response:
-    """Count the answered request under its route's endpoint (``unmatched`` for unknown paths)."""
+    """Count the answered request under its route's endpoint (``unmatched`` for unknown paths).
+
+    The endpoint is the name of a route of this app, never the path the client sent.
+    """
     started = g.get("metrics_started")
     if started is not None:
         endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
@@ -169,7 +196,14 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Return the Prometheus text exposition."""
+    """Return the Prometheus text exposition to the addresses of ``server.metrics_allow``."""
+    allowed = address_list("server.metrics_allow", current_settings().server.metrics_allow)
+    if not in_networks(request.remote_addr or "", allowed):
+        response = json_error(
+            403, "forbidden", "/metrics is readable only from the addresses of server.metrics_allow"
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
     found: RequestMetrics = current_app.extensions[METRICS_KEY]
     body = found.exposition(IndexCollector(current_app.extensions[STORE_KEY]))
     response = Response(body, content_type=CONTENT_TYPE)

@@ -8,6 +8,24 @@ from searchsvc.config import Settings
 from searchsvc.messages import ACCENT_MODES, FACET_NAMES, READING_MODES, SORTS
 
 JSON = "application/json"
+# A rule between two parameters, which a parameter schema cannot say: in the text of both
+# parameters and of each operation that takes them.
+DATE_RULE = "When both are given, `date_from <= date_to`; otherwise the answer is 400 `invalid_parameter`."
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The `ETag` of an earlier answer: 304 without a body while it still holds.",
+    "schema": {"type": "string"},
+}
+CACHE_CONTROL = {
+    "description": "`public, max-age=N` (N = `server.cache_max_age`), or `no-cache` when it is 0.",
+    "schema": {"type": "string"},
+}
+ETAG = {
+    "description": "A weak tag of the answer: a hash of its body without `took_ms`.",
+    "schema": {"type": "string"},
+}
 ARTICLE_ID = {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -77,8 +95,16 @@ def search_parameters(settings: Settings) -> list[dict[str, Any]]:
         query_param("source", "Keep articles from any of these sources.", text, repeatable=True),
         query_param("author", "Keep articles by this author.", text, repeatable=True),
         query_param("tag", "Keep articles with this tag.", text, repeatable=True),
-        query_param("date_from", "First publication day, inclusive, Vietnam time (UTC+7).", day),
-        query_param("date_to", "Last publication day, inclusive, Vietnam time (UTC+7).", day),
+        query_param(
+            "date_from",
+            f"First publication day, inclusive, Vietnam time (UTC+7). {DATE_RULE}",
+            day,
+        ),
+        query_param(
+            "date_to",
+            f"Last publication day, inclusive, Vietnam time (UTC+7). {DATE_RULE}",
+            day,
+        ),
         query_param(
             "as_typed",
             "`1`: search exactly what was typed. By default a query with no full match is replaced by its "
@@ -117,6 +143,7 @@ def component_schemas() -> dict[str, Any]:
                             "examples": [
                                 "invalid_parameter",
                                 "bad_request",
+                                "forbidden",
                                 "not_found",
                                 "method_not_allowed",
                                 "request_timeout",
@@ -161,6 +188,17 @@ def component_schemas() -> dict[str, Any]:
                 "page": integer,
                 "per_page": integer,
                 "took_ms": number,
+                "total_pages": {
+                    "type": "integer",
+                    "description": "Pages of `per_page` results, at most the `page` maximum.",
+                },
+                "next": nullable(
+                    {
+                        "type": "string",
+                        "description": "Relative URL of the next page (the same parameters, `page` + 1); "
+                        "null on the last page.",
+                    }
+                ),
                 "hits": {"type": "array", "items": ref("Hit")},
                 "facets": {
                     "type": "object",
@@ -217,6 +255,17 @@ def component_schemas() -> dict[str, Any]:
                     ),
                 },
                 "sort": {"type": "string", "enum": list(SORTS)},
+                "topic_narrowed": {
+                    "type": "boolean",
+                    "description": "A date sort lists only the articles where neighbouring query words "
+                    "stand together; `relevance_total` articles match the words anywhere.",
+                },
+                "relevance_total": nullable(
+                    {
+                        "type": "integer",
+                        "description": "With `topic_narrowed`: how many `sort=relevance` lists.",
+                    }
+                ),
                 "truncated": {
                     "type": "boolean",
                     "description": "The query was cut to the configured length.",
@@ -265,6 +314,8 @@ def component_schemas() -> dict[str, Any]:
                 "page",
                 "per_page",
                 "took_ms",
+                "total_pages",
+                "next",
                 "hits",
                 "facets",
                 "suggestion",
@@ -338,6 +389,11 @@ def component_schemas() -> dict[str, Any]:
                 "documents": integer,
                 "segments": integer,
                 "problem": {"type": "string", "description": "Why it is degraded (no server paths)."},
+                "querylog": {
+                    "type": "string",
+                    "description": "Why this worker's query log is not written or lost counts (searching is "
+                    "unaffected, the status stays).",
+                },
             },
             required=["status", "generation", "documents"],
         ),
@@ -349,6 +405,7 @@ ERROR_DESCRIPTIONS = {
     "unknown sort, a single-valued parameter repeated, `date_from` after `date_to`); `bad_request`: the "
     "path or query string is not valid UTF-8 (raw or percent-encoded), or the request line, method or "
     "a header is malformed.",
+    403: "`forbidden`: `/metrics` is readable only from the addresses of `server.metrics_allow`.",
     404: "`not_found`: unknown article, or an article id the path cannot carry (a line break in it).",
     405: "`method_not_allowed`: only GET, HEAD and OPTIONS.",
     408: "`request_timeout`: the request did not arrive whole within `server.header_timeout` seconds.",
@@ -393,16 +450,26 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "title": "searchsvc",
             "version": "1",
             "description": "Accent-insensitive search over Vietnamese news articles. Errors are "
-            '`{"error": {"code", "message"}}`.',
+            '`{"error": {"code", "message"}}`. Pages of other sites may call it from a browser when '
+            "their origin is in `server.cors_origins` (none by default).",
         },
         "paths": {
             "/api/search": {
                 "get": {
                     "operationId": "search",
                     "summary": "Search articles with filters, facets, highlights and a did-you-mean suggestion.",
-                    "parameters": search_parameters(settings),
+                    "description": DATE_RULE,
+                    "parameters": [*search_parameters(settings), IF_NONE_MATCH],
                     "responses": {
-                        "200": ok | {"content": {JSON: {"schema": ref("SearchResponse")}}},
+                        "200": ok
+                        | {
+                            "headers": {"Cache-Control": CACHE_CONTROL, "ETag": ETAG},
+                            "content": {JSON: {"schema": ref("SearchResponse")}},
+                        },
+                        "304": {
+                            "description": "Not modified: `If-None-Match` names the tag of this answer.",
+                            "headers": {"Cache-Control": CACHE_CONTROL, "ETag": ETAG},
+                        },
                         **common_errors(503),
                     },
                 },
@@ -447,8 +514,10 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "/feed.atom": {
                 "get": {
                     "operationId": "searchFeed",
+                    "description": DATE_RULE,
                     "summary": "An Atom feed of a search: the newest matching articles first (20 unless "
-                    "`per_page` says otherwise; `sort` and `page` are ignored).",
+                    "`per_page` says otherwise; `sort` and `page` are ignored, but checked like "
+                    "`/api/search` checks them: a bad value is 400).",
                     "parameters": search_parameters(settings),
                     "responses": {
                         "200": ok | {"content": {"application/atom+xml": {"schema": {"type": "string"}}}},
@@ -495,13 +564,25 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                 "get": {
                     "operationId": "metrics",
                     "summary": "Prometheus metrics: requests and latency by endpoint and status (summed over "
-                    "every worker), the index generation, documents, last reindex time and duration.",
+                    "every worker), the index generation, documents, last reindex time and duration. "
+                    "Readable only from the addresses of `server.metrics_allow` (default: loopback).",
                     "responses": {
                         "200": ok | {"content": {"text/plain": {"schema": {"type": "string"}}}},
-                        **common_errors(),
+                        **common_errors(403),
                     },
                 },
                 "options": options_operation("metricsOptions"),
+            },
+            "/api/docs": {
+                "get": {
+                    "operationId": "apiDocs",
+                    "summary": "This document as a page to read (HTML, no script).",
+                    "responses": {
+                        "200": ok | {"content": {"text/html": {"schema": {"type": "string"}}}},
+                        **common_errors(),
+                    },
+                },
+                "options": options_operation("apiDocsOptions"),
             },
             "/api/openapi.json": {
                 "get": {

@@ -47,6 +47,8 @@ MARK_TAGS = re.compile(r"(</?mark>|</?em>)")
 BAR_STEPS = 20
 RECENT_MONTHS = 12
 PAGE_WINDOW = 2
+# Facet rows shown before "Xem thêm": the category list runs to about 40 with event tags.
+FACET_SHOWN = 8
 RELATED_ON_PAGE = 5
 
 
@@ -239,6 +241,13 @@ def facet_rows(name: str, values: Iterable[Any], selected: Sequence[str]) -> lis
     return rows
 
 
+def split_rows(rows: list[FacetRow]) -> tuple[list[FacetRow], list[FacetRow]]:
+    """Return the rows shown at once (the ``FACET_SHOWN`` first and every ticked one) and those behind "Xem thêm"."""
+    shown = FACET_SHOWN
+    first = [row for i, row in enumerate(rows) if i < shown or row.checked]
+    return first, [row for i, row in enumerate(rows) if i >= shown and not row.checked]
+
+
 def month_range(month: str) -> tuple[str, str]:
     """Return the first and last day of a ``YYYY-MM`` month."""
     year, number = int(month[:4]), int(month[5:7])
@@ -292,8 +301,10 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
     previous = min(response.page - 1, last)
     return {
         "response": response,
-        "categories": facet_rows("category", facets.get("category", ()), args.getlist("category")),
-        "sources": facet_rows("source", facets.get("source", ()), args.getlist("source")),
+        "categories": split_rows(
+            facet_rows("category", facets.get("category", ()), args.getlist("category"))
+        ),
+        "sources": split_rows(facet_rows("source", facets.get("source", ()), args.getlist("source"))),
         "years": date_bars("year", facets.get("year", ()), args),
         "recent_months": months[-RECENT_MONTHS:],
         "older_months": months[:-RECENT_MONTHS],
@@ -310,10 +321,14 @@ def search_context(response: SearchResponse, args: MultiDict[str, str], max_page
         # A marked word matches only its marks; the reader can widen to every accent form in one click.
         "accent_extra_url": url_with(args, accents="ignore") if response.accent_extra else None,
         "accent_match_url": url_with(args, accents=None) if response.accents == "ignore" else None,
+        # A date sort keeps only the articles with the words together: the wider set is the relevance sort.
+        "relevance_url": url_with(args, sort=None) if response.topic_narrowed else None,
         "first_number": (response.page - 1) * response.per_page + 1,
         "last_number": (response.page - 1) * response.per_page + len(response.hits),
         "past_end": response.total > 0 and not response.hits,
         "last_page": last,
+        # Deep pages cost the server and help no reader: the page says why the pager stops.
+        "pages_capped": response.pages > max_page,
         "last_page_url": url_with(args, page=str(last) if last > 1 else None),
         "chips": filter_chips(args),
         "feed_url": "/feed.atom" + (f"?{query}" if (query := feed_query(args.items(multi=True))) else ""),

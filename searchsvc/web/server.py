@@ -3,9 +3,11 @@
 The front door holds against hostile clients without a proxy in front:
 
 - ``SearchWorker`` is gunicorn's threaded worker, except that its event loop
-  reads each request (head and small body) before a thread takes it, so a
-  client that sends a byte every few seconds costs a socket, never a thread;
-  a request not complete within ``server.header_timeout`` seconds is closed.
+  reads each request (head and body, whatever its framing: ``Content-Length``,
+  chunked, ``Expect: 100-continue``) before a thread takes it, so a client that
+  sends a byte every few seconds, or never sends the body it announced, costs
+  a socket, never a thread; a request not complete within
+  ``server.header_timeout`` seconds is closed.
 - Request line and header limits are always on (gunicorn turns them off at 0).
 - Errors gunicorn answers itself (bad request line, 414, 431 ...) use the JSON
   error shape and the security headers.
@@ -14,30 +16,37 @@ The front door holds against hostile clients without a proxy in front:
 
 from __future__ import annotations
 
+import errno
 import html
 import io
 import json
+import logging
 import re
 import selectors
+import socket
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from searchsvc.config import Settings
+from searchsvc.config import ServerSettings, Settings, address_list
 from searchsvc.errors import ConfigError
 from searchsvc.web import create_app, metrics, open_early
 from searchsvc.web.errors import HTTP_CODES, SECURITY_HEADERS
+from searchsvc.web.origin import in_networks
 from searchsvc.web.tracking import flush_query_log
 
+# The package's logger: every module logs under it (``searchsvc.store``, Flask's ``searchsvc.web``).
+APP_LOGGER = "searchsvc"
 # Client address, request line, status, bytes, time in milliseconds, user agent.
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
 # gunicorn's largest request line and header field; 0 would mean "no limit", which we never pass.
@@ -47,11 +56,12 @@ MAX_GRACEFUL_SECONDS = 30
 LOG_FIELD_CHARS = 400
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
-_CONTENT_LENGTH = re.compile(
-    rb"^content-length[ \t]*:[ \t]*(\d{1,12})[ \t]*\r?$", re.IGNORECASE | re.MULTILINE
-)
-_CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.IGNORECASE | re.MULTILINE)
-_EXPECT = re.compile(rb"^expect[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_EXPECT_LINE = re.compile(rb"^expect[ \t]*:[ \t]*100-continue[ \t]*\r?\n", re.IGNORECASE | re.MULTILINE)
+_FRAMING_HEADERS = (b"content-length", b"transfer-encoding", b"expect")
+_HEX = re.compile(rb"[0-9a-fA-F]{1,8}")
+# Longest chunk-size line (size and extensions) read before refusing it.
+_MAX_CHUNK_LINE = 1024
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _RECV_BYTES = 65536
 REASONS = {
     400: "Bad Request",
@@ -88,7 +98,24 @@ def bounded(value: str, limit: int = LOG_FIELD_CHARS) -> str:
 
 
 class BoundedLogger(Logger):
-    """gunicorn's logger with every access-log field and warning cut to a bounded length."""
+    """gunicorn's logger with every access-log field and warning cut to a bounded length.
+
+    searchsvc's own log records (``searchsvc.*``: a read model rebuilt, an index not
+    ready ...) go to the same error log with its time, process and level; without
+    a handler Python printed them as bare messages.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        """Configure gunicorn's logs, then send searchsvc's records to the error log."""
+        super().setup(cfg)
+        app_log = logging.getLogger(APP_LOGGER)
+        for handler in getattr(app_log, "searchsvc_handlers", []):
+            app_log.removeHandler(handler)  # a reload sets up again: never two copies
+        app_log.searchsvc_handlers = list(self.error_log.handlers)  # type: ignore[attr-defined]
+        for handler in app_log.searchsvc_handlers:  # type: ignore[attr-defined]
+            app_log.addHandler(handler)
+        if app_log.level == logging.NOTSET:
+            app_log.setLevel(logging.INFO)
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         """Return the access-log fields, long text cut (a 12 MB request line was logged whole)."""
@@ -145,6 +172,21 @@ class _Capture:
         self.data += data
 
 
+class CountedConn(TConn):
+    """A connection that gives its client's slot back when it closes, whichever path closes it."""
+
+    def __init__(self, release: Any, *args: Any) -> None:
+        super().__init__(*args)
+        self.searchsvc_release = release
+
+    def close(self, graceful: bool = False) -> None:
+        """Close the socket and free the client's slot once."""
+        release, self.searchsvc_release = self.searchsvc_release, None
+        if release is not None:
+            release()
+        super().close(graceful)
+
+
 class SearchWorker(ThreadWorker):
     """gunicorn's threaded worker that buffers each request in its event loop before a thread takes it.
 
@@ -160,6 +202,55 @@ class SearchWorker(ThreadWorker):
         self.settings: Settings | None = getattr(self.app, "settings", None)
         # Connections whose request is still arriving, oldest (first deadline) first.
         self.reading: deque[TConn] = deque()
+        # Open connections by client address; threads may close connections too.
+        self.per_client: Counter[str] = Counter()
+        self.per_client_lock = threading.Lock()
+        proxies = self.settings.server.trusted_proxies if self.settings else ""
+        self.uncapped = address_list("server.trusted_proxies", proxies)
+
+    @property
+    def max_per_client(self) -> int:
+        """Return the most connections this worker holds from one client address."""
+        return self.settings.server.max_connections_per_client if self.settings else 100
+
+    def accept(self, listener: Any) -> None:
+        """Accept a connection, or close it at once when its client already holds its share."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        client = client_addr[0] if isinstance(client_addr, tuple) else ""
+        if not self._take_slot(client):
+            # No log line: a flood would only move into the log.
+            client_sock.close()
+            return
+        self.nr_conns += 1
+        client_sock.setblocking(True)
+        conn = CountedConn(
+            partial(self._release_slot, client), self.cfg, client_sock, client_addr, listener.getsockname()
+        )
+        self.enqueue_req(conn)
+
+    def _take_slot(self, client: str) -> bool:
+        """Count a connection of ``client``; False when it already holds ``max_connections_per_client``."""
+        if not client or in_networks(client, self.uncapped):
+            return True
+        with self.per_client_lock:
+            if self.per_client[client] >= self.max_per_client:
+                return False
+            self.per_client[client] += 1
+        return True
+
+    def _release_slot(self, client: str) -> None:
+        """Give back a closed connection's slot."""
+        if not client or in_networks(client, self.uncapped):
+            return
+        with self.per_client_lock:
+            self.per_client[client] -= 1
+            if self.per_client[client] <= 0:
+                del self.per_client[client]
 
     @property
     def max_request_bytes(self) -> int:
@@ -185,10 +276,9 @@ class SearchWorker(ThreadWorker):
             pending = conn.parser.unreader.buf.getvalue()
             conn.parser.unreader.buf = io.BytesIO()
         conn.searchsvc_buffer = pending
+        conn.searchsvc_continued = False
         conn.searchsvc_deadline = time.monotonic() + self.header_timeout
-        state = request_state(pending, self.max_request_bytes) if pending else None
-        if state is not None:
-            self._dispatch(conn, state)
+        if pending and self._advance(conn):
             return
         conn.sock.setblocking(False)
         self.reading.append(conn)
@@ -207,23 +297,39 @@ class SearchWorker(ThreadWorker):
             self._close(conn)
             return
         conn.searchsvc_buffer += data
+        self._advance(conn, reading=True)
+
+    def _advance(self, conn: TConn, reading: bool = False) -> bool:
+        """Dispatch or refuse the buffered request once it is decided; True when the loop let go of it."""
         state = request_state(conn.searchsvc_buffer, self.max_request_bytes)
-        if state is not None:
+        if state.status is None:
+            if state.awaits_continue and not conn.searchsvc_continued:
+                # The client waits for this before it sends the body; the thread must never wait for it.
+                conn.searchsvc_continued = True
+                try:
+                    conn.sock.send(CONTINUE)
+                except OSError:
+                    pass  # the next read sees the closed socket
+            return False
+        if reading:
             # Out of the poller before a thread or a close can touch the socket.
             self._stop_reading(conn)
-            self._dispatch(conn, state)
+        self._dispatch(conn, state)
+        return True
 
-    def _dispatch(self, conn: TConn, state: int) -> None:
-        """Hand a complete request to a thread (state 0), or refuse it with status ``state``."""
+    def _dispatch(self, conn: TConn, state: Framing) -> None:
+        """Hand a complete request to a thread (status 0), or refuse it with its status."""
         buffered: bytes = conn.searchsvc_buffer
         conn.searchsvc_buffer = b""
-        if state == 0:
-            conn.searchsvc_head = buffered
+        if state.status == 0:
+            # gunicorn would answer the expectation again, after the body: it was answered here.
+            conn.searchsvc_head = without_expect(buffered)
             conn.data_ready = True
             super().enqueue_req(conn)
             return
         limit = self.max_request_bytes
-        self._refuse(conn, state, f"the request has more than {limit} bytes (server.max_request_bytes)")
+        message = state.message or f"the request has more than {limit} bytes (server.max_request_bytes)"
+        self._refuse(conn, state.status or 400, message)
 
     def _stop_reading(self, conn: TConn) -> None:
         """Take a connection out of the read loop."""
@@ -287,32 +393,118 @@ class SearchWorker(ThreadWorker):
             self.log.debug("Failed to send error message.")
 
 
-def request_state(buffered: bytes, limit: int) -> int | None:
-    """Return 0 when ``buffered`` holds a whole request, an error status, or None to read on.
+class Framing(NamedTuple):
+    """What the bytes buffered so far are: ``status`` None (read on), 0 (a whole request) or an error."""
 
-    A request is whole when its head is and, unless the client waits for
-    ``100 Continue``, its ``Content-Length`` body or its last chunk. Anything over
-    ``limit`` bytes is 413.
+    status: int | None
+    message: str = ""
+    # The head is whole, asks for ``100 Continue`` and its body has not all arrived.
+    awaits_continue: bool = False
+
+
+READ_ON = Framing(None)
+WHOLE = Framing(0)
+_TOO_LARGE = Framing(413)
+
+
+def header_values(head: bytes) -> dict[bytes, list[bytes]]:
+    """Return the values of the framing headers of a request head, by lower-case name."""
+    found: dict[bytes, list[bytes]] = {}
+    for line in head.split(b"\n")[1:]:
+        name, colon, value = line.partition(b":")
+        name = name.strip().lower()
+        if colon and name in _FRAMING_HEADERS:
+            found.setdefault(name, []).append(value.strip())
+    return found
+
+
+def chunked_end(buffered: bytes, start: int) -> int | str | None:
+    """Return where a chunked body starting at ``start`` ends, an error message, or None while incomplete."""
+    pos = start
+    while True:
+        line_end = buffered.find(b"\n", pos)
+        if line_end < 0:
+            return None if len(buffered) - pos <= _MAX_CHUNK_LINE else "a chunk-size line is too long"
+        size_text = buffered[pos:line_end].rstrip(b"\r").split(b";", 1)[0].strip()
+        if not _HEX.fullmatch(size_text):
+            return "a chunk size is not a hexadecimal number"
+        size = int(size_text, 16)
+        pos = line_end + 1
+        if size == 0:
+            return trailers_end(buffered, pos)
+        pos += size
+        if len(buffered) < pos + 2:
+            return None
+        if buffered[pos : pos + 2] == b"\r\n":
+            pos += 2
+        elif buffered[pos : pos + 1] == b"\n":
+            pos += 1
+        else:
+            return "a chunk is longer than its size"
+
+
+def trailers_end(buffered: bytes, pos: int) -> int | None:
+    """Return where the trailer section starting at ``pos`` ends (after its empty line), or None."""
+    while True:
+        line_end = buffered.find(b"\n", pos)
+        if line_end < 0:
+            return None
+        line = buffered[pos:line_end].rstrip(b"\r")
+        pos = line_end + 1
+        if not line:
+            return pos
+
+
+def request_state(buffered: bytes, limit: int) -> Framing:
+    """Tell whether ``buffered`` holds a whole request (head and body), a refusal, or needs more bytes.
+
+    Every framing is read here, in the event loop, so no thread ever waits for a
+    body: a ``Content-Length`` body, a chunked one up to its last chunk and
+    trailers, and the body of an ``Expect: 100-continue`` request. Anything over
+    ``limit`` bytes is 413 as soon as it is known; framing that is ambiguous
+    (both headers, several lengths) or not chunked is 400.
     """
     end = _HEAD_END.search(buffered)
     if end is None:
-        return 413 if len(buffered) > limit else None
+        return _TOO_LARGE if len(buffered) > limit else READ_ON
     head = buffered[: end.end()]
     if len(head) > limit:
-        return 413
-    if _EXPECT.search(head):
-        return 0
-    if _CHUNKED.search(head):
-        if buffered.endswith((b"0\r\n\r\n", b"0\n\n")):
-            return 0
-        return 413 if len(buffered) > limit else None
-    lengths = _CONTENT_LENGTH.findall(head)
-    if len(lengths) != 1:
-        return 0  # no body, or a malformed one that gunicorn's parser will refuse
-    total = len(head) + int(lengths[0])
-    if total > limit:
-        return 413
-    return 0 if len(buffered) >= total else None
+        return _TOO_LARGE
+    headers = header_values(head)
+    encodings = headers.get(b"transfer-encoding")
+    lengths = headers.get(b"content-length")
+    expects = any(v.lower() == b"100-continue" for v in headers.get(b"expect", []))
+    if encodings is not None:
+        if lengths is not None:
+            return Framing(400, "a request may not have both Transfer-Encoding and Content-Length")
+        codings = [c.strip().lower() for c in b",".join(encodings).split(b",")]
+        if codings != [b"chunked"]:
+            return Framing(400, "the only transfer coding accepted is chunked")
+        body_end = chunked_end(buffered, end.end())
+        if isinstance(body_end, str):
+            return Framing(400, body_end)
+        if body_end is None:
+            return _TOO_LARGE if len(buffered) > limit else Framing(None, awaits_continue=expects)
+        return _TOO_LARGE if body_end > limit else WHOLE
+    if lengths is None:
+        return WHOLE
+    if len(lengths) != 1 or not lengths[0].isdigit():
+        return Framing(400, "Content-Length must be one decimal number")
+    # Compare digit counts first: a thousand-digit length needs no big-number parse.
+    if len(lengths[0]) > len(str(limit)) or len(head) + int(lengths[0]) > limit:
+        return _TOO_LARGE
+    if len(buffered) >= len(head) + int(lengths[0]):
+        return WHOLE
+    return Framing(None, awaits_continue=expects)
+
+
+def without_expect(buffered: bytes) -> bytes:
+    """Return a request with its ``Expect: 100-continue`` line removed (the event loop answered it)."""
+    end = _HEAD_END.search(buffered)
+    if end is None:
+        return buffered
+    head = _EXPECT_LINE.sub(b"", buffered[: end.end()])
+    return head + buffered[end.end() :]
 
 
 def parse_error(response: bytes) -> tuple[int, str]:
@@ -376,6 +568,11 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_request_line": line_limit,
         "limit_request_field_size": line_limit,
         "limit_request_fields": 100,
+        "worker_connections": server.max_connections,
+        # The app believes X-Forwarded-* from server.trusted_proxies only (web/origin.py); gunicorn
+        # would let any local client switch the scheme.
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
         "proc_name": "searchsvc",
         # Workers open the index lazily after the fork; never load the app in the arbiter.
         "preload_app": False,
@@ -384,9 +581,32 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def check_address(server: ServerSettings) -> None:
+    """Raise ``ConfigError`` when ``server.host:server.port`` cannot be listened on (a busy port ...).
+
+    gunicorn would say it in five English lines over five seconds, after the CLI said it serves.
+    """
+    where = f"{server.host}:{server.port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            server.host, server.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as sock:
+            # As gunicorn binds: a port left in TIME_WAIT by a stopped server is free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:  # socket.gaierror included: an unknown host name
+        reason = exc.strerror or str(exc)
+        reason = reason[:1].lower() + reason[1:]
+        raise ConfigError(
+            f"cannot listen on {where}: {reason} (server.host/server.port, --host/--port)"
+        ) from exc
+
+
 def run_production(settings: Settings, index_dir: str | Path | None = None) -> None:
     """Serve with gunicorn until SIGTERM/SIGINT (graceful stop), using ``settings.server``."""
     settings = with_index_dir(settings, index_dir)
+    check_address(settings.server)
     options = gunicorn_options(settings)
     folder = metrics.prepare_multiprocess()
     options |= {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 from flask import current_app
 
@@ -56,3 +58,38 @@ def flush_query_log() -> None:
     found: tuple[int, QueryLog] | None = current_app.extensions.get(QUERYLOG_KEY)
     if found is not None and found[0] == os.getpid():
         found[1].close()
+
+
+def query_log_problem() -> str | None:
+    """Say why this process's query log is losing or holding counts (``/healthz``), or None."""
+    found: tuple[int, QueryLog] | None = current_app.extensions.get(QUERYLOG_KEY)
+    if found is None or found[0] != os.getpid():
+        return None
+    return found[1].problem
+
+
+class QueryLogCollector:
+    """Report the answering worker's query log at scrape time: failing or not, counts dropped."""
+
+    def describe(self) -> list[Any]:
+        """Return nothing, so registering does not collect."""
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        """Yield the query-log gauges, nothing while the log is switched off."""
+        from prometheus_client.core import GaugeMetricFamily
+
+        if not current_settings().querylog.enabled:
+            return
+        found: tuple[int, QueryLog] | None = current_app.extensions.get(QUERYLOG_KEY)
+        log = found[1] if found is not None and found[0] == os.getpid() else None
+        yield GaugeMetricFamily(
+            "searchsvc_querylog_problem",
+            "1 when this worker's query log cannot be written or has dropped counts (see /healthz).",
+            value=int(log is not None and log.problem is not None),
+        )
+        yield GaugeMetricFamily(
+            "searchsvc_querylog_dropped_counts",
+            "Query-log counts this worker could not hold and lost since it started.",
+            value=log.dropped if log is not None else 0,
+        )
